@@ -1,0 +1,167 @@
+"""Wiring: builds the broker, the core services and the Telegram application, and runs them.
+
+This is the one module in `bot/` that imports `handlers` (to register them). `run()` drives the
+python-telegram-bot lifecycle itself (initialize → start → start_polling) inside the caller's
+event loop instead of `run_polling()`, so end-to-end tests run exactly this function against a
+fake Bot API server. `post_init` is not called on that path, so start-up work such as
+`setMyCommands` is done here explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+from decimal import Decimal
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.desk import OrderDesk
+from bot.errors import ConfigError, StartupError
+from bot.events import Event, render
+from bot.instruments import InstrumentIndex
+from bot.logs import setup_logging
+from bot.notify import Notifier
+from bot.portfolio import Portfolio
+from bot.ratelimit import SlidingWindowLimiter
+from bot.services import Services
+from bot.settings import Settings
+from bot.store import Store
+from bot.supervisor import Supervisor
+from bot.tracker import OrderTracker
+from brokers.base import Broker
+from brokers.errors import BrokerError
+from handlers.outbox import TelegramOutbox
+from handlers.registry import bot_commands, register
+from handlers.render import expired_card
+
+log = logging.getLogger(__name__)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, for the log redaction filter."""
+    fields = (
+        settings.telegram_bot_token,
+        settings.broker_api_key,
+        settings.broker_api_secret,
+        settings.broker_totp_secret,
+        settings.broker_mpin,
+        settings.broker_password,
+        settings.broker_mobile,
+    )
+    return [f.get_secret_value() for f in fields if f is not None]
+
+
+def build_broker(settings: Settings) -> Broker:
+    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others."""
+    if settings.broker == "paper":
+        from brokers.paper import PaperBroker
+
+        return PaperBroker(
+            settings.paper_state_path,
+            capital=Decimal(settings.paper_capital),
+            tick_seconds=settings.paper_tick_seconds,
+            seed=settings.paper_seed,
+        )
+    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper.")
+
+
+async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
+    """Take the buttons off cards whose confirmation expired, so stale cards say so."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            for chat_id, message_id in await desk.expire_due():
+                await notifier.edit(chat_id, message_id, expired_card())
+        except Exception:
+            log.exception("could not expire confirmation cards")
+
+
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, broker: Broker | None = None
+) -> None:
+    """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
+    built from the settings unless given (tests pass a paper broker they can steer)."""
+    setup_logging(settings.log_level, secret_values(settings))
+    stop = stop or _signal_event()
+    broker = broker or build_broker(settings)
+    store = await Store.open(settings.database_path)
+    supervisor = Supervisor(broker, SlidingWindowLimiter(max_calls=10, period=1.0))
+    try:
+        await supervisor.start()
+        index = await InstrumentIndex.build(await supervisor.instruments())
+    except BrokerError as exc:
+        await broker.close()
+        await store.close()
+        raise StartupError(f"The broker login failed: {exc.message}") from None
+    log.info("broker %s ready with %d instruments", broker.name, len(index))
+
+    application: Application = (  # type: ignore[type-arg]
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .build()
+    )
+    notifier = Notifier(TelegramOutbox(application.bot))
+
+    async def publish(event: Event) -> None:
+        await notifier.push(event.chat_id, render(event))
+
+    tracker = OrderTracker(store, supervisor, publish, poll_seconds=settings.order_poll_seconds)
+    desk = OrderDesk(
+        store,
+        supervisor,
+        index,
+        confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
+        on_orders_sent=tracker.wake,
+    )
+    application.bot_data["services"] = Services(
+        desk=desk,
+        portfolio=Portfolio(supervisor, index),
+        supervisor=supervisor,
+        store=store,
+        notifier=notifier,
+        roles=settings.allowed_users,
+        confirm_ttl_seconds=settings.confirm_ttl_seconds,
+    )
+    register(application)
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
+    except NetworkError as exc:
+        raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
+    background: list[asyncio.Task[None]] = []
+    try:
+        await application.bot.set_my_commands(bot_commands())
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+        await tracker.start()
+        background.append(asyncio.create_task(_expire_cards(desk, notifier)))
+        log.info("bot is running")
+        await stop.wait()
+    finally:
+        for task in background:
+            task.cancel()
+        await tracker.stop()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await supervisor.stop()
+        await store.close()
+        log.info("bot stopped")
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, event.set)
+    return event

@@ -1,0 +1,65 @@
+"""Broker errors → one plain sentence for the user.
+
+The only place where a `BrokerError` becomes a `UserError`, so every front end words a broker's
+refusal the same way. Broker and exchange reasons (rejRsn and the like) are quoted verbatim.
+"""
+
+from __future__ import annotations
+
+from bot.errors import UserError
+from brokers import errors as be
+
+
+def explain(exc: be.BrokerError) -> UserError:
+    """Most specific class first: the subclasses of BrokerRejected before BrokerRejected."""
+    msg = exc.message.rstrip(".")
+    match exc:
+        case be.InsufficientFunds():
+            return UserError("margin", f"Not enough funds or margin: {msg}.")
+        case be.InvalidQuantity():
+            return UserError("lot_size", f"The broker refused the quantity: {msg}.")
+        case be.OrderNotFound():
+            return UserError("order_not_found", f"The broker has no such order: {msg}.")
+        case be.OrderNotModifiable():
+            return UserError("order_closed", f"That order can no longer be changed: {msg}.")
+        case be.InstrumentNotFound():
+            return UserError("unknown_symbol", f"The broker does not know that instrument: {msg}.")
+        case be.BrokerRejected():
+            return UserError("broker_rejected", f"The broker rejected it: {msg}.")
+        case be.IPNotWhitelisted():
+            return UserError(
+                "ip_not_whitelisted",
+                "The broker refused the order because this server's IP address is not "
+                "whitelisted (code 100008). Nothing was placed.",
+            )
+        case be.SessionIPMismatch():
+            return UserError(
+                "session_ip_mismatch",
+                "The broker refused the order because the session was created from another IP "
+                "address (code 1037). Nothing was placed; the session must be created again "
+                "from this server.",
+            )
+        case be.SessionExpired():
+            return UserError(
+                "session_expired", "The broker session has expired and logging in again failed."
+            )
+        case be.AuthError():
+            return UserError("login_failed", f"Logging in to the broker failed: {msg}.")
+        case be.Throttled():
+            return UserError(
+                "throttled",
+                "The broker is limiting requests right now; nothing was sent. "
+                "Try again in a few seconds.",
+            )
+        case be.UnknownOutcome():
+            return UserError(
+                "unknown_outcome",
+                "The broker did not answer in time, so I don't know yet whether it went through. "
+                "I am checking the order book and will tell you; do not send it again.",
+            )
+        case _:
+            return UserError(
+                "broker_unavailable",
+                "The broker could not be reached or answered with an error; nothing was "
+                "changed. Try again in a moment.",
+            )

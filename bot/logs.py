@@ -1,0 +1,49 @@
+"""Logging set-up that keeps secrets out of every log line.
+
+httpx logs each request URL at INFO, and a Telegram bot's URLs contain its token; broker adapters
+handle session tokens. So: quiet httpx/httpcore to WARNING, and put a redacting filter on the
+root handler that replaces every configured secret value wherever it appears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+REDACTED = "***"
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for secret in self._secrets:
+            redacted = redacted.replace(secret, REDACTED)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in self._secrets:
+                text = text.replace(secret, REDACTED)
+            record.exc_text = text
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(getattr(h, "_tradebot", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler._tradebot = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for handler in root.handlers:
+        for f in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
+            handler.removeFilter(f)
+        handler.addFilter(RedactSecrets(secrets))
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

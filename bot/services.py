@@ -1,0 +1,28 @@
+"""What a front end gets: the core services, transport-free. The wiring builds one of these and
+hands it to the Telegram handlers; a CLI or webhook front end would take the same object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.desk import OrderDesk
+from bot.notify import Notifier
+from bot.portfolio import Portfolio
+from bot.settings import Role
+from bot.store import Store
+from bot.supervisor import Supervisor
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    desk: OrderDesk
+    portfolio: Portfolio
+    supervisor: Supervisor
+    store: Store
+    notifier: Notifier
+    roles: dict[int, Role]
+    confirm_ttl_seconds: int
+
+    def role_of(self, user_id: int) -> Role | None:
+        """Deny by default: a user not in TELEGRAM_ALLOWED_USERS has no role at all."""
+        return self.roles.get(user_id)

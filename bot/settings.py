@@ -1,0 +1,160 @@
+"""All settings, from the environment or `.env` (pydantic-settings).
+
+Names follow `../shared/design.md`. Validation errors are turned into `ConfigError` lines that name
+the variable and what is expected, and never echo a secret's value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Role(StrEnum):
+    """What a Telegram user may do. Ordered: each role includes the ones before it."""
+
+    VIEWER = "viewer"
+    TRADER = "trader"
+    ADMIN = "admin"
+
+    def allows(self, needed: Role) -> bool:
+        order = [Role.VIEWER, Role.TRADER, Role.ADMIN]
+        return order.index(self) >= order.index(needed)
+
+
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_USERS_HELP = (
+    "expected comma-separated Telegram user ids, each optionally id:role "
+    "with role viewer, trader or admin (e.g. 12345,67890:viewer)"
+)
+
+
+def parse_allowed_users(raw: str) -> dict[int, Role]:
+    """`"111,222:viewer"` → {111: ADMIN, 222: VIEWER}. A bare id is an admin (the owner)."""
+    users: dict[int, Role] = {}
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        uid_text, _, role_text = item.partition(":")
+        if not uid_text.strip().isdigit():
+            raise ValueError(f"{_USERS_HELP}; {uid_text.strip()!r} is not a user id")
+        try:
+            role = Role(role_text.strip().lower()) if role_text else Role.ADMIN
+        except ValueError:
+            raise ValueError(f"{_USERS_HELP}; {role_text.strip()!r} is not a role") from None
+        users[int(uid_text)] = role
+    if not users:
+        raise ValueError(_USERS_HELP)
+    return users
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_allowed_users: str
+
+    broker: str = "paper"
+    broker_api_key: SecretStr | None = None
+    broker_api_secret: SecretStr | None = None
+    broker_totp_secret: SecretStr | None = None
+    broker_mpin: SecretStr | None = None
+    broker_mobile: SecretStr | None = None
+    broker_password: SecretStr | None = None
+    broker_client_code: str | None = None
+
+    static_ip_primary: str | None = None
+    static_ip_secondary: str | None = None
+    ip_check_urls: str = (
+        "https://api.ipify.org,https://checkip.amazonaws.com,https://ifconfig.me/ip"
+    )
+    kotak_login_url: str = "https://mis.kotaksecurities.com"
+    mstock_base_url: str = "https://api.mstock.trade"
+
+    database_path: Path = Path("data/tradebot.db")
+    confirm_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    order_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    log_level: str = "INFO"
+
+    paper_state_path: Path = Path("data/paper.json")
+    paper_capital: int = Field(default=1_000_000, gt=0)
+    paper_tick_seconds: float = Field(default=1.0, ge=0, le=60)  # 0 freezes prices
+    paper_seed: int | None = None
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("expected the token from @BotFather, shaped like 123456:ABC-def")
+        return value
+
+    @field_validator("telegram_allowed_users")
+    @classmethod
+    def _users(cls, value: str) -> str:
+        parse_allowed_users(value)
+        return value
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("paper", "kotak", "mstock"):
+            raise ValueError("expected one of paper, kotak, mstock")
+        return value
+
+    @field_validator("static_ip_primary", "static_ip_secondary")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("expected an IPv4 or IPv6 address such as 203.0.113.7") from None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @property
+    def allowed_users(self) -> dict[int, Role]:
+        return parse_allowed_users(self.telegram_allowed_users)
+
+    @property
+    def ip_check_url_list(self) -> list[str]:
+        return [u.strip() for u in self.ip_check_urls.split(",") if u.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise `ConfigError` with one line per problem.
+
+    pydantic's own messages echo the input value; we rebuild them from the field name and our
+    validator text only, so a mistyped secret never lands in a log or a terminal scroll-back.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_input=False, include_url=False):
+            name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+            if err["type"] == "missing":
+                lines.append(f"{name} is not set; it is required.")
+            else:
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                lines.append(f"{name}: {msg}.")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,74 @@
+"""The `Broker` protocol: the one contract the core relies on.
+
+Paper, Kotak and mStock implement exactly this. The core never calls a broker directly; it goes
+through the session supervisor, which wraps these calls with the IP gate and the rate limiter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from brokers.models import (
+    Funds,
+    Holding,
+    Instrument,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    Position,
+    Quote,
+    SessionInfo,
+    Trade,
+)
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """Async broker adapter. Methods raise `brokers.errors.BrokerError` subclasses only."""
+
+    name: str
+
+    async def login(self, otp: str | None = None) -> SessionInfo:
+        """Create a session. `otp` is the current TOTP code: the supervisor generates it (and
+        never reuses one inside its 30-second step); static factors (MPIN, password) are in the
+        adapter's own config. Called by the supervisor only; paper ignores `otp`."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and background tasks."""
+        ...
+
+    async def instruments(self) -> Sequence[Instrument]:
+        """The full instrument list the core indexes for symbol lookup and search."""
+        ...
+
+    async def quotes(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
+        """Quotes keyed by `Instrument.key`. Missing instruments are simply absent."""
+        ...
+
+    async def place_order(self, request: OrderRequest) -> str:
+        """Place one order; return the broker's order id. A timeout raises `UnknownOutcome`."""
+        ...
+
+    async def modify_order(self, request: ModifyRequest) -> str:
+        ...
+
+    async def cancel_order(self, order_id: str) -> str:
+        ...
+
+    async def orders(self) -> list[Order]:
+        """Today's order book (an empty book is an empty list, not an error)."""
+        ...
+
+    async def trades(self) -> list[Trade]:
+        ...
+
+    async def positions(self) -> list[Position]:
+        ...
+
+    async def holdings(self) -> list[Holding]:
+        ...
+
+    async def funds(self) -> Funds:
+        ...

@@ -1,0 +1,219 @@
+"""Normalized models every broker adapter returns and accepts.
+
+Prices are `Decimal` (rupees) end to end: float arithmetic on prices produces off-tick limits that
+exchanges reject. Quantities are always units, never lots; adapters convert if their wire wants lots.
+Wire names (jData, trnsTp, symboltoken...) never appear here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    """What the user may ask for. MARKET and SL_M never reach a broker: the order policy turns
+    them into LIMIT and SL (SEBI retail-algo rules, in force 2026-04-01)."""
+
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    SL = "SL"
+    SL_M = "SL-M"
+
+
+class Product(StrEnum):
+    CNC = "CNC"
+    MIS = "MIS"
+    NRML = "NRML"
+
+
+class Validity(StrEnum):
+    DAY = "DAY"
+    IOC = "IOC"
+
+
+class InstrumentKind(StrEnum):
+    EQUITY = "EQ"
+    FUTURE = "FUT"
+    CALL = "CE"
+    PUT = "PE"
+    INDEX = "INDEX"
+
+    @property
+    def is_option(self) -> bool:
+        return self in (InstrumentKind.CALL, InstrumentKind.PUT)
+
+    @property
+    def is_derivative(self) -> bool:
+        return self in (InstrumentKind.FUTURE, InstrumentKind.CALL, InstrumentKind.PUT)
+
+
+class OrderStatus(StrEnum):
+    """Normalized order state. `is_final` states never change again."""
+
+    PENDING = "PENDING"  # accepted by the broker, not yet open at the exchange
+    OPEN = "OPEN"
+    TRIGGER_PENDING = "TRIGGER_PENDING"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    COMPLETE = "COMPLETE"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One tradable (or quote-only, for indices) contract.
+
+    `symbol` is OpenAlgo style without the exchange (`SBIN`, `NIFTY30DEC2524000CE`); `key` adds it.
+    `broker_ref` is the adapter's own opaque handle (a token, a trading symbol): the core passes it
+    back untouched and never interprets it.
+    """
+
+    exchange: str
+    symbol: str
+    name: str
+    kind: InstrumentKind
+    tick_size: Decimal
+    lot_size: int = 1
+    freeze_qty: int | None = None
+    expiry: date | None = None
+    strike: Decimal | None = None
+    underlying: str | None = None
+    broker_ref: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.exchange}:{self.symbol}"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A snapshot of one instrument's market. `ltp` is None when the contract has not traded
+    (common for far option strikes); a zero LTP from a broker is normalized to None."""
+
+    key: str
+    ltp: Decimal | None
+    at: datetime | None = None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    open: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    close: Decimal | None = None
+    volume: int | None = None
+    upper_circuit: Decimal | None = None
+    lower_circuit: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A fully decided order: the policy has already made it legal. `tag` is ours, unique per
+    order, and is how an unknown outcome is reconciled against the broker's order book."""
+
+    instrument: Instrument
+    side: Side
+    quantity: int
+    order_type: OrderType
+    price: Decimal
+    product: Product
+    tag: str
+    trigger_price: Decimal | None = None
+    validity: Validity = Validity.DAY
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyRequest:
+    """New values for an open order; the adapter sends the whole order as the broker needs it."""
+
+    order_id: str
+    instrument: Instrument
+    side: Side
+    quantity: int
+    order_type: OrderType
+    price: Decimal
+    product: Product
+    trigger_price: Decimal | None = None
+    validity: Validity = Validity.DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    key: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    status: OrderStatus
+    price: Decimal = Decimal(0)
+    trigger_price: Decimal | None = None
+    filled_quantity: int = 0
+    average_price: Decimal | None = None
+    tag: str = ""
+    message: str = ""  # the broker's or exchange's reason, verbatim (rejections)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    trade_id: str
+    order_id: str
+    key: str
+    side: Side
+    quantity: int
+    price: Decimal
+    product: Product
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    key: str
+    product: Product
+    quantity: int  # net units, negative when short
+    average_price: Decimal
+    ltp: Decimal | None = None
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    key: str
+    quantity: int
+    average_price: Decimal
+    ltp: Decimal | None = None
+
+    @property
+    def pnl(self) -> Decimal | None:
+        if self.ltp is None:
+            return None
+        return (self.ltp - self.average_price) * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Funds:
+    available: Decimal
+    used_margin: Decimal
+    total: Decimal
+    extra: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a login produced, without the secrets: who, and when."""
+
+    account: str
+    created_at: datetime
+    expires_at: datetime | None = None

@@ -1,0 +1,123 @@
+"""Authorization, audit and error rendering around every handler.
+
+Deny by default, on messages *and* button taps: a user not in TELEGRAM_ALLOWED_USERS gets one
+refusal line and nothing else. Every command and tap is written to the audit table before the
+handler acts, and its outcome after. A `UserError` becomes its plain sentence (plus the usage
+line); anything else becomes one apologetic line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.errors import UserError
+from bot.notify import esc
+from bot.services import Services
+from bot.settings import Role
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+CommandFn = Callable[[Update, Context, Services], Awaitable[None]]
+Handler = Callable[[Update, Context], Awaitable[None]]
+
+NOT_ALLOWED = "Sorry, this is a private bot."
+INTERNAL_ERROR = "Something went wrong on my side; nothing was sent to the broker."
+
+
+def services_of(context: Context) -> Services:
+    return context.bot_data["services"]
+
+
+def error_text(exc: UserError) -> str:
+    text = esc(exc.text)
+    if exc.usage:
+        text += f"\nUsage: <code>{esc(exc.usage)}</code>"
+    return text
+
+
+def role_refusal(role: Role, needed: Role) -> str:
+    return f"Your role ({role.value}) cannot do this; it needs {needed.value} access."
+
+
+def command(needed: Role) -> Callable[[CommandFn], Handler]:
+    """Wrap a command handler: check the role, audit, render errors."""
+
+    def wrap(fn: CommandFn) -> Handler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: Context) -> None:
+            services = services_of(context)
+            user, chat, message = update.effective_user, update.effective_chat, update.message
+            if user is None or chat is None or message is None:
+                return
+            audit_id = await services.store.audit(user.id, "command", (message.text or "")[:300])
+            role = services.role_of(user.id)
+            if role is None:
+                await services.store.audit_outcome(audit_id, "refused: not allowed")
+                await services.notifier.send(chat.id, NOT_ALLOWED)
+                return
+            if not role.allows(needed):
+                await services.store.audit_outcome(audit_id, "refused: role")
+                await services.notifier.send(chat.id, esc(role_refusal(role, needed)))
+                return
+            try:
+                await fn(update, context, services)
+            except UserError as exc:
+                await services.store.audit_outcome(audit_id, f"refused: {exc.reason}")
+                await services.notifier.send(chat.id, error_text(exc))
+                return
+            except Exception:
+                log.exception("command failed")
+                await services.store.audit_outcome(audit_id, "error")
+                await services.notifier.send(chat.id, INTERNAL_ERROR)
+                return
+            await services.store.audit_outcome(audit_id, "ok")
+
+        return handler
+
+    return wrap
+
+
+TapFn = Callable[[Update, Context, Services, str], Awaitable[str]]
+
+
+def tap(needed: Role) -> Callable[[TapFn], Handler]:
+    """Wrap a button handler. The allowlist is checked here because `filters.User` only guards
+    messages. The wrapped function returns the audit outcome; it must answer the query itself
+    (refusals raised as UserError are answered here, as a short toast)."""
+
+    def wrap(fn: TapFn) -> Handler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: Context) -> None:
+            services = services_of(context)
+            query, user = update.callback_query, update.effective_user
+            if query is None or user is None:
+                return
+            data = query.data or ""
+            audit_id = await services.store.audit(user.id, "tap", data[:64])
+            role = services.role_of(user.id)
+            if role is None or not role.allows(needed):
+                text = NOT_ALLOWED if role is None else role_refusal(role, needed)
+                await services.store.audit_outcome(audit_id, "refused: not allowed")
+                await query.answer(text, show_alert=False)
+                return
+            try:
+                outcome = await fn(update, context, services, data)
+            except UserError as exc:
+                await services.store.audit_outcome(audit_id, f"refused: {exc.reason}")
+                await query.answer(exc.text[:200], show_alert=False)
+                return
+            except Exception:
+                log.exception("button handler failed")
+                await services.store.audit_outcome(audit_id, "error")
+                return
+            await services.store.audit_outcome(audit_id, outcome)
+
+        return handler
+
+    return wrap

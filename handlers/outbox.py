@@ -1,0 +1,76 @@
+"""The Telegram side of `bot.notify.Outbox`: python-telegram-bot calls and their errors mapped
+to the notifier's small vocabulary (flood wait, bad markup, transient failure)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter
+
+from bot.notify import BadMarkup, FloodWait, Keyboard, SendFailed
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    """RetryAfter.retry_after is an int before PTB 22.2 and may be a timedelta after."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramOutbox:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, text: str, *, html: bool, keyboard: Keyboard | None) -> int:
+        try:
+            message = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_markup=_markup(keyboard),
+                link_preview_options=_NO_PREVIEW,
+            )
+        except Exception as exc:
+            raise _translate(exc) from exc
+        return message.message_id
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, html: bool, keyboard: Keyboard | None
+    ) -> None:
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_markup=_markup(keyboard),
+                link_preview_options=_NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return  # the card already says this: harmless
+            raise _translate(exc) from exc
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, RetryAfter):
+        return FloodWait(_seconds(exc.retry_after))
+    if isinstance(exc, BadRequest) and "parse entities" in exc.message.lower():
+        return BadMarkup(exc.message)
+    if isinstance(exc, BadRequest):
+        return exc
+    if isinstance(exc, NetworkError):
+        return SendFailed(str(exc))
+    return exc

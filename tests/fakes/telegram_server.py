@@ -1,0 +1,426 @@
+"""A fake Telegram Bot API server for end-to-end tests.
+
+It runs an aiohttp app on 127.0.0.1 (random free port) that speaks just enough of the Bot API
+for the *real* python-telegram-bot ``Application`` to long-poll, send and edit messages and
+answer callback queries against it (``ApplicationBuilder().base_url(server.base_url)``).
+Tests inject user updates (:meth:`FakeTelegram.send_text`, :meth:`FakeTelegram.tap`) and
+observe what the bot did (:attr:`FakeTelegram.calls`, :meth:`FakeTelegram.messages`,
+:meth:`FakeTelegram.wait_for`, ...).
+
+Waiting is event-driven: every state change (a request handled, an update injected) fires an
+``asyncio.Event`` that is then swapped for a fresh one, so waiters wake immediately instead of
+sleep-polling. Swapping events (rather than an ``asyncio.Condition``) lets the synchronous
+injection helpers notify without acquiring a lock.
+"""
+
+# The waiting helpers take a plain ``timeout=`` deadline: it reads best in tests.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+DEFAULT_TOKEN = "123456:TEST-TOKEN"
+Predicate = Callable[["FakeTelegram"], object]
+
+# PTB sends strings raw and json.dumps() everything else, so a value is JSON-decoded unless it
+# is a field that is always a string in the Bot API (a text of "123" must stay "123").
+STRING_FIELDS = frozenset(
+    {"text", "parse_mode", "callback_query_id", "url", "caption", "description", "title", "name"}
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+# Upper bound on how long wait_for() sleeps between predicate checks, so predicates over state
+# the server does not own (a database, a broker fake) still get re-evaluated.
+_FALLBACK_TICK = 0.1
+
+
+class ApiError(Exception):
+    """Raised inside a method handler to answer with a Bot API error envelope."""
+
+    def __init__(self, status: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+    def envelope(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+@dataclass
+class StoredMessage:
+    """Current state of a message the bot sent; edits update it in place."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    parse_mode: str | None = None
+    reply_markup: JSON | None = None
+    date: int = field(default_factory=lambda: int(time.time()))
+    edit_texts: list[str] = field(default_factory=list)  # text of each editMessageText, in order
+    deleted: bool = False
+
+    def to_api(self, bot_user: JSON) -> JSON:
+        """Render as a Bot API ``Message`` sent by ``bot_user``."""
+        msg: JSON = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "chat": {"id": self.chat_id, "type": "private"},
+            "from": bot_user,
+            "text": self.text,
+        }
+        # Telegram only echoes inline keyboards; PTB would fail to parse a reply keyboard here.
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            msg["reply_markup"] = self.reply_markup
+        return msg
+
+
+def decode_params(form: Mapping[str, Any]) -> JSON:
+    """Undo PTB's wire encoding: JSON-decode non-string fields, keep files and raw strings."""
+    params: JSON = {}
+    for key, value in form.items():
+        if isinstance(value, str) and key not in STRING_FIELDS:
+            with contextlib.suppress(ValueError):  # else a real string, e.g. chat_id="@chan"
+                value = json.loads(value)
+        params[key] = value
+    return params
+
+
+class FakeTelegram:
+    """In-process fake of ``https://api.telegram.org`` for a single bot token."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_user: JSON = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "TestBot",
+            "username": "test_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[tuple[str, JSON]] = []
+        self.callback_answers: list[JSON] = []
+        self.commands: list[JSON] = []
+        self.port = 0
+        self._messages: dict[int, list[StoredMessage]] = defaultdict(list)
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._updates: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        # Keyed by lower-case name (Telegram method names are case-insensitive). Handlers are
+        # plain functions, except getUpdates which returns a coroutine because it long-polls.
+        self._methods: dict[str, Callable[[JSON], Any]] = {
+            "getme": lambda _: self.bot_user,
+            "getupdates": self._get_updates,
+            "deletewebhook": lambda _: True,
+            "sendchataction": lambda _: True,
+            "setmycommands": lambda p: self._set_commands(p.get("commands", [])),
+            "deletemycommands": lambda _: self._set_commands([]),
+            "getmycommands": lambda _: self.commands,
+            "answercallbackquery": self._answer_callback_query,
+            "sendmessage": self._send_message,
+            "editmessagetext": self._edit_message_text,
+            "editmessagereplymarkup": self._edit_message_reply_markup,
+            "deletemessage": self._delete_message,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and start serving."""
+        app = web.Application(client_max_size=50 * 1024 * 1024)  # room for uploaded files
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        # A short shutdown timeout: a long-poll still in flight must not stall stop().
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+        self._closing = False
+
+    async def stop(self) -> None:
+        """Release held getUpdates requests, then shut the server down."""
+        self._closing = True
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Value for ``ApplicationBuilder().base_url(...)``; PTB appends the token."""
+        if self._runner is None:
+            raise RuntimeError("FakeTelegram is not started")
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # ------------------------------------------------------------------ injection
+    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> int:
+        """Queue a private text message from a user; returns its update_id."""
+        chat = user_id if chat_id is None else chat_id
+        message: JSON = {
+            "message_id": next(self._message_ids[chat]),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private"},
+            "from": self._user(user_id),
+            "text": text,
+        }
+        if text.startswith("/"):  # CommandHandler only matches messages with this entity
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._enqueue({"message": message})
+
+    def tap(self, user_id: int, message_id: int, data: str, chat_id: int | None = None) -> int:
+        """Queue a press of an inline button on a stored bot message; returns its update_id."""
+        chat = user_id if chat_id is None else chat_id
+        query: JSON = {
+            "id": str(next(self._callback_ids)),
+            "from": self._user(user_id),
+            "message": self.message(chat, message_id).to_api(self.bot_user),
+            "chat_instance": "x",
+            "data": data,
+        }
+        return self._enqueue({"callback_query": query})
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        description: str = "Too Many Requests: retry after 1",
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next call of ``method`` fail once with this error envelope.
+
+        ``retry_after`` defaults to 1 for status 429 only: PTB raises ``RetryAfter`` whenever
+        the parameter is present, whatever the status.
+        """
+        if retry_after is None and status == 429:
+            retry_after = 1
+        parameters = {"retry_after": retry_after} if retry_after is not None else None
+        self._failures[method.lower()].append(ApiError(status, description, parameters))
+
+    # ------------------------------------------------------------------ observation
+    def calls_of(self, method: str) -> list[JSON]:
+        """Params of every call of ``method``, in order."""
+        return [params for name, params in self.calls if name.lower() == method.lower()]
+
+    def messages(self, chat_id: int) -> list[StoredMessage]:
+        """Every message the bot sent to ``chat_id`` (deleted ones flagged), in order."""
+        return list(self._messages.get(chat_id, []))
+
+    def message(self, chat_id: int, message_id: int) -> StoredMessage:
+        """The stored bot message; raises KeyError if the bot never sent it."""
+        for record in self._messages.get(chat_id, []):
+            if record.message_id == message_id:
+                return record
+        raise KeyError(f"no bot message {message_id} in chat {chat_id}")
+
+    async def wait_for(self, predicate: Predicate, timeout: float = 5.0, what: str = "") -> Any:
+        """Wait until ``predicate(self)`` is truthy and return its value.
+
+        Raises AssertionError with the recent calls and messages on timeout.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (result := predicate(self)):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                label = what or getattr(predicate, "__name__", repr(predicate))
+                raise AssertionError(f"timed out after {timeout}s waiting for {label}\n{self}")
+            await self._wait_changed(min(remaining, _FALLBACK_TICK))
+        return result
+
+    async def next_message(
+        self, chat_id: int, timeout: float = 5.0, after: int | None = None
+    ) -> StoredMessage:
+        """Wait for a new bot message in ``chat_id`` and return it.
+
+        "New" means index ``after`` of :meth:`messages`; ``after`` defaults to the number of
+        messages already there at call time.
+        """
+        seen = len(self._messages.get(chat_id, [])) if after is None else after
+        await self.wait_for(
+            lambda s: len(s._messages.get(chat_id, [])) > seen,
+            timeout,
+            f"bot message #{seen + 1} in chat {chat_id}",
+        )
+        return self._messages[chat_id][seen]
+
+    async def wait_for_edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        predicate: Callable[[str], object] | None = None,
+        timeout: float = 5.0,
+    ) -> StoredMessage:
+        """Wait until message has had an editMessageText (whose text satisfies ``predicate``).
+
+        Edits made before the call count too, so there is no race with a fast bot.
+        """
+
+        def edited(server: FakeTelegram) -> bool:
+            try:
+                texts = server.message(chat_id, message_id).edit_texts
+            except KeyError:
+                return False
+            return any(predicate is None or predicate(text) for text in texts)
+
+        await self.wait_for(edited, timeout, f"an edit of message {message_id} in chat {chat_id}")
+        return self.message(chat_id, message_id)
+
+    def __str__(self) -> str:
+        """Recent non-polling calls and every stored message: the context for a failed wait."""
+        recent = [(name, params) for name, params in self.calls if name != "getUpdates"][-15:]
+        lines = ["recent calls (getUpdates omitted):"]
+        lines += [f"  {name} {params!r:.200}" for name, params in recent] or ["  (none)"]
+        lines.append("bot messages:")
+        for records in self._messages.values():
+            for r in records:
+                markup = "kb" if r.reply_markup else "no kb"
+                lines.append(f"  chat {r.chat_id} #{r.message_id} {r.text!r:.80} ({markup})")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ plumbing
+    def _notify(self) -> None:
+        """Wake every waiter; each re-checks its condition against the new state."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_changed(self, max_wait: float) -> None:
+        # Grab the current event before the first await so a notify cannot slip past us.
+        event = self._changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), max_wait)
+
+    def _user(self, user_id: int) -> JSON:
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+
+    def _enqueue(self, payload: JSON) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **payload})
+        self._notify()
+        return update_id
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(ApiError(401, "Unauthorized").envelope(), status=401)
+        method = request.match_info["method"]
+        params = decode_params(await request.post())
+        self.calls.append((method, params))
+        try:
+            failures = self._failures.get(method.lower())
+            if failures:
+                raise failures.popleft()
+            handler = self._methods.get(method.lower())
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            result = handler(params)
+            if inspect.isawaitable(result):
+                result = await result
+        except ApiError as exc:
+            return web.json_response(exc.envelope(), status=exc.status)
+        except KeyError as exc:  # a required parameter is missing
+            error = ApiError(400, f"Bad Request: parameter {exc} is required")
+            return web.json_response(error.envelope(), status=400)
+        finally:
+            self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    def _live_message(self, params: JSON, action: str) -> StoredMessage:
+        try:
+            record = self.message(params["chat_id"], params["message_id"])
+        except KeyError:
+            record = None
+        if record is None or record.deleted:
+            raise ApiError(400, f"Bad Request: message to {action} not found")
+        return record
+
+    # ------------------------------------------------------------------ Bot API methods
+    async def _get_updates(self, params: JSON) -> list[JSON]:
+        """Long-poll: hold the request until an update arrives or ``timeout`` elapses.
+
+        Answering an empty list at once would make PTB poll in a tight loop.
+        """
+        offset = int(params.get("offset", 0))
+        limit = int(params.get("limit", 100))
+        if offset > 0:  # confirming: Telegram forgets everything below offset
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(params.get("timeout", 0))
+        while True:
+            pending = [u for u in self._updates if u["update_id"] >= offset][:limit]
+            remaining = deadline - loop.time()
+            if pending or remaining <= 0 or self._closing:
+                return pending
+            await self._wait_changed(remaining)
+
+    def _set_commands(self, commands: list[JSON]) -> bool:
+        self.commands = list(commands)
+        return True
+
+    def _answer_callback_query(self, params: JSON) -> bool:
+        self.callback_answers.append(params)
+        return True
+
+    def _send_message(self, params: JSON) -> JSON:
+        chat_id = params["chat_id"]
+        record = StoredMessage(
+            chat_id=chat_id,
+            message_id=next(self._message_ids[chat_id]),
+            text=params["text"],
+            parse_mode=params.get("parse_mode"),
+            reply_markup=params.get("reply_markup"),
+        )
+        self._messages[chat_id].append(record)
+        return record.to_api(self.bot_user)
+
+    def _edit_message_text(self, params: JSON) -> JSON:
+        record = self._live_message(params, "edit")
+        markup = params.get("reply_markup")  # absent -> keyboard removed, as Telegram does
+        if params["text"] == record.text and markup == record.reply_markup:
+            raise ApiError(400, NOT_MODIFIED)
+        record.text, record.reply_markup = params["text"], markup
+        record.parse_mode = params.get("parse_mode")
+        record.edit_texts.append(record.text)
+        return record.to_api(self.bot_user)
+
+    def _edit_message_reply_markup(self, params: JSON) -> JSON:
+        record = self._live_message(params, "edit")
+        markup = params.get("reply_markup")
+        if markup == record.reply_markup:
+            raise ApiError(400, NOT_MODIFIED)
+        record.reply_markup = markup
+        return record.to_api(self.bot_user)
+
+    def _delete_message(self, params: JSON) -> bool:
+        self._live_message(params, "delete").deleted = True
+        return True

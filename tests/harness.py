@@ -1,0 +1,98 @@
+"""End-to-end harness: the real bot (`bot.app.run`, as `python -m bot` runs it) against the fake
+Telegram Bot API server, with a paper broker the test can steer (set prices)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self
+
+from bot.app import run
+from bot.settings import Settings, load_settings
+from brokers.base import Broker
+from brokers.paper import PaperBroker
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, StoredMessage
+
+ADMIN, VIEWER, TRADER, STRANGER = 111, 222, 333, 999
+
+
+class BotHarness:
+    def __init__(self, tmp: Path, broker: Broker | None = None, **settings: Any) -> None:
+        self.tmp = tmp
+        self.telegram = FakeTelegram(DEFAULT_TOKEN)
+        self._settings_overrides = settings
+        self.broker = broker
+        self.settings: Settings | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        await self.telegram.start()
+        values: dict[str, Any] = {
+            "telegram_bot_token": DEFAULT_TOKEN,
+            "telegram_base_url": self.telegram.base_url,
+            "telegram_allowed_users": f"{ADMIN},{VIEWER}:viewer,{TRADER}:trader",
+            "database_path": self.tmp / "bot.db",
+            "paper_state_path": self.tmp / "paper.json",
+            "paper_tick_seconds": 0,
+            "order_poll_seconds": 0.05,
+        }
+        values.update(self._settings_overrides)
+        self.settings = load_settings(_env_file=None, **values)
+        if self.broker is None:
+            self.broker = PaperBroker(
+                self.settings.paper_state_path, capital=Decimal(1_000_000), tick_seconds=0, seed=7
+            )
+        await self.start()
+        return self
+
+    async def start(self) -> None:
+        assert self.settings is not None
+        self._stop = asyncio.Event()
+        calls_before = len(self.telegram.calls_of("getUpdates"))
+        self._task = asyncio.create_task(run(self.settings, self._stop, broker=self.broker))
+        await self.telegram.wait_for(
+            lambda t: len(t.calls_of("getUpdates")) > calls_before or self._task.done(),
+            timeout=15,
+            what="the bot to start polling",
+        )
+        if self._task.done():
+            self._task.result()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, timeout=15)
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.stop()
+        finally:
+            await self.telegram.stop()
+
+    # -- conversation helpers ---------------------------------------------------------------
+
+    async def say(self, user: int, text: str) -> StoredMessage:
+        """Send a message as `user` and return the bot's next message in that chat."""
+        before = len(self.telegram.messages(user))
+        self.telegram.send_text(user, text)
+        return await self.telegram.next_message(user, after=before, timeout=10)
+
+    async def tap(self, user: int, card: StoredMessage, data: str) -> dict[str, Any]:
+        """Tap a button on `card` as `user`; return the answerCallbackQuery params."""
+        answers_before = len(self.telegram.callback_answers)
+        self.telegram.tap(user, card.message_id, data, chat_id=card.chat_id)
+        await self.telegram.wait_for(
+            lambda t: len(t.callback_answers) > answers_before, timeout=10, what="a tap answer"
+        )
+        return self.telegram.callback_answers[answers_before]
+
+    @staticmethod
+    def button(card: StoredMessage, label_start: str) -> str:
+        assert card.reply_markup, f"no keyboard on {card.text!r}"
+        for row in card.reply_markup["inline_keyboard"]:
+            for b in row:
+                if b["text"].lstrip("✅✖️ ").startswith(label_start):
+                    return b["callback_data"]
+        raise AssertionError(f"no button {label_start!r} on {card.text!r}")
