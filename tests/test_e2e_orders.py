@@ -16,22 +16,22 @@ async def _confirmed_buy(h: BotHarness, user: int, command: str) -> str:
     answer = await h.tap(user, card, h.button(card, "Confirm"))
     assert answer.get("text") == "Sending…"
     edited = await h.telegram.wait_for_edit(user, card.message_id, lambda t: "order" in t)
-    return edited.text
+    return edited.plain
 
 
 async def test_start_help_and_menu(harness: BotHarness) -> None:
     reply = await harness.say(ADMIN, "/start")
-    assert "paper" in reply.text
+    assert "paper" in reply.plain
     names = [c["command"] for c in harness.telegram.commands]
     assert names == [
         "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
         "positions", "holdings", "funds", "quote", "search",
     ]  # fmt: skip
-    help_text = (await harness.say(ADMIN, "/help")).text
+    help_text = (await harness.say(ADMIN, "/help")).plain
     for name in names:
         assert f"/{name}" in help_text
     assert "/buy NSE:SBIN 10 @812.5 MIS" in help_text
-    viewer_help = (await harness.say(VIEWER, "/help")).text
+    viewer_help = (await harness.say(VIEWER, "/help")).plain
     assert "/buy" not in viewer_help and "/orders" in viewer_help
 
 
@@ -40,9 +40,9 @@ async def test_market_buy_is_confirmed_sent_as_protected_limit_and_fills(
 ) -> None:
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
     card = await harness.say(ADMIN, "/buy NSE:SBIN 10")
-    assert "BUY 10 NSE:SBIN" in card.text
-    assert "812.35" in card.text and "LTP 808.30" in card.text
-    assert "limit order" in card.text
+    assert "BUY 10 NSE:SBIN" in card.plain
+    assert "812.35" in card.plain and "LTP 808.30" in card.plain
+    assert "limit order" in card.plain
     assert harness.button(card, "Confirm").startswith("cf:")
 
     answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
@@ -51,15 +51,15 @@ async def test_market_buy_is_confirmed_sent_as_protected_limit_and_fills(
     assert edited.reply_markup is None
     [order] = await harness.broker.orders()
     assert order.order_type is OrderType.LIMIT and order.price == Decimal("812.35")
-    assert order.order_id in edited.text and order.tag.startswith("TB")
+    assert order.order_id in edited.plain and order.tag.startswith("TB")
 
     fill = await harness.telegram.wait_for(
         lambda t: next((m for m in t.messages(ADMIN) if "Filled" in m.text), None),
         what="a fill notification",
     )
-    assert "BUY 10 NSE:SBIN" in fill.text and order.order_id in fill.text
+    assert "BUY 10 NSE:SBIN" in fill.plain and order.order_id in fill.plain
     holdings = await harness.say(ADMIN, "/holdings")
-    assert "NSE:SBIN: 10" in holdings.text
+    assert "NSE:SBIN: 10" in holdings.plain
 
 
 async def test_cancel_button_sends_nothing(harness: BotHarness) -> None:
@@ -67,7 +67,7 @@ async def test_cancel_button_sends_nothing(harness: BotHarness) -> None:
     answer = await harness.tap(ADMIN, card, harness.button(card, "Cancel"))
     assert answer["text"] == "Cancelled"
     edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id)
-    assert "Nothing was sent" in edited.text and edited.reply_markup is None
+    assert "Nothing was sent" in edited.plain and edited.reply_markup is None
     assert await harness.broker.orders() == []
 
 
@@ -91,7 +91,7 @@ async def test_only_the_asker_can_confirm_and_a_double_tap_executes_once(
 
 async def test_stranger_gets_one_refusal_and_nothing_else(harness: BotHarness) -> None:
     reply = await harness.say(STRANGER, "/orders")
-    assert reply.text == "Sorry, this is a private bot."
+    assert reply.plain == "Sorry, this is a private bot."
     assert reply.reply_markup is None
     card = await harness.say(ADMIN, "/buy NSE:SBIN 1 @700")
     answer = await harness.tap(STRANGER, card, harness.button(card, "Confirm"))
@@ -102,9 +102,9 @@ async def test_stranger_gets_one_refusal_and_nothing_else(harness: BotHarness) -
 
 async def test_viewer_can_read_but_not_trade(harness: BotHarness) -> None:
     refused = await harness.say(VIEWER, "/buy NSE:SBIN 10")
-    assert refused.text == "Your role (viewer) cannot do this; it needs trader access."
+    assert refused.plain == "Your role (viewer) cannot do this; it needs trader access."
     funds = await harness.say(VIEWER, "/funds")
-    assert "Available" in funds.text
+    assert "Available" in funds.plain
     assert await harness.broker.orders() == []
 
 
@@ -129,17 +129,17 @@ async def test_malformed_commands_get_a_sentence_and_the_usage(harness: BotHarne
     }
     for command, expected in cases.items():
         reply = await harness.say(ADMIN, command)
-        assert expected in reply.text, (command, reply.text)
-        assert "Usage: /" in reply.text and "EXCHANGE:SYMBOL QTY" in reply.text
+        assert expected in reply.plain, (command, reply.plain)
+        assert "Usage: /" in reply.plain and "EXCHANGE:SYMBOL QTY" in reply.plain
     modify = await harness.say(ADMIN, "/modify")
-    assert "I need the order number." in modify.text and "/modify ORDER_ID" in modify.text
+    assert "I need the order number." in modify.plain and "/modify ORDER_ID" in modify.plain
     unknown = await harness.say(ADMIN, "/frobnicate")
-    assert "I don't know that command" in unknown.text
+    assert "I don't know that command" in unknown.plain
 
 
 async def test_unknown_symbol(harness: BotHarness) -> None:
     reply = await harness.say(ADMIN, "/buy NSE:NOSUCH 1")
-    assert reply.text == (
+    assert reply.plain == (
         "I don't know the instrument NSE:NOSUCH. Find the exact symbol with /search nosuch."
     )
 
@@ -151,14 +151,14 @@ async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
     assert order.order_id in text and order.status is OrderStatus.OPEN
 
     card = await harness.say(TRADER, f"/modify {order.order_id} 20 @701.5")
-    assert "Quantity 10 → 20" in card.text and "Price 700 → 701.5" in card.text
+    assert "Quantity 10 → 20" in card.plain and "Price 700 → 701.5" in card.plain
     await harness.tap(TRADER, card, harness.button(card, "Confirm"))
     await harness.telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Modified" in t)
     [modified] = await harness.broker.orders()
     assert modified.quantity == 20 and modified.price == Decimal("701.5")
 
     card = await harness.say(TRADER, f"/cancel {order.order_id}")
-    assert "Confirm cancel" in card.text
+    assert "Confirm cancel" in card.plain
     await harness.tap(TRADER, card, harness.button(card, "Confirm"))
     await harness.telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Cancel sent" in t)
     [cancelled] = await harness.broker.orders()
@@ -168,7 +168,7 @@ async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
         what="a cancellation notification",
     )
     again = await harness.say(TRADER, f"/cancel {order.order_id}")
-    assert "already cancelled" in again.text
+    assert "already cancelled" in again.plain
 
 
 async def test_a_rejection_is_pushed_with_the_reason(harness: BotHarness) -> None:
@@ -178,7 +178,7 @@ async def test_a_rejection_is_pushed_with_the_reason(harness: BotHarness) -> Non
         lambda t: next((m for m in t.messages(ADMIN) if "Rejected" in m.text), None),
         what="a rejection notification",
     )
-    assert "insufficient funds" in pushed.text.lower()
+    assert "insufficient funds" in pushed.plain.lower()
 
 
 async def test_orders_survive_a_restart_and_a_card_cannot_run_twice(
@@ -195,7 +195,7 @@ async def test_orders_survive_a_restart_and_a_card_cannot_run_twice(
     harness.broker = PaperBroker(harness.settings.paper_state_path, tick_seconds=0, seed=7)
     await harness.start()
     book = await harness.say(ADMIN, "/orders")
-    assert "NSE:SBIN" in book.text and "open" in book.text
+    assert "NSE:SBIN" in book.plain and "open" in book.plain
     answer = await harness.tap(ADMIN, card, confirm)
     assert "already answered" in answer["text"]
     assert len(await harness.broker.orders()) == 1

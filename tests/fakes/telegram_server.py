@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import inspect
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -77,6 +79,13 @@ class StoredMessage:
     date: int = field(default_factory=lambda: int(time.time()))
     edit_texts: list[str] = field(default_factory=list)  # text of each editMessageText, in order
     deleted: bool = False
+
+    @property
+    def plain(self) -> str:
+        """What the user sees: tags stripped and entities decoded when sent as HTML."""
+        if (self.parse_mode or "").upper() != "HTML":
+            return self.text
+        return html.unescape(re.sub(r"<[^>]+>", "", self.text))
 
     def to_api(self, bot_user: JSON) -> JSON:
         """Render as a Bot API ``Message`` sent by ``bot_user``."""
