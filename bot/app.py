@@ -25,6 +25,7 @@ from bot.events import Event, render
 from bot.instruments import InstrumentIndex
 from bot.logs import setup_logging
 from bot.notify import Notifier
+from bot.policy import PolicyConfig
 from bot.portfolio import Portfolio
 from bot.ratelimit import SlidingWindowLimiter
 from bot.services import Services
@@ -89,7 +90,12 @@ async def run(
     stop = stop or _signal_event()
     broker = broker or build_broker(settings)
     store = await Store.open(settings.database_path)
-    supervisor = Supervisor(broker, SlidingWindowLimiter(max_calls=10, period=1.0))
+    limiter = SlidingWindowLimiter(
+        max_calls=settings.order_rate_limit,
+        period=1.0,
+        allow_above_ten=settings.registered_algo,
+    )
+    supervisor = Supervisor(broker, limiter)
     try:
         await supervisor.start()
         index = await InstrumentIndex.build(await supervisor.instruments())
@@ -116,6 +122,9 @@ async def run(
         supervisor,
         index,
         confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
+        policy=PolicyConfig(
+            grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+        ),
         on_orders_sent=tracker.wake,
     )
     application.bot_data["services"] = Services(

@@ -11,10 +11,11 @@ import re
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
 
 
 class Role(StrEnum):
@@ -82,6 +83,11 @@ class Settings(BaseSettings):
     kotak_login_url: str = "https://mis.kotaksecurities.com"
     mstock_base_url: str = "https://api.mstock.trade"
 
+    protection_grid: str | None = None
+    order_rate_limit: int = Field(default=10, ge=1)
+    registered_algo: bool = False
+    ltp_max_age_seconds: int = Field(default=300, ge=1)
+
     database_path: Path = Path("data/tradebot.db")
     confirm_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     order_poll_seconds: float = Field(default=2.0, gt=0, le=60)
@@ -123,6 +129,23 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("expected an IPv4 or IPv6 address such as 203.0.113.7") from None
 
+    @field_validator("protection_grid")
+    @classmethod
+    def _grid(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_grid(value)
+        return value
+
+    @model_validator(mode="after")
+    def _rate(self) -> Settings:
+        if self.order_rate_limit > 10 and not self.registered_algo:
+            raise ValueError(
+                "ORDER_RATE_LIMIT: at most 10 orders per second unless REGISTERED_ALGO=true "
+                "(SEBI's threshold for unregistered retail algos)"
+            )
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -134,6 +157,10 @@ class Settings(BaseSettings):
     @property
     def allowed_users(self) -> dict[int, Role]:
         return parse_allowed_users(self.telegram_allowed_users)
+
+    @property
+    def grid(self) -> ProtectionGrid:
+        return parse_grid(self.protection_grid) if self.protection_grid else DEFAULT_GRID
 
     @property
     def ip_check_url_list(self) -> list[str]:
@@ -151,8 +178,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_input=False, include_url=False):
-            name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-            if err["type"] == "missing":
+            name = str(err["loc"][0]).upper() if err["loc"] else ""
+            if not name:  # a check across several settings names them itself
+                lines.append(str(err["msg"]).removeprefix("Value error, ") + ".")
+            elif err["type"] == "missing":
                 lines.append(f"{name} is not set; it is required.")
             else:
                 msg = str(err["msg"]).removeprefix("Value error, ")
