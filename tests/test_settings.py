@@ -69,3 +69,14 @@ def test_missing_settings_stop_start_up_with_one_line_each(tmp_path) -> None:  #
     assert "Traceback" not in result.stderr
     assert "TELEGRAM_BOT_TOKEN is not set; it is required." in result.stderr
     assert "TELEGRAM_ALLOWED_USERS: expected comma-separated" in result.stderr
+
+
+def test_env_example_documents_every_setting() -> None:
+    import re
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
+    assert {name.upper() for name in Settings.model_fields} == documented
