@@ -1,7 +1,8 @@
 """Normalized models every broker adapter returns and accepts.
 
-Prices are `Decimal` (rupees) end to end: float arithmetic on prices produces off-tick limits that
-exchanges reject. Quantities are always units, never lots; adapters convert if their wire wants lots.
+Prices are `Decimal` (rupees) end to end: float arithmetic on prices produces off-tick limits
+that exchanges reject. Quantities are always units, never lots; adapters convert if their wire
+wants lots.
 Wire names (jData, trnsTp, symboltoken...) never appear here.
 """
 
