@@ -1,0 +1,483 @@
+"""`KotakBroker`: the Kotak Neo Trade API behind the `brokers.base.Broker` protocol.
+
+Every request goes through `_send`, which picks the credential headers for the call kind (ref §2.4),
+the timeout for the call class, classifies transport failures (connect/pool timeout: nothing was
+sent; read/write timeout on an order call: unknown outcome), and records the server's `Date`. Every
+reply then goes through `replies.classify` once. A place is never retried here
+(style.md "Absorb" 5).
+Order updates come from polling `orders()`; the `/realtime` order feed (ref §9.1) is not used yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from brokers.errors import (
+    AuthError,
+    BrokerError,
+    BrokerUnavailable,
+    OrderNotFound,
+    SessionExpired,
+    Throttled,
+    UnknownOutcome,
+)
+from brokers.kotak import mapping
+from brokers.kotak.auth import TradeSession, headers_for, normalize_mobile
+from brokers.kotak.config import KotakConfig
+from brokers.kotak.constants import (
+    IST,
+    PATH_CANCEL,
+    PATH_CLIENT_IP,
+    PATH_FILE_PATHS,
+    PATH_HOLDINGS,
+    PATH_LIMITS,
+    PATH_LOGIN,
+    PATH_MODIFY,
+    PATH_ORDER_BOOK,
+    PATH_ORDER_HISTORY,
+    PATH_PLACE,
+    PATH_POSITIONS,
+    PATH_QUOTES,
+    PATH_TRADE_BOOK,
+    PATH_VALIDATE,
+    QUOTE_BATCH,
+    QUOTE_TYPE,
+    SEGMENT_TO_EXCHANGE,
+    USER_AGENT,
+    CallKind,
+)
+from brokers.kotak.master import MasterCache, ScripMaster
+from brokers.kotak.replies import NO_DATA, classify, login_data, retry_after_seconds
+from brokers.models import (
+    Funds,
+    Holding,
+    Instrument,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    Position,
+    Quote,
+    SessionInfo,
+    Trade,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _today_ist() -> date:
+    """The scrip master is published per IST trading date (ref §7.2 folder names)."""
+    return datetime.now(IST).date()
+
+
+def _fallback_key(segment: str, token: str, trading_symbol: str) -> str:
+    exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
+    return f"{exchange}:{trading_symbol or token}"
+
+
+def _rows(body: Any) -> list[dict[str, Any]]:
+    if body is NO_DATA:
+        return []
+    data = body.get("data") if isinstance(body, dict) else body
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return []
+    return [row for row in data if isinstance(row, dict)]
+
+
+class KotakBroker:
+    """Kotak Neo adapter. Not thread-safe; one instance per account, used from one event loop.
+
+    Extras outside the protocol, for the session supervisor: `client_ip()`, `last_server_date`
+    (from the HTTP `Date` header, for clock-skew checks), `session_created_at`, `resolve(key)`,
+    `order(order_id)` and `order_history(order_id)`.
+    """
+
+    name = "kotak"
+
+    def __init__(
+        self, config: KotakConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._config = config
+        self._http = httpx.AsyncClient(transport=transport, headers={"User-Agent": USER_AGENT})
+        self._session: TradeSession | None = None
+        self._master: ScripMaster | None = None
+        self._master_lock = asyncio.Lock()
+        self._cache = MasterCache(config.cache_dir, config.segments)
+        self.last_server_date: datetime | None = None
+        self.session_created_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"KotakBroker(ucc={self._config.ucc!r}, logged_in={self._session is not None})"
+
+    # ------------------------------------------------------------------ transport
+
+    def _timeout(self, kind: CallKind) -> httpx.Timeout:
+        t = self._config.timeouts
+        return {
+            CallKind.LOGIN: t.login,
+            CallKind.VALIDATE: t.login,
+            CallKind.CLIENT_IP: t.reports,
+            CallKind.ORDERS: t.orders,
+            CallKind.REPORTS: t.reports,
+            CallKind.MARKET_DATA: t.market_data,
+            CallKind.CDN: t.master,
+        }[kind]
+
+    def _require_session(self) -> TradeSession:
+        if self._session is None:
+            raise SessionExpired("Kotak: not logged in")
+        return self._session
+
+    def _market_base(self) -> str:
+        # Market data needs only the access token and works before login on the login host
+        # (ref §1 "Default REST base before baseUrl is known").
+        return self._session.base_url if self._session else self._config.login_url.rstrip("/")
+
+    async def _send(
+        self,
+        method: str,
+        kind: CallKind,
+        url: str,
+        *,
+        what: str,
+        json: Any = None,
+        form: dict[str, str] | None = None,
+        view: tuple[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = headers_for(
+            kind, access_token=self._config.access_token, session=self._session, view=view
+        )
+        started = asyncio.get_running_loop().time()
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                headers=headers,
+                json=json,
+                data=form,
+                timeout=self._timeout(kind),
+                follow_redirects=kind is CallKind.CDN,  # never carry Auth/Sid across a redirect
+            )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
+            log.warning("kotak %s: could not connect (%s)", what, type(exc).__name__)
+            raise BrokerUnavailable(
+                f"Kotak {what}: could not connect ({type(exc).__name__}); nothing was sent"
+            ) from None
+        except httpx.TransportError as exc:
+            log.warning("kotak %s: no reply (%s)", what, type(exc).__name__)
+            if kind is CallKind.ORDERS:
+                raise UnknownOutcome(
+                    f"Kotak {what}: sent but no reply ({type(exc).__name__}); the order may or may "
+                    "not exist, check the order book by tag before doing anything else"
+                ) from None
+            raise BrokerUnavailable(f"Kotak {what}: no reply ({type(exc).__name__})") from None
+        self._note_date(response)
+        elapsed_ms = (asyncio.get_running_loop().time() - started) * 1000
+        log.debug(
+            "kotak %s %s -> HTTP %s in %.0f ms", method, what, response.status_code, elapsed_ms
+        )
+        return response
+
+    def _note_date(self, response: httpx.Response) -> None:
+        raw = response.headers.get("Date")
+        if not raw:
+            return
+        with contextlib.suppress(TypeError, ValueError):
+            self.last_server_date = parsedate_to_datetime(raw)
+
+    async def _call(
+        self,
+        method: str,
+        kind: CallKind,
+        path: str,
+        *,
+        what: str,
+        base: str | None = None,
+        form: dict[str, str] | None = None,
+        empty_ok: bool = False,
+        not_found_ok: bool = False,
+    ) -> Any:
+        if base is None:
+            base = self._require_session().base_url
+        response = await self._send(method, kind, base + path, what=what, form=form)
+        return classify(
+            response, kind=kind, what=what, empty_ok=empty_ok, not_found_ok=not_found_ok
+        )
+
+    # ------------------------------------------------------------------ session
+
+    async def login(self, otp: str | None = None) -> SessionInfo:
+        """tradeApiLogin (TOTP) then tradeApiValidate (MPIN), ref §2.1-2.2."""
+        if not otp:
+            raise AuthError("Kotak login needs the current TOTP code")
+        cfg = self._config
+        login_url = cfg.login_url.rstrip("/")
+        body = {"mobileNumber": normalize_mobile(cfg.mobile), "ucc": cfg.ucc, "totp": str(otp)}
+        response = await self._send(
+            "POST", CallKind.LOGIN, login_url + PATH_LOGIN, what="login (TOTP)", json=body
+        )
+        view = login_data(response, step="TOTP")
+        response = await self._send(
+            "POST",
+            CallKind.VALIDATE,
+            login_url + PATH_VALIDATE,
+            what="login (MPIN)",
+            json={"mpin": cfg.mpin},
+            view=(str(view["token"]), str(view["sid"])),
+        )
+        trade = login_data(response, step="MPIN")
+        created = datetime.now(IST)
+        self._session = TradeSession(
+            token=str(trade["token"]),
+            sid=str(trade["sid"]),
+            base_url=str(trade.get("baseUrl") or login_url).rstrip("/"),
+            data_center=str(trade.get("dataCenter") or ""),
+            ucc=str(trade.get("ucc") or cfg.ucc),
+            created_at=created,
+        )
+        self.session_created_at = created
+        log.info(
+            "kotak: session created for %s (data centre %s)",
+            self._session.ucc,
+            self._session.data_center or "?",
+        )
+        return SessionInfo(account=self._session.ucc, created_at=created)
+
+    async def close(self) -> None:
+        """Forget the session (Kotak has no logout call, ref §2.6) and close connections."""
+        self._session = None
+        await self._http.aclose()
+
+    async def client_ip(self) -> str | None:
+        """The IP Kotak sees, from `get-client-ip` on the login host (ref §7.3). Whether it is the
+        caller's current IP or the session's login IP is unconfirmed (rules.md §1.3)."""
+        self._require_session()
+        body = await self._call(
+            "GET",
+            CallKind.CLIENT_IP,
+            PATH_CLIENT_IP,
+            what="client ip",
+            base=self._config.login_url.rstrip("/"),
+        )
+        rows = _rows(body)
+        ip = rows[0].get("ip") if rows else None
+        return str(ip) if ip else None
+
+    # ------------------------------------------------------------------ orders
+
+    async def place_order(self, request: OrderRequest) -> str:
+        """Place one order with our tag in `ig`. Never retried: a timeout raises UnknownOutcome."""
+        fields = mapping.place_fields(request)
+        log.info(
+            "kotak place: tag=%s %s %s %s x%d",
+            request.tag,
+            request.side.value,
+            request.instrument.key,
+            request.order_type.value,
+            request.quantity,
+        )
+        body = await self._call(
+            "POST", CallKind.ORDERS, PATH_PLACE, what="place order", form=mapping.jdata(fields)
+        )
+        order_id = str(body.get("nOrdNo") or "")
+        if not order_id:
+            raise UnknownOutcome(
+                "Kotak place order: accepted without an order number; check the order book by tag"
+            )
+        log.info("kotak placed: tag=%s order=%s", request.tag, order_id)
+        return order_id
+
+    async def modify_order(self, request: ModifyRequest) -> str:
+        fields = mapping.modify_fields(request)
+        body = await self._call(
+            "POST", CallKind.ORDERS, PATH_MODIFY, what="modify order", form=mapping.jdata(fields)
+        )
+        return str(body.get("nOrdNo") or request.order_id)
+
+    async def cancel_order(self, order_id: str) -> str:
+        body = await self._call(
+            "POST",
+            CallKind.ORDERS,
+            PATH_CANCEL,
+            what="cancel order",
+            form=mapping.jdata(mapping.cancel_fields(order_id)),
+        )
+        return str(body.get("nOrdNo") or order_id)
+
+    # ------------------------------------------------------------------ reports
+
+    async def _key_for(self) -> mapping.KeyFor:
+        """Book rows carry `exSeg`/`tok`/`trdSym`; our keys come from the master. If the master
+        cannot be loaded, fall back to `EXCH:pTrdSymbol` rather than failing the read."""
+        try:
+            master = await self._master_for_today()
+        except BrokerError as exc:
+            log.warning("kotak: scrip master unavailable for key lookup: %s", exc.message)
+            return _fallback_key
+        return master.key_for
+
+    async def orders(self) -> list[Order]:
+        body = await self._call(
+            "GET", CallKind.REPORTS, PATH_ORDER_BOOK, what="order book", empty_ok=True
+        )
+        rows = _rows(body)
+        if not rows:
+            return []
+        key_for = await self._key_for()
+        return [mapping.order_from_row(row, key_for) for row in rows]
+
+    async def order(self, order_id: str) -> Order:
+        """One order from `GET /quick/user/orders/<nOrdNo>` (ref §5); OrderNotFound on 5203."""
+        body = await self._call(
+            "GET",
+            CallKind.REPORTS,
+            f"{PATH_ORDER_BOOK}/{quote(order_id, safe='')}",
+            what="order",
+            not_found_ok=True,
+        )
+        rows = _rows(body)
+        if not rows:
+            raise OrderNotFound(f"Kotak has no order {order_id}")
+        return mapping.order_from_row(rows[0], await self._key_for())
+
+    async def order_history(self, order_id: str) -> list[Order]:
+        """Every state row of one order, newest first (ref §5)."""
+        body = await self._call(
+            "POST",
+            CallKind.REPORTS,
+            PATH_ORDER_HISTORY,
+            what="order history",
+            form=mapping.jdata({"nOrdNo": order_id}),
+            not_found_ok=True,
+        )
+        rows = _rows(body)
+        key_for = await self._key_for()
+        return [mapping.order_from_row(row, key_for) for row in rows]
+
+    async def trades(self) -> list[Trade]:
+        body = await self._call(
+            "GET", CallKind.REPORTS, PATH_TRADE_BOOK, what="trade book", empty_ok=True
+        )
+        rows = _rows(body)
+        if not rows:
+            return []
+        key_for = await self._key_for()
+        return [mapping.trade_from_row(row, key_for) for row in rows]
+
+    async def positions(self) -> list[Position]:
+        body = await self._call(
+            "GET", CallKind.REPORTS, PATH_POSITIONS, what="positions", empty_ok=True
+        )
+        rows = _rows(body)
+        if not rows:
+            return []
+        key_for = await self._key_for()
+        return [mapping.position_from_row(row, key_for) for row in rows]
+
+    async def holdings(self) -> list[Holding]:
+        body = await self._call(
+            "GET", CallKind.REPORTS, PATH_HOLDINGS, what="holdings", empty_ok=True
+        )
+        rows = _rows(body)
+        if not rows:
+            return []
+        key_for = await self._key_for()
+        return [mapping.holding_from_row(row, key_for) for row in rows]
+
+    async def funds(self) -> Funds:
+        body = await self._call(
+            "POST",
+            CallKind.REPORTS,
+            PATH_LIMITS,
+            what="funds",
+            form=mapping.jdata({"seg": "ALL", "exch": "ALL", "prod": "ALL"}),
+        )
+        return mapping.funds_from_limits(body)
+
+    # ------------------------------------------------------------------ market data
+
+    async def quotes(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
+        """Quotes in batches of at most 50 (ref §7.1). `|` and `,` stay literal in the path;
+        index names are percent-encoded (`Nifty%2050`). Instruments absent from the reply are
+        absent from the result; a zero or blank LTP is None."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for instrument in instruments:
+            wanted.setdefault(mapping.quote_path_entry(instrument), []).append(instrument.key)
+        entries = list(wanted)
+        result: dict[str, Quote] = {}
+        for start in range(0, len(entries), QUOTE_BATCH):
+            batch = entries[start : start + QUOTE_BATCH]
+            listing = ",".join(f"{seg}|{quote(token, safe='')}" for seg, token in batch)
+            body = await self._call(
+                "GET",
+                CallKind.MARKET_DATA,
+                f"{PATH_QUOTES}/{listing}/{QUOTE_TYPE}",
+                what="quotes",
+                base=self._market_base(),
+            )
+            elements = body if isinstance(body, list) else _rows(body)
+            for element in elements:
+                if not isinstance(element, dict):
+                    continue
+                seg = str(element.get("exchange") or "").strip()
+                token = str(element.get("exchange_token") or "").strip()
+                keys = wanted.get((seg, token))
+                if keys is None:
+                    keys = wanted.get((seg, str(element.get("display_symbol") or "").strip()))
+                for key in keys or ():
+                    result[key] = mapping.quote_from_row(key, element)
+        return result
+
+    # ------------------------------------------------------------------ instruments
+
+    async def instruments(self) -> Sequence[Instrument]:
+        return (await self._master_for_today()).instruments
+
+    async def resolve(self, key: str) -> Instrument:
+        """`NFO:NIFTY30DEC2524000CE` -> Instrument; InstrumentNotFound with close matches."""
+        return (await self._master_for_today()).resolve(key)
+
+    async def _master_for_today(self) -> ScripMaster:
+        today = _today_ist()
+        if self._master is not None and self._master.day == today:
+            return self._master
+        async with self._master_lock:
+            if self._master is None or self._master.day != today:
+                self._master = await self._cache.load(today, self._master_files, self._download)
+        return self._master
+
+    async def _master_files(self) -> list[str]:
+        body = await self._call(
+            "GET",
+            CallKind.MARKET_DATA,
+            PATH_FILE_PATHS,
+            what="scrip master file list",
+            base=self._market_base(),
+        )
+        data = body.get("data") if isinstance(body, dict) else None
+        paths = data.get("filesPaths") if isinstance(data, dict) else None
+        if not isinstance(paths, list):
+            raise BrokerUnavailable("Kotak scrip master file list: unexpected reply shape")
+        return [str(p) for p in paths]
+
+    async def _download(self, url: str) -> bytes:
+        """CSV from the CDN: no credentials (ref §7.2), redirects followed."""
+        response = await self._send("GET", CallKind.CDN, url, what="scrip master download")
+        if response.status_code == 429:
+            raise Throttled(
+                "Kotak scrip master download: too many requests",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if response.status_code != 200:
+            raise BrokerUnavailable(f"Kotak scrip master download: HTTP {response.status_code}")
+        return response.content

@@ -1,0 +1,501 @@
+"""Kotak's scrip master: find the day's files, cache them, parse them, map symbols both ways.
+
+Units and names follow ref §10 exactly where the evidence agrees:
+- the header is verbatim with trailing spaces (`dTickSize `, `lExpiryDate `) and `dStrikePrice;`
+  (ref §10.1); columns are looked up by their name with spaces and `;` stripped, so either spelling
+  parses;
+- tick = `dTickSize / 10**lPrecision` (paise for 2-decimal segments, ref §10.3);
+- strike = `dStrikePrice;` / 100, possibly in scientific notation (`2.1e+06` -> 21000, ref §10.3);
+- expiry epochs count from 1980-01-01 for nse_fo/cde_fo (+315513000) and are Unix for the rest.
+
+One deliberate departure: ref §10.4 says to take the expiry date in IST, but its own MCX sample
+(`1790380799` = GOLDM 25 SEP 26) is 23:59:59 *UTC* on the 25th, i.e. 05:29 IST on the 26th. The
+UTC date is right for every sample (nse_fo epochs land on 09:00 UTC = 14:30 IST), so we use it.
+
+Symbols are OpenAlgo style (rules.md §3.6): `NSE:SBIN`, `NFO:NIFTY22SEP2621000PE`,
+`NFO:BANKNIFTY30DEC25FUT`, `NSE_INDEX:NIFTY`. Kotak's `pTrdSymbol` is never derived from ours by
+rewriting (ref §10.4); it travels in `Instrument.broker_ref` as `segment|token|trading symbol`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import difflib
+import gc
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from brokers.errors import BrokerUnavailable, InstrumentNotFound
+from brokers.kotak.constants import (
+    CASH_SEGMENTS,
+    EPOCH_1980_OFFSET,
+    INDEX_QUOTE_NAMES,
+    SEGMENT_TO_EXCHANGE,
+    SEGMENTS_1980_EPOCH,
+)
+from brokers.models import Instrument, InstrumentKind
+
+log = logging.getLogger(__name__)
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAY_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MANIFEST = "manifest.json"
+
+
+# --------------------------------------------------------------------------- broker_ref
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What an order or quote needs: `es`/segment, `pSymbol` token (or index name), `pTrdSymbol`."""
+
+    segment: str
+    token: str
+    trading_symbol: str
+
+
+def encode_ref(segment: str, token: str, trading_symbol: str) -> str:
+    return f"{segment}|{token}|{trading_symbol}"
+
+
+def decode_ref(instrument: Instrument) -> Ref:
+    parts = instrument.broker_ref.split("|", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise InstrumentNotFound(f"{instrument.key} is not a Kotak instrument")
+    return Ref(parts[0], parts[1], parts[2])
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _column(name: str) -> str:
+    return name.strip().rstrip(";").strip()
+
+
+_REQUIRED = (
+    "pSymbol",
+    "pTrdSymbol",
+    "pSymbolName",
+    "dTickSize",
+    "lLotSize",
+    "lExpiryDate",
+    "dStrikePrice",
+    "pOptionType",
+)
+
+
+def expiry_date(raw: str, segment: str) -> date | None:
+    """Expiry epoch -> contract date (see the module docstring for why UTC)."""
+    try:
+        seconds = int(float(raw))
+    except ValueError:
+        return None
+    if seconds <= 0:
+        return None
+    if segment in SEGMENTS_1980_EPOCH:
+        seconds += EPOCH_1980_OFFSET
+    return datetime.fromtimestamp(seconds, UTC).date()
+
+
+def strike_rupees(raw: str) -> Decimal | None:
+    """`dStrikePrice;` is paise, sometimes `2.1e+06`; -1 for non-options."""
+    try:
+        paise = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    if paise <= 0:
+        return None
+    return Decimal(plain(paise / 100))
+
+
+def tick_rupees(raw: str, precision: str) -> Decimal | None:
+    try:
+        tick = Decimal(raw.strip())
+        places = int(float(precision)) if precision.strip() else 2
+    except (InvalidOperation, ValueError):
+        return None
+    if tick <= 0:
+        return None  # indices carry -1 (ref §10.2)
+    return (tick / (Decimal(10) ** places)).normalize()
+
+
+def plain(value: Decimal) -> str:
+    """`21000`, `292.5`: no exponent, no trailing zeros (rules.md §3.6)."""
+    return format(value.normalize(), "f")
+
+
+def _stamp(expiry: date) -> str:
+    return f"{expiry.day:02d}{_MONTHS[expiry.month - 1]}{expiry.year % 100:02d}"
+
+
+def fo_symbol(name: str, expiry: date, option_type: str, strike: Decimal | None) -> str:
+    """`NIFTY` + `22SEP26` + (`21000PE` | `FUT`) (rules.md §3.6)."""
+    if option_type in ("CE", "PE") and strike is not None:
+        return f"{name}{_stamp(expiry)}{plain(strike)}{option_type}"
+    return f"{name}{_stamp(expiry)}FUT"
+
+
+def _int(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return int(float(raw))
+        except ValueError:
+            return None
+
+
+def parse_master_file(
+    path: Path, segment: str, into: ScripMaster | None = None
+) -> list[Instrument]:
+    """Parse one segment CSV (and index it into `into`). CPU-heavy: call via `asyncio.to_thread`."""
+    with path.open(newline="", encoding="utf-8-sig") as handle, _gc_paused():
+        return parse_master_rows(csv.reader(handle), segment, into)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while 150k acyclic objects are created: each generation-0 sweep
+    otherwise rescans the growing young heap (15-20 % of the load time in bench/scrip_master.py).
+    The objects made here hold no cycles, so nothing is lost by collecting later."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse_master_rows(
+    rows: Iterable[list[str]], segment: str, into: ScripMaster | None = None
+) -> list[Instrument]:
+    """Rows (header first) -> instruments, skipping index rows, junk and duplicate symbols.
+
+    Written for speed (150k-row nse_fo files, bench/scrip_master.py): per-value conversions are
+    memoised, since ticks, lots, expiries and strikes repeat across thousands of rows.
+    """
+    master = into if into is not None else ScripMaster((), None)
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        return []
+    col = {_column(name): i for i, name in enumerate(header)}
+    missing = [name for name in _REQUIRED if name not in col]
+    if missing:
+        raise BrokerUnavailable(f"Kotak scrip master {segment}: missing columns {missing}")
+    i_tok, i_ts, i_name = col["pSymbol"], col["pTrdSymbol"], col["pSymbolName"]
+    i_tick, i_lot, i_exp = col["dTickSize"], col["lLotSize"], col["lExpiryDate"]
+    i_strike, i_opt = col["dStrikePrice"], col["pOptionType"]
+    i_prec = col.get("lPrecision")
+    i_group, i_isin = col.get("pGroup"), col.get("pISIN")
+    i_desc, i_seg = col.get("pDesc"), col.get("pExchSeg")
+    i_freeze = col.get("lFreezeQty")
+    width = max(col.values()) + 1
+
+    exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
+    prefix = exchange + ":"
+    cash = segment in CASH_SEGMENTS
+    ticks: dict[tuple[str, str], Decimal | None] = {}
+    strikes: dict[str, tuple[Decimal, str] | None] = {}
+    expiries: dict[str, tuple[date, str] | None] = {}
+    ints: dict[str, int | None] = {}
+    by_key = master.by_key
+    index_token = master.by_token.setdefault
+    index_symbol = master.by_trading_symbol.setdefault
+    keep = master.instruments.append
+    seg_prefix = segment + "|"
+    out: list[Instrument] = []
+    new = Instrument
+    equity, future = InstrumentKind.EQUITY, InstrumentKind.FUTURE
+    kinds = {"CE": InstrumentKind.CALL, "PE": InstrumentKind.PUT}
+
+    for row in iterator:
+        if len(row) < width:
+            continue
+        token = row[i_tok].strip()
+        trading_symbol = row[i_ts].strip()
+        if not token or not trading_symbol:
+            continue
+        if i_seg is not None and row[i_seg] != segment and row[i_seg].strip() not in ("", segment):
+            continue
+        precision = row[i_prec] if i_prec is not None else "2"
+        tick_key = (row[i_tick], precision)
+        tick = ticks.get(tick_key, False)
+        if tick is False:
+            tick = ticks[tick_key] = tick_rupees(row[i_tick], precision)
+        if tick is None:
+            continue  # index rows and junk (tick -1)
+        name = row[i_name].strip().upper() or trading_symbol.upper()
+        raw_lot = row[i_lot]
+        lot = ints.get(raw_lot, False)
+        if lot is False:
+            lot = ints[raw_lot] = _int(raw_lot.strip())
+        lot = lot if lot and lot > 0 else 1
+        freeze = None
+        if i_freeze is not None:
+            raw_freeze = row[i_freeze]
+            freeze = ints.get(raw_freeze, False)
+            if freeze is False:
+                freeze = ints[raw_freeze] = _int(raw_freeze.strip())
+            if freeze is not None and freeze <= 0:
+                freeze = None
+        if cash:
+            group = row[i_group].strip().upper() if i_group is not None else ""
+            isin = row[i_isin].strip() if i_isin is not None else ""
+            if not group and not isin:
+                continue  # index rows: quotes only, served from INDEX_QUOTE_NAMES
+            # NSE:NAME is the EQ series; other series are NAME-BE etc. (ref §10.4, our choice).
+            symbol = name if segment != "nse_cm" or group in ("EQ", "") else f"{name}-{group}"
+            key = prefix + symbol
+            if key in by_key:
+                continue
+            desc = row[i_desc].strip() if i_desc is not None else ""
+            inst = new(
+                exchange,
+                symbol,
+                desc or name,
+                equity,
+                tick,
+                lot,
+                freeze,
+                None,
+                None,
+                None,
+                f"{seg_prefix}{token}|{trading_symbol}",
+            )
+        else:
+            raw_exp = row[i_exp]
+            stamped = expiries.get(raw_exp, False)
+            if stamped is False:
+                when = expiry_date(raw_exp, segment)
+                stamped = expiries[raw_exp] = None if when is None else (when, _stamp(when))
+            if stamped is None:
+                continue
+            option_type = row[i_opt].strip().upper()
+            kind = kinds.get(option_type)
+            if kind is not None:
+                raw_strike = row[i_strike]
+                struck = strikes.get(raw_strike, False)
+                if struck is False:
+                    value = strike_rupees(raw_strike)
+                    struck = strikes[raw_strike] = None if value is None else (value, plain(value))
+                if struck is None:
+                    continue
+                strike = struck[0]
+                symbol = f"{name}{stamped[1]}{struck[1]}{option_type}"
+            else:
+                strike, kind = None, future
+                symbol = f"{name}{stamped[1]}FUT"
+            key = prefix + symbol
+            if key in by_key:
+                continue  # first row wins; duplicates would make the symbol ambiguous
+            inst = new(
+                exchange,
+                symbol,
+                name,
+                kind,
+                tick,
+                lot,
+                freeze,
+                stamped[0],
+                strike,
+                name,
+                f"{seg_prefix}{token}|{trading_symbol}",
+            )
+        # `ScripMaster.add`, inlined: this loop runs 150k times on a full nse_fo file.
+        out.append(inst)
+        keep(inst)
+        by_key[key] = inst
+        index_token(seg_prefix + token, inst)
+        index_symbol(seg_prefix + trading_symbol, inst)
+    return out
+
+
+def index_instruments() -> list[Instrument]:
+    """Indices are quote-only and addressed by name (ref §7.1), so they come from a fixed table."""
+    return [
+        Instrument(
+            exchange=exchange,
+            symbol=symbol,
+            name=quote_name,
+            kind=InstrumentKind.INDEX,
+            tick_size=Decimal("0.05"),
+            broker_ref=encode_ref(segment, quote_name, ""),
+        )
+        for (exchange, symbol), (segment, quote_name) in INDEX_QUOTE_NAMES.items()
+    ]
+
+
+# --------------------------------------------------------------------------- index
+
+
+class ScripMaster:
+    """The day's instruments with the three lookups the adapter needs.
+
+    - by key (`NFO:NIFTY22SEP2621000PE`) for users' symbols;
+    - by `segment|token` for books and positions (`exSeg` + `tok`);
+    - by `segment|pTrdSymbol` for the trade book, whose `tok` is empty (ref §5, [OA] live).
+    """
+
+    def __init__(self, instruments: Iterable[Instrument], day: date | None) -> None:
+        self.day = day
+        self.instruments: list[Instrument] = []
+        self.by_key: dict[str, Instrument] = {}
+        self.by_token: dict[str, Instrument] = {}
+        self.by_trading_symbol: dict[str, Instrument] = {}
+        for inst in instruments:
+            segment, token, trading_symbol = inst.broker_ref.split("|", 2)
+            self.add(inst, inst.key, segment, token, trading_symbol)
+
+    def add(
+        self, inst: Instrument, key: str, segment: str, token: str, trading_symbol: str
+    ) -> None:
+        """Index one instrument; the first one wins for a key, token or trading symbol."""
+        if key in self.by_key:
+            return
+        self.instruments.append(inst)
+        self.by_key[key] = inst
+        self.by_token.setdefault(f"{segment}|{token}", inst)
+        if trading_symbol:
+            self.by_trading_symbol.setdefault(f"{segment}|{trading_symbol}", inst)
+
+    def __len__(self) -> int:
+        return len(self.instruments)
+
+    def get(self, key: str) -> Instrument | None:
+        found = self.by_key.get(key)
+        if found is None:
+            found = self.by_key.get(key.strip().upper())
+        return found
+
+    def resolve(self, key: str) -> Instrument:
+        """Our symbol -> instrument; an unknown symbol is refused with the closest matches."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        wanted = key.strip().upper()
+        exchange, _, symbol = wanted.partition(":")
+        prefix = f"{exchange}:{symbol[:4]}"
+        pool = [k for k in self.by_key if k.startswith(prefix)] or [
+            k for k in self.by_key if k.startswith(f"{exchange}:")
+        ][:5000]
+        close = difflib.get_close_matches(wanted, pool, n=3, cutoff=0.6)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise InstrumentNotFound(f"unknown symbol {key}{hint}")
+
+    def key_for(self, segment: str, token: str = "", trading_symbol: str = "") -> str:
+        """Book row -> our key. Falls back to `EXCH:pTrdSymbol` for contracts not in the master
+        (expired since the morning, or a segment we do not download)."""
+        inst = None
+        if token:
+            inst = self.by_token.get(f"{segment}|{token}")
+        if inst is None and trading_symbol:
+            inst = self.by_trading_symbol.get(f"{segment}|{trading_symbol}")
+        if inst is not None:
+            return inst.key
+        exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
+        return f"{exchange}:{trading_symbol or token}"
+
+
+def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
+    """Parse every segment file and index them. CPU-heavy: run it in a thread."""
+    master = ScripMaster(index_instruments(), day)
+    for segment, path in files.items():
+        parsed = parse_master_file(path, segment, master)
+        log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
+    return master
+
+
+# --------------------------------------------------------------------------- files and cache
+
+
+def pick_files(urls: Iterable[str], segments: Iterable[str]) -> dict[str, str]:
+    """Choose one URL per wanted segment by file name (`nse_cm-v1.csv`, `nse_fo.csv`); exact
+    names, so `nse_com.csv` (NSE commodity) never passes for `nse_cm` (ref §7.2)."""
+    chosen: dict[str, str] = {}
+    wanted = list(segments)
+    for url in urls:
+        base = url.rsplit("/", 1)[-1].split("?", 1)[0].lower()
+        for segment in wanted:
+            # Prefer the -v1 cash file when both are listed (ref §7.2).
+            if re.fullmatch(rf"{re.escape(segment)}(-v1)?\.csv", base) and (
+                segment not in chosen or base.endswith("-v1.csv")
+            ):
+                chosen[segment] = url
+    return chosen
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def _read_manifest(day_dir: Path) -> dict[str, Path] | None:
+    try:
+        names = json.loads((day_dir / _MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    files = {str(seg): day_dir / f"{seg}.csv" for seg in names}
+    if not all(p.is_file() for p in files.values()):
+        return None
+    return files
+
+
+def _prune(cache_dir: Path, keep: str) -> None:
+    if not cache_dir.is_dir():
+        return
+    for child in cache_dir.iterdir():
+        if child.is_dir() and _DAY_DIR.fullmatch(child.name) and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+class MasterCache:
+    """The day's CSVs on disk under `cache_dir/<YYYY-MM-DD>/<segment>.csv`.
+
+    A `manifest.json` written last marks the day complete, so a crash mid-download re-downloads.
+    Older day folders are removed once a new day is complete.
+    """
+
+    def __init__(self, cache_dir: Path, segments: Sequence[str]) -> None:
+        self.cache_dir = cache_dir
+        self.segments = tuple(segments)
+
+    async def load(
+        self,
+        day: date,
+        list_files: Callable[[], Awaitable[list[str]]],
+        download: Callable[[str], Awaitable[bytes]],
+    ) -> ScripMaster:
+        day_dir = self.cache_dir / day.isoformat()
+        files = await asyncio.to_thread(_read_manifest, day_dir)
+        if files is None:
+            urls = await list_files()
+            chosen = pick_files(urls, self.segments)
+            if not chosen:
+                raise BrokerUnavailable("Kotak scrip master: none of the wanted segments listed")
+            absent = sorted(set(self.segments) - set(chosen))
+            if absent:
+                log.warning("kotak scrip master: segments not listed today: %s", absent)
+            files = {}
+            for segment, url in chosen.items():
+                content = await download(url)
+                path = day_dir / f"{segment}.csv"
+                await asyncio.to_thread(_write_atomic, path, content)
+                files[segment] = path
+            manifest = json.dumps(sorted(files)).encode()
+            await asyncio.to_thread(_write_atomic, day_dir / _MANIFEST, manifest)
+            await asyncio.to_thread(_prune, self.cache_dir, day.isoformat())
+        return await asyncio.to_thread(build_master, files, day)

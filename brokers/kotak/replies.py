@@ -1,0 +1,229 @@
+"""Classify every Kotak reply once, at the boundary, into data or one `brokers.errors` class.
+
+Ref §8 "What an adapter should do instead" is the rule set implemented here, in its order:
+HTTP status first (a 200 is not success), then the body (non-JSON is garbage), then the envelope
+(`stat`/`stCode`, case-insensitive `ok`). Order calls are special: a 5xx or an unreadable body
+after a place/modify/cancel means the outcome is unknown (ref §8 rule 3), never "nothing happened".
+Messages carry the broker's text verbatim plus our own plain words; never a header or a body.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from brokers.errors import (
+    AuthError,
+    BrokerError,
+    BrokerRejected,
+    BrokerUnavailable,
+    InstrumentNotFound,
+    InvalidQuantity,
+    IPNotWhitelisted,
+    OrderNotFound,
+    OrderNotModifiable,
+    SessionExpired,
+    SessionIPMismatch,
+    Throttled,
+    UnknownOutcome,
+)
+from brokers.kotak.constants import (
+    GATEWAY_INVALID_CREDENTIALS,
+    GATEWAY_THROTTLED,
+    ST_CLIENT_IP_OK,
+    ST_INVALID_QTY,
+    ST_INVALID_SESSION,
+    ST_IP_NOT_WHITELISTED,
+    ST_NO_DATA,
+    ST_OK,
+    ST_ORDER_COMPLETED,
+    ST_SESSION_IP_MISMATCH,
+    CallKind,
+)
+
+NO_DATA: Any = None  # what `classify` returns for 5203 when the caller said an empty list is fine
+
+_MESSAGE_KEYS = ("errMsg", "emsg", "message", "desc")  # ref §8 rule 4: errMsg, then fallbacks
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _message(body: dict[str, Any], fallback: str) -> str:
+    for key in _MESSAGE_KEYS:
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return fallback
+
+
+def _code(body: dict[str, Any]) -> str | None:
+    value = body.get("stCode")
+    return None if value is None else str(value)
+
+
+def _garbage(kind: CallKind, what: str, detail: str) -> BrokerError:
+    if kind is CallKind.ORDERS:
+        return UnknownOutcome(
+            f"Kotak {what}: {detail}; the order may or may not have been accepted, "
+            "check the order book before doing anything else"
+        )
+    return BrokerUnavailable(f"Kotak {what}: {detail}")
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
+
+
+def error_for_code(code: str | None, message: str, *, kind: CallKind) -> BrokerError:
+    """Map an stCode to the most specific error (ref §8 table, §11 for the IP codes)."""
+    if code == str(ST_INVALID_SESSION):
+        return SessionExpired(message, code=code)
+    if code == str(ST_IP_NOT_WHITELISTED):
+        return IPNotWhitelisted(message, code=code)
+    if code == str(ST_SESSION_IP_MISMATCH):
+        return SessionIPMismatch(message, code=code)
+    if code == str(ST_ORDER_COMPLETED):
+        return OrderNotModifiable(message, code=code)
+    if code == str(ST_INVALID_QTY):
+        # The same code means "invalid instrument" on quotes (ref §7.1, [OA] comment).
+        if kind is CallKind.MARKET_DATA:
+            return InstrumentNotFound(message, code=code)
+        return InvalidQuantity(message, code=code)
+    return BrokerRejected(message, code=code)
+
+
+def classify(
+    response: httpx.Response,
+    *,
+    kind: CallKind,
+    what: str,
+    empty_ok: bool = False,
+    not_found_ok: bool = False,
+) -> Any:
+    """Return the parsed body of a successful reply, `NO_DATA` for 5203 when `empty_ok`, or raise.
+
+    `what` names the call in plain words for messages ("place order", "order book").
+    `not_found_ok` turns 5203 into `OrderNotFound` (single-order lookups).
+    """
+    status = response.status_code
+    if status == 429:
+        raise Throttled(
+            f"Kotak {what}: too many requests",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            code="429",
+        )
+    if status in (401, 403):
+        # 403 "Invalid session, please re-login" (ref §8); 401 from the gateway on a bad token.
+        raise SessionExpired(
+            f"Kotak {what}: session is no longer valid (HTTP {status})", code=str(status)
+        )
+    if status >= 500:
+        raise _garbage(kind, what, f"server error HTTP {status}")
+    body = _parse_json(response.content)
+    if body is _NOT_JSON:
+        if status >= 400:
+            raise BrokerRejected(f"Kotak {what}: refused with HTTP {status}", code=str(status))
+        raise _garbage(kind, what, "unreadable reply (not JSON)")
+    if isinstance(body, list):
+        return body  # quotes are a bare list (ref §7.1)
+    if not isinstance(body, dict):
+        raise _garbage(kind, what, "unexpected reply shape")
+    fault = body.get("fault")
+    if isinstance(fault, dict):  # WSO2 gateway fault (ref §8 shape 3)
+        fcode = str(fault.get("code", ""))
+        fmsg = _message(fault, f"gateway fault {fcode}")
+        if fcode == GATEWAY_THROTTLED:
+            raise Throttled(f"Kotak {what}: {fmsg}", retry_after=None, code=fcode)
+        raise BrokerRejected(f"Kotak {what}: {fmsg}", code=fcode or None)
+    if str(body.get("code", "")) == GATEWAY_INVALID_CREDENTIALS:
+        raise SessionExpired(
+            f"Kotak {what}: {_message(body, 'invalid credentials')}",
+            code=GATEWAY_INVALID_CREDENTIALS,
+        )
+    errors = body.get("error")
+    if isinstance(errors, list) and errors:  # missing-field shape (ref §2.1)
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        raise BrokerRejected(
+            _message(first, f"Kotak {what}: bad request"),
+            code=str(first.get("code")) if first.get("code") else None,
+        )
+    code = _code(body)
+    stat = body.get("stat")
+    failed = (code is not None and code not in (str(ST_OK), str(ST_CLIENT_IP_OK))) or (
+        isinstance(stat, str) and stat.strip().lower() != "ok"
+    )
+    if status >= 400 and not failed:
+        raise BrokerRejected(
+            _message(body, f"Kotak {what}: refused with HTTP {status}"), code=code or str(status)
+        )
+    if not failed:
+        return body
+    if code == str(ST_NO_DATA):
+        if empty_ok:
+            return NO_DATA
+        if not_found_ok:
+            raise OrderNotFound(_message(body, "No Data"), code=code)
+    raise error_for_code(code, _message(body, f"Kotak {what} failed"), kind=kind)
+
+
+def login_data(response: httpx.Response, *, step: str) -> dict[str, Any]:
+    """Login and validate follow their own envelope (ref §2.1, §8 shape 2): success only when
+    `data.status == "success"` with `token` and `sid` present. Credential failures are `AuthError`
+    (a human must fix the config); gateway trouble stays `Throttled` / `BrokerUnavailable`."""
+    what = f"login ({step})"
+    status = response.status_code
+    if status == 429:
+        raise Throttled(
+            f"Kotak {what}: too many requests",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            code="429",
+        )
+    if status >= 500:
+        raise BrokerUnavailable(f"Kotak {what}: server error HTTP {status}")
+    body = _parse_json(response.content)
+    if body is _NOT_JSON or not isinstance(body, dict):
+        if status in (401, 403):
+            raise AuthError(f"Kotak {what}: access token refused (HTTP {status})", code=str(status))
+        raise BrokerUnavailable(f"Kotak {what}: unreadable reply (not JSON)")
+    data = body.get("data")
+    if isinstance(data, dict) and str(data.get("status", "")).lower() == "success":
+        if data.get("token") and data.get("sid"):
+            return data
+        raise AuthError(f"Kotak {what}: reply had no session token")
+    fault = body.get("fault")
+    if isinstance(fault, dict) and str(fault.get("code")) == GATEWAY_THROTTLED:
+        raise Throttled(f"Kotak {what}: {_message(fault, 'throttled')}", code=GATEWAY_THROTTLED)
+    errors = body.get("error")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        raise AuthError(f"Kotak {what}: {_message(errors[0], 'missing field')}")
+    if status in (401, 403):
+        raise AuthError(
+            f"Kotak {what}: access token refused: {_message(body, f'HTTP {status}')}",
+            code=str(status),
+        )
+    raise AuthError(f"Kotak {what}: {_message(body, 'refused')}", code=_code(body))

@@ -1,0 +1,450 @@
+"""Every wire failure lands on the most specific `brokers.errors` class, and no secret leaks.
+
+Over loopback HTTP to the simulator for the broker's own error shapes (ref §8, §11); with
+`httpx.MockTransport` only for transport failures a real socket cannot produce on demand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from brokers.errors import (
+    AuthError,
+    BrokerError,
+    BrokerRejected,
+    BrokerUnavailable,
+    IPNotWhitelisted,
+    SessionExpired,
+    SessionIPMismatch,
+    Throttled,
+    UnknownOutcome,
+)
+from brokers.kotak import KotakBroker, KotakConfig, KotakTimeouts
+from brokers.kotak.constants import CallKind
+from brokers.kotak.replies import NO_DATA, classify, retry_after_seconds
+from brokers.models import (
+    Instrument,
+    InstrumentKind,
+    OrderRequest,
+    OrderType,
+    Product,
+    Side,
+)
+from tests.fakes.kotak_sim import KotakSimulator, kotak_config
+
+TOTP = "739184"
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[KotakSimulator]:
+    async with KotakSimulator(expected_totp=TOTP, hang_seconds=3.0) as s:
+        yield s
+
+
+def _short_timeouts() -> KotakTimeouts:
+    short = httpx.Timeout(0.5, connect=2.0)
+    return KotakTimeouts(login=short, orders=short, reports=short, market_data=short)
+
+
+@pytest.fixture
+async def live(sim: KotakSimulator, tmp_path: Path) -> AsyncIterator[KotakBroker]:
+    b = KotakBroker(kotak_config(sim, tmp_path / "m", timeouts=_short_timeouts()))
+    await b.login(TOTP)
+    yield b
+    await b.close()
+
+
+SBIN = Instrument(
+    "NSE", "SBIN", "SBI", InstrumentKind.EQUITY, Decimal("0.05"), broker_ref="nse_cm|3045|SBIN-EQ"
+)
+
+
+def order(tag: str, instrument: Instrument = SBIN) -> OrderRequest:
+    return OrderRequest(instrument, Side.BUY, 1, OrderType.LIMIT, Decimal("800"), Product.CNC, tag)
+
+
+# --------------------------------------------------------------------------- login
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"expected_totp": "000001"}, "Invalid TOTP"),
+        ({"mpin": "999999"}, "Invalid MPIN"),
+        ({"ucc": "OTHER1"}, "Invalid UCC"),
+        ({"access_token": "another-key"}, "access token refused"),
+    ],
+)
+async def test_bad_credentials_are_auth_errors(
+    sim: KotakSimulator, tmp_path: Path, change: dict[str, str], needle: str
+) -> None:
+    broker = KotakBroker(kotak_config(sim, tmp_path))
+    for name, value in change.items():
+        setattr(sim, name, value)
+    with pytest.raises(AuthError, match=needle):
+        await broker.login(TOTP)
+    with pytest.raises(SessionExpired):
+        await broker.orders()  # no half-made session survives
+    await broker.close()
+
+
+async def test_bad_mobile_number_is_refused_without_a_request(
+    sim: KotakSimulator, tmp_path: Path
+) -> None:
+    broker = KotakBroker(kotak_config(sim, tmp_path, mobile="12345"))
+    with pytest.raises(AuthError, match="mobile"):
+        await broker.login(TOTP)
+    assert sim.calls == []
+    with pytest.raises(AuthError):
+        await broker.login("")
+    await broker.close()
+
+
+@pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
+async def test_login_garbage_is_unavailable(sim: KotakSimulator, tmp_path: Path, mode: str) -> None:
+    broker = KotakBroker(kotak_config(sim, tmp_path))
+    sim.fail_next("login", mode)
+    with pytest.raises(BrokerUnavailable):
+        await broker.login(TOTP)
+    await broker.login(TOTP)  # next attempt is fine
+    await broker.close()
+
+
+# --------------------------------------------------------------------------- session and IP
+
+
+async def test_expired_session(sim: KotakSimulator, live: KotakBroker) -> None:
+    sim.expire_sessions()
+    with pytest.raises(SessionExpired) as on_place:  # 100022 with HTTP 200
+        await live.place_order(order("exp-1"))
+    assert on_place.value.code == "100022"
+    with pytest.raises(SessionExpired) as on_read:  # HTTP 403 on reports
+        await live.orders()
+    assert on_read.value.code == "403"
+    await live.login(TOTP)
+    assert await live.place_order(order("exp-2"))
+
+
+async def test_non_whitelisted_ip(sim: KotakSimulator, live: KotakBroker) -> None:
+    sim.egress_ip = "198.51.100.7"
+    with pytest.raises(IPNotWhitelisted) as caught:
+        await live.place_order(order("ip-1"))
+    assert (caught.value.code, caught.value.message) == ("100008", "unauthorized")
+    assert await live.orders() == []  # reports are not IP-checked (ref §11); nothing was placed
+    assert sim.orders == {}
+
+
+async def test_session_from_another_whitelisted_ip(sim: KotakSimulator, live: KotakBroker) -> None:
+    sim.egress_ip = "203.0.113.11"  # whitelisted, but the session was made from .10
+    with pytest.raises(SessionIPMismatch) as caught:
+        await live.cancel_order("261123000000001")
+    assert caught.value.code == "1037"
+    assert caught.value.message == "session ip doesnt match with reqest ip"
+    await live.login(TOTP)  # new session from this IP, then the call works
+    assert await live.place_order(order("ip-2"))
+
+
+# --------------------------------------------------------------------------- failures
+
+
+async def test_throttled_with_retry_after(sim: KotakSimulator, live: KotakBroker) -> None:
+    sim.fail_next("orders", "throttle")
+    with pytest.raises(Throttled) as caught:
+        await live.orders()
+    assert caught.value.retry_after == 3.0
+    sim.fail_next("place", "throttle")
+    with pytest.raises(Throttled):
+        await live.place_order(order("thr-1"))
+    assert sim.orders == {}
+
+
+@pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
+@pytest.mark.parametrize("kind", ["orders", "positions", "quotes", "limits"])
+async def test_garbage_on_reads_is_unavailable(
+    sim: KotakSimulator, live: KotakBroker, mode: str, kind: str
+) -> None:
+    sim.fail_next(kind, mode)
+    call = {
+        "orders": live.orders,
+        "positions": live.positions,
+        "limits": live.funds,
+        "quotes": lambda: live.quotes([SBIN]),
+    }[kind]
+    with pytest.raises(BrokerUnavailable):
+        await call()
+    await call()  # one failure only
+
+
+@pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
+async def test_garbage_after_place_is_an_unknown_outcome(
+    sim: KotakSimulator, live: KotakBroker, mode: str
+) -> None:
+    """ref §8 rule 3: a 5xx or an unreadable body after a place means the outcome is unknown."""
+    sim.fail_next("place", mode)
+    with pytest.raises(UnknownOutcome):
+        await live.place_order(order("garbage-1"))
+
+
+async def test_place_timeout_is_unknown_outcome_and_the_order_is_found_by_tag(
+    sim: KotakSimulator, live: KotakBroker
+) -> None:
+    sim.fail_next("place", "timeout")
+    with pytest.raises(UnknownOutcome, match="order book"):
+        await live.place_order(order("bot-timeout-7"))
+    assert len(sim.calls_of("place")) == 1  # never re-sent
+    found = [o for o in await live.orders() if o.tag == "bot-timeout-7"]
+    assert len(found) == 1 and found[0].key == "NSE:SBIN"
+
+
+async def test_read_timeout_on_a_report_is_unavailable(
+    sim: KotakSimulator, live: KotakBroker
+) -> None:
+    sim.fail_next("/quick/user/trades", "timeout")
+    with pytest.raises(BrokerUnavailable):
+        await live.trades()
+
+
+async def test_cancel_timeout_is_unknown_outcome(sim: KotakSimulator, live: KotakBroker) -> None:
+    order_id = await live.place_order(order("c-1"))
+    sim.fail_next("cancel", "timeout")
+    with pytest.raises(UnknownOutcome):
+        await live.cancel_order(order_id)
+    assert sim.orders[order_id].status == "cancelled"
+
+
+async def test_other_rejections_are_verbatim(sim: KotakSimulator, live: KotakBroker) -> None:
+    bogus = Instrument(
+        "NSE",
+        "NOPE",
+        "NOPE",
+        InstrumentKind.EQUITY,
+        Decimal("0.05"),
+        broker_ref="nse_cm|999999|NOPE-EQ",
+    )
+    with pytest.raises(BrokerRejected) as caught:
+        await live.place_order(order("rej-1", bogus))
+    assert type(caught.value) is BrokerRejected
+    assert (caught.value.code, caught.value.message) == ("1007", "Invalid Symbol")
+
+
+async def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
+    cfg = KotakConfig(
+        mobile="9876543210",
+        ucc="X",
+        access_token="a",
+        mpin="1",
+        cache_dir=tmp_path,
+        login_url="http://127.0.0.1:9",
+    )
+    broker = KotakBroker(cfg)
+    with pytest.raises(BrokerUnavailable, match="nothing was sent"):
+        await broker.login(TOTP)
+    await broker.close()
+
+
+# --------------------------------------------------------------------------- transport classes
+
+
+async def _mock_broker(tmp_path: Path, exc: Exception) -> KotakBroker:
+    """A logged-in broker whose next non-login request raises `exc`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("tradeApiLogin") or request.url.path.endswith("Validate"):
+            data = {"status": "success", "token": "t", "sid": "s", "baseUrl": "http://kotak.test"}
+            return httpx.Response(200, json={"data": data})
+        raise exc
+
+    cfg = KotakConfig(
+        mobile="9876543210",
+        ucc="X",
+        access_token="a",
+        mpin="1",
+        cache_dir=tmp_path,
+        login_url="http://kotak.test",
+    )
+    broker = KotakBroker(cfg, transport=httpx.MockTransport(handler))
+    await broker.login("123456")
+    return broker
+
+
+@pytest.mark.parametrize(
+    ("exc", "on_place", "on_read"),
+    [
+        (httpx.ConnectTimeout("t"), BrokerUnavailable, BrokerUnavailable),
+        (httpx.PoolTimeout("t"), BrokerUnavailable, BrokerUnavailable),
+        (httpx.ConnectError("refused"), BrokerUnavailable, BrokerUnavailable),
+        (httpx.ReadTimeout("t"), UnknownOutcome, BrokerUnavailable),
+        (httpx.WriteTimeout("t"), UnknownOutcome, BrokerUnavailable),
+        (httpx.RemoteProtocolError("dropped"), UnknownOutcome, BrokerUnavailable),
+    ],
+)
+async def test_transport_failures_are_classified(
+    tmp_path: Path, exc: Exception, on_place: type, on_read: type
+) -> None:
+    broker = await _mock_broker(tmp_path, exc)
+    with pytest.raises(on_place):
+        await broker.place_order(order("mock-1"))
+    with pytest.raises(on_read):
+        await broker.positions()
+    await broker.close()
+
+
+def _response(
+    status: int, body: bytes | str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    content = body.encode() if isinstance(body, str) else body
+    return httpx.Response(
+        status,
+        content=content,
+        headers=headers,
+        request=httpx.Request("GET", "http://kotak.test/x"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "expected"),
+    [
+        (401, "{}", CallKind.REPORTS, SessionExpired),
+        (403, "<html>forbidden</html>", CallKind.ORDERS, SessionExpired),
+        (
+            502,
+            '{"message": "Not able to communicate with OMS"}',
+            CallKind.REPORTS,
+            BrokerUnavailable,
+        ),
+        (502, '{"message": "Not able to communicate with OMS"}', CallKind.ORDERS, UnknownOutcome),
+        (
+            200,
+            '{"fault": {"code": "900802", "message": "Message throttled out"}}',
+            CallKind.REPORTS,
+            Throttled,
+        ),
+        (
+            200,
+            '{"error": [{"code": "400", "message": "Missing required field"}]}',
+            CallKind.ORDERS,
+            BrokerRejected,
+        ),
+        (
+            200,
+            '{"stCode": 1009, "emsg": "Invalid neosymbol", "stat": "Not_Ok"}',
+            CallKind.MARKET_DATA,
+            BrokerRejected,
+        ),
+        (
+            400,
+            '{"stat": "Not_Ok", "stCode": 400, "errMsg": "bad"}',
+            CallKind.ORDERS,
+            BrokerRejected,
+        ),
+        (404, "not here", CallKind.REPORTS, BrokerRejected),
+        (200, '"just a string"', CallKind.REPORTS, BrokerUnavailable),
+    ],
+)
+def test_classify_table(status: int, body: str, kind: CallKind, expected: type) -> None:
+    with pytest.raises(expected):
+        classify(_response(status, body), kind=kind, what="x")
+
+
+def test_classify_success_shapes() -> None:
+    ok = classify(_response(200, '{"stat": "ok", "data": [1]}'), kind=CallKind.REPORTS, what="x")
+    assert ok == {"stat": "ok", "data": [1]}  # lower-case ok (trade-book sample, ref §5)
+    assert classify(_response(200, "[]"), kind=CallKind.MARKET_DATA, what="x") == []
+    assert classify(_response(200, '{"data": []}'), kind=CallKind.REPORTS, what="x") == {
+        "data": []
+    }  # holdings: no stat at all (ref §6.2)
+    no_data = '{"stCode": 5203, "errMsg": "No Data", "desc": "data not found", "stat": "Not_Ok"}'
+    assert (
+        classify(_response(200, no_data), kind=CallKind.REPORTS, what="x", empty_ok=True) is NO_DATA
+    )
+    with pytest.raises(BrokerRejected, match="No Data"):
+        classify(_response(200, no_data), kind=CallKind.REPORTS, what="x")
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    throttled = _response(429, "{}", {"Retry-After": "2.5"})
+    with pytest.raises(Throttled) as caught:
+        classify(throttled, kind=CallKind.ORDERS, what="x")
+    assert caught.value.retry_after == 2.5
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+async def test_no_secret_in_logs_errors_or_reprs(
+    sim: KotakSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """style.md "Avoid" 8: run logins (good and bad), orders and failures with every logger at
+    DEBUG, then look for every credential that crossed the wire in all text we produced."""
+    caplog.set_level(logging.DEBUG)
+    cfg = kotak_config(sim, tmp_path, timeouts=_short_timeouts())
+    broker = KotakBroker(cfg)
+    errors: list[BrokerError] = []
+
+    async def attempt(coro: object) -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except BrokerError as exc:
+            errors.append(exc)
+
+    sim.expected_totp = "482913"
+    await attempt(broker.login(TOTP))  # wrong TOTP
+    sim.expected_totp = TOTP
+    sim.mpin, real_mpin = "999999", sim.mpin
+    await attempt(broker.login(TOTP))  # wrong MPIN (the config holds the real one)
+    sim.mpin = real_mpin
+    await broker.login(TOTP)
+    await attempt(broker.place_order(order("sec-1")))
+    for kind, mode in (
+        ("place", "timeout"),
+        ("orders", "html"),
+        ("place", "malformed"),
+        ("positions", "throttle"),
+    ):
+        sim.fail_next(kind, mode)
+        await attempt(
+            broker.place_order(order("sec-2"))
+            if kind == "place"
+            else (broker.orders() if kind == "orders" else broker.positions())
+        )
+    sim.egress_ip = "198.51.100.9"
+    await attempt(broker.place_order(order("sec-3")))
+    sim.expire_sessions()
+    await attempt(broker.orders())
+    await attempt(broker.place_order(order("sec-4")))
+    await attempt(broker.quotes([SBIN]))
+    text_of_broker = repr(broker) + repr(cfg) + repr(broker._session)
+    await broker.close()
+
+    secrets = {sim.access_token, sim.mpin, TOTP, "482913", "999999"}
+    for call in sim.calls:
+        for name in ("authorization", "auth", "sid"):
+            if call.headers.get(name):
+                secrets.add(call.headers[name])
+    for session in sim._sessions.values():
+        secrets |= {session.token, session.sid}
+    assert len(secrets) > 6 and len(errors) >= 8
+
+    produced = [caplog.text, text_of_broker]
+    for exc in errors:
+        produced += [str(exc), repr(exc), exc.message]
+    assert caplog.records, "the adapter should log something"
+    for secret in secrets:
+        for text in produced:
+            assert secret not in text, "a secret leaked"
