@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,18 +21,21 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.desk import OrderDesk
+from bot.egress import EgressChecker
 from bot.errors import ConfigError, StartupError
 from bot.events import Event, render
 from bot.instruments import InstrumentIndex
 from bot.logs import setup_logging
-from bot.notify import Notifier
+from bot.notify import Notifier, esc
 from bot.policy import PolicyConfig
 from bot.portfolio import Portfolio
 from bot.ratelimit import SlidingWindowLimiter
 from bot.services import Services
+from bot.session_file import SessionFile
 from bot.settings import Settings
 from bot.store import Store
-from bot.supervisor import Supervisor
+from bot.supervisor import Supervisor, Whitelist
+from bot.totp import TotpSource
 from bot.tracker import OrderTracker
 from brokers.base import Broker
 from brokers.errors import BrokerError
@@ -54,6 +58,30 @@ def secret_values(settings: Settings) -> list[str]:
         settings.broker_mobile,
     )
     return [f.get_secret_value() for f in fields if f is not None]
+
+
+def build_supervisor(
+    settings: Settings, broker: Broker, notify: Callable[[str], Awaitable[None]]
+) -> Supervisor:
+    """The supervisor for this account: whitelist, IP checks, TOTP, saved session, limiter."""
+    limiter = SlidingWindowLimiter(
+        max_calls=settings.order_rate_limit,
+        period=1.0,
+        allow_above_ten=settings.registered_algo,
+    )
+    urls = settings.ip_check_url_list
+    seed = settings.broker_totp_secret
+    return Supervisor(
+        broker,
+        limiter,
+        whitelist=Whitelist.of(settings.static_ip_primary, settings.static_ip_secondary),
+        egress=EgressChecker(urls) if urls else None,
+        totp=TotpSource(seed.get_secret_value()) if seed else None,
+        notify=notify,
+        session_file=SessionFile(settings.database_path.parent, broker.name),
+        check_every=settings.session_check_seconds,
+        relogin_at=settings.relogin_time,
+    )
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -90,21 +118,6 @@ async def run(
     stop = stop or _signal_event()
     broker = broker or build_broker(settings)
     store = await Store.open(settings.database_path)
-    limiter = SlidingWindowLimiter(
-        max_calls=settings.order_rate_limit,
-        period=1.0,
-        allow_above_ten=settings.registered_algo,
-    )
-    supervisor = Supervisor(broker, limiter)
-    try:
-        await supervisor.start()
-        index = await InstrumentIndex.build(await supervisor.instruments())
-    except BrokerError as exc:
-        await broker.close()
-        await store.close()
-        raise StartupError(f"The broker login failed: {exc.message}") from None
-    log.info("broker %s ready with %d instruments", broker.name, len(index))
-
     application: Application = (  # type: ignore[type-arg]
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -113,30 +126,11 @@ async def run(
     )
     notifier = Notifier(TelegramOutbox(application.bot))
 
-    async def publish(event: Event) -> None:
-        await notifier.push(event.chat_id, render(event))
+    async def notify_admins(text: str) -> None:
+        for admin in settings.admins:
+            await notifier.push(admin, esc(text))
 
-    tracker = OrderTracker(store, supervisor, publish, poll_seconds=settings.order_poll_seconds)
-    desk = OrderDesk(
-        store,
-        supervisor,
-        index,
-        confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
-        policy=PolicyConfig(
-            grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
-        ),
-        on_orders_sent=tracker.wake,
-    )
-    application.bot_data["services"] = Services(
-        desk=desk,
-        portfolio=Portfolio(supervisor, index),
-        supervisor=supervisor,
-        store=store,
-        notifier=notifier,
-        roles=settings.allowed_users,
-        confirm_ttl_seconds=settings.confirm_ttl_seconds,
-    )
-    register(application)
+    supervisor = build_supervisor(settings, broker, notify_admins)
     try:
         await application.initialize()
     except InvalidToken:
@@ -144,7 +138,39 @@ async def run(
     except NetworkError as exc:
         raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
     background: list[asyncio.Task[None]] = []
+    tracker: OrderTracker | None = None
     try:
+        await supervisor.start()
+        try:
+            index = await InstrumentIndex.build(await supervisor.instruments())
+        except BrokerError as exc:
+            raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
+        log.info("broker %s ready with %d instruments", broker.name, len(index))
+
+        async def publish(event: Event) -> None:
+            await notifier.push(event.chat_id, render(event))
+
+        tracker = OrderTracker(store, supervisor, publish, poll_seconds=settings.order_poll_seconds)
+        desk = OrderDesk(
+            store,
+            supervisor,
+            index,
+            confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
+            policy=PolicyConfig(
+                grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+            ),
+            on_orders_sent=tracker.wake,
+        )
+        application.bot_data["services"] = Services(
+            desk=desk,
+            portfolio=Portfolio(supervisor, index),
+            supervisor=supervisor,
+            store=store,
+            notifier=notifier,
+            roles=settings.allowed_users,
+            confirm_ttl_seconds=settings.confirm_ttl_seconds,
+        )
+        register(application)
         await application.bot.set_my_commands(bot_commands())
         await application.start()
         assert application.updater is not None
@@ -156,7 +182,8 @@ async def run(
     finally:
         for task in background:
             task.cancel()
-        await tracker.stop()
+        if tracker is not None:
+            await tracker.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
+from bot.totp import check_seed
 
 
 class Role(StrEnum):
@@ -80,6 +82,8 @@ class Settings(BaseSettings):
     ip_check_urls: str = (
         "https://api.ipify.org,https://checkip.amazonaws.com,https://ifconfig.me/ip"
     )
+    session_check_seconds: float = Field(default=60.0, ge=5, le=3600)
+    session_relogin_time: str = "08:30"
     kotak_login_url: str = "https://mis.kotaksecurities.com"
     mstock_base_url: str = "https://api.mstock.trade"
 
@@ -146,6 +150,31 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("broker_totp_secret")
+    @classmethod
+    def _totp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        check_seed(value.get_secret_value())
+        return value
+
+    @field_validator("session_relogin_time")
+    @classmethod
+    def _relogin_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("expected a time of day in IST as HH:MM, e.g. 08:30") from None
+        return value.strip()
+
+    @field_validator("ip_check_urls")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",") if u.strip()):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"expected comma-separated http(s) URLs; {url!r} is not one")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -161,6 +190,14 @@ class Settings(BaseSettings):
     @property
     def grid(self) -> ProtectionGrid:
         return parse_grid(self.protection_grid) if self.protection_grid else DEFAULT_GRID
+
+    @property
+    def relogin_time(self) -> time:
+        return time.fromisoformat(self.session_relogin_time)
+
+    @property
+    def admins(self) -> list[int]:
+        return [uid for uid, role in self.allowed_users.items() if role is Role.ADMIN]
 
     @property
     def ip_check_url_list(self) -> list[str]:

@@ -66,3 +66,24 @@ class Broker(Protocol):
     async def holdings(self) -> list[Holding]: ...
 
     async def funds(self) -> Funds: ...
+
+
+@runtime_checkable
+class ResumableSession(Protocol):
+    """Optional: a broker whose session can be saved and used again after a restart."""
+
+    def export_session(self) -> dict[str, str] | None:
+        """The session's tokens as plain strings (the supervisor stores them owner-only)."""
+        ...
+
+    async def resume_session(self, data: dict[str, str]) -> SessionInfo:
+        """Adopt a saved session without logging in; the supervisor verifies it with a read."""
+        ...
+
+
+@runtime_checkable
+class ReportsClientIP(Protocol):
+    """Optional: a broker that can tell which IP it sees us calling from (Kotak's
+    `login/1.0/get-client-ip`). The supervisor trusts this over an IP echo service."""
+
+    async def client_ip(self) -> str | None: ...

@@ -13,7 +13,7 @@ from bot.notify import esc
 from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SEARCH_USAGE
 from bot.services import Services
 from bot.settings import Role
-from handlers import orders, reports
+from handlers import orders, reports, session
 from handlers.guard import Context, Handler, command
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
 
@@ -110,6 +110,14 @@ COMMANDS: tuple[Command, ...] = (
         "/search nifty 24000 ce",
         Role.VIEWER,
         reports.search,
+    ),
+    Command(
+        "session",
+        "Broker session, IP and order status",
+        "/session",
+        None,
+        Role.ADMIN,
+        session.session,
     ),
 )
 

@@ -37,6 +37,7 @@ class BotHarness:
             "paper_state_path": self.tmp / "paper.json",
             "paper_tick_seconds": 0,
             "order_poll_seconds": 0.05,
+            "ip_check_urls": "",
         }
         values.update(self._settings_overrides)
         self.settings = load_settings(_env_file=None, **values)
