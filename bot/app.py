@@ -95,7 +95,46 @@ def build_broker(settings: Settings) -> Broker:
             tick_seconds=settings.paper_tick_seconds,
             seed=settings.paper_seed,
         )
-    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper.")
+    if settings.broker == "kotak":
+        from brokers.kotak import KotakBroker, KotakConfig
+
+        values = _required(settings, KOTAK_NEEDS)
+        return KotakBroker(
+            KotakConfig(
+                mobile=values["broker_mobile"],
+                ucc=values["broker_api_key"],
+                access_token=values["broker_api_secret"],
+                mpin=values["broker_mpin"],
+                cache_dir=settings.database_path.parent / "kotak-master",
+                login_url=settings.kotak_login_url,
+            )
+        )
+    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper or kotak.")
+
+
+# Which setting carries which Kotak credential (the names follow OpenAlgo's .env).
+KOTAK_NEEDS = (
+    ("broker_mobile", "the registered mobile number"),
+    ("broker_api_key", "the UCC (client code)"),
+    ("broker_api_secret", "the access token from the Neo API dashboard"),
+    ("broker_mpin", "the MPIN"),
+    ("broker_totp_secret", "the base32 TOTP secret"),
+)
+
+
+def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The broker's secrets, or one ConfigError line per missing one."""
+    values: dict[str, str] = {}
+    missing = []
+    for name, what in needed:
+        value = getattr(settings, name)
+        if value is None or not value.get_secret_value().strip():
+            missing.append(f"{name.upper()} is not set; BROKER={settings.broker} needs {what}.")
+        else:
+            values[name] = value.get_secret_value().strip()
+    if missing:
+        raise ConfigError("\n".join(missing))
+    return values
 
 
 async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
