@@ -200,6 +200,7 @@ class OrderDesk:
 
     async def prepare_order(self, user_id: int, chat_id: int, ticket: OrderTicket) -> PreparedOrder:
         instrument = self.index.resolve(ticket.key)
+        self._supervisor.check_orders_open()
         quote = (await self._supervisor.quotes([instrument])).get(instrument.key)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         intent_id, expires = await self._store_intent(
@@ -208,6 +209,7 @@ class OrderDesk:
         return PreparedOrder(intent_id, plan, expires)
 
     async def prepare_modify(self, user_id: int, chat_id: int, args: ModifyArgs) -> PreparedModify:
+        self._supervisor.check_orders_open()
         order = await self._open_order(args.order_id)
         instrument = self.index.resolve(order.key)
         quantity = args.quantity if args.quantity is not None else order.quantity
@@ -249,6 +251,7 @@ class OrderDesk:
         return PreparedModify(intent_id, order, quantity, price, trigger, expires)
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
+        self._supervisor.check_orders_open()
         order = await self._open_order(order_id)
         payload = {"order": _order_payload(order)}
         intent_id, expires = await self._store_intent(user_id, chat_id, "cancel", payload)

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     ip_check_urls: str = (
         "https://api.ipify.org,https://checkip.amazonaws.com,https://ifconfig.me/ip"
     )
-    session_check_seconds: float = Field(default=60.0, ge=5, le=3600)
+    session_check_seconds: float = Field(default=60.0, ge=1, le=3600)
     session_relogin_time: str = "08:30"
     kotak_login_url: str = "https://mis.kotaksecurities.com"
     mstock_base_url: str = "https://api.mstock.trade"

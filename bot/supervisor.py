@@ -258,11 +258,16 @@ class Supervisor:
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
 
-    async def _open_for_orders(self) -> None:
-        """Fail closed: refuse before anything leaves when the broker would refuse anyway."""
+    def check_orders_open(self) -> None:
+        """Raise the plain refusal when the IP gate is closed; called before a confirmation card
+        is shown, so the user is not asked to confirm what cannot be sent."""
         problem = self._ip_problem()
         if problem is not None:
             raise UserError("orders_blocked", f"Orders are blocked: {problem}. Nothing was sent.")
+
+    async def _open_for_orders(self) -> None:
+        """Fail closed: refuse before anything leaves when the broker would refuse anyway."""
+        self.check_orders_open()
         ip = self.egress_ip
         if self._session is not None and self.whitelist.configured and self._session_ip != ip:
             await self._login(f"the session was created from {self._session_ip}, not {ip}")

@@ -41,7 +41,7 @@ class BotHarness:
         }
         values.update(self._settings_overrides)
         self.settings = load_settings(_env_file=None, **values)
-        if self.broker is None:
+        if self.broker is None and self.settings.broker == "paper":
             self.broker = PaperBroker(
                 self.settings.paper_state_path, capital=Decimal(1_000_000), tick_seconds=0, seed=7
             )
