@@ -182,7 +182,9 @@ class ProtectedPrice:
 
 
 def format_price(value: Decimal) -> str:
-    """Rupees with at least two decimals (`808.3` → `808.30`), more when the tick needs them."""
+    """Rupees with at least two decimals (`808.3` → `808.30`), more only when the value has
+    them (a broker's `812.3500` → `812.35`; a currency tick's `83.2525` stays)."""
+    value = value.normalize()
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -2:
         value = value.quantize(_CENT)

@@ -375,3 +375,13 @@ def test_protect_stop_properties(tick: Decimal, n: int, side: Side, is_option: b
         assert trigger + band <= p.price < trigger + band + tick
     else:
         assert trigger - band - tick < p.price <= trigger - band
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("812.3500", "812.35"), ("800", "800.00"), ("808.3", "808.30"), ("83.2525", "83.2525")],
+)
+def test_format_price_drops_padding_zeros(raw: str, shown: str) -> None:
+    from bot.protection import format_price
+
+    assert format_price(Decimal(raw)) == shown
