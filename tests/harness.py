@@ -18,11 +18,13 @@ ADMIN, VIEWER, TRADER, STRANGER = 111, 222, 333, 999
 
 
 class BotHarness:
-    def __init__(self, tmp: Path, broker: Broker | None = None, **settings: Any) -> None:
+    def __init__(self, tmp: Path, *, instance: Broker | None = None, **settings: Any) -> None:
+        """`instance`: a broker object to run with (default: a paper broker the test can
+        steer); `settings`: overrides, e.g. broker="kotak" to let the bot build its own."""
         self.tmp = tmp
         self.telegram = FakeTelegram(DEFAULT_TOKEN)
         self._settings_overrides = settings
-        self.broker = broker
+        self.broker = instance
         self.settings: Settings | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -45,7 +47,11 @@ class BotHarness:
             self.broker = PaperBroker(
                 self.settings.paper_state_path, capital=Decimal(1_000_000), tick_seconds=0, seed=7
             )
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.telegram.stop()
+            raise
         return self
 
     async def start(self) -> None:

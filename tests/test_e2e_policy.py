@@ -74,7 +74,7 @@ async def test_an_off_tick_limit_is_refused_with_the_nearest_prices(harness: Bot
 
 async def test_above_freeze_quantity_goes_out_as_slices_in_one_batch(tmp_path) -> None:  # type: ignore[no-untyped-def]
     broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**9), tick_seconds=0)
-    async with BotHarness(tmp_path, broker=broker) as h:
+    async with BotHarness(tmp_path, instance=broker) as h:
         future = next(
             i
             for i in await broker.instruments()
