@@ -1,5 +1,8 @@
 """`python -m bot` (or `tradebot`): start the bot. Configuration errors print one line per bad
-setting and exit with status 2; no traceback."""
+setting and exit with status 2; no traceback.
+
+`python -m bot doctor` (or `tradebot doctor`): run the start-up checks without Telegram polling
+and exit 0 (all good), 1 (something would stop orders) or 2 (configuration error)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,10 @@ from bot.settings import load_settings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["doctor"]:
+        from bot.doctor import main as doctor
+
+        sys.exit(doctor())
     try:
         settings = load_settings()
         asyncio.run(run(settings))
