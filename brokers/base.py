@@ -6,7 +6,7 @@ through the session supervisor, which wraps these calls with the IP gate and the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from brokers.models import (
@@ -87,3 +87,15 @@ class ReportsClientIP(Protocol):
     `login/1.0/get-client-ip`). The supervisor trusts this over an IP echo service."""
 
     async def client_ip(self) -> str | None: ...
+
+
+@runtime_checkable
+class StreamsOrders(Protocol):
+    """Optional: a broker that pushes order updates (Kotak's order feed websocket). The core
+    feeds them to the same order tracker that polls the order book, so a dropped feed only
+    makes updates slower, never lost."""
+
+    async def stream_orders(self, on_update: Callable[[Order], Awaitable[None]]) -> None:
+        """Run until cancelled: connect, authenticate, reconnect with backoff, and call
+        `on_update` for every order update, normalized like `orders()`."""
+        ...

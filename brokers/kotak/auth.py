@@ -29,6 +29,8 @@ class TradeSession:
     data_center: str
     ucc: str
     created_at: datetime
+    feed_url: str = ""  # optional `feedUrl` from validate (ref §2.2)
+    rt_url: str = ""  # optional `rtUrl` from validate (ref §2.2)
 
 
 def normalize_mobile(mobile: str) -> str:

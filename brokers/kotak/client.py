@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -244,6 +245,8 @@ class KotakBroker:
             data_center=str(trade.get("dataCenter") or ""),
             ucc=str(trade.get("ucc") or cfg.ucc),
             created_at=created,
+            feed_url=str(trade.get("feedUrl") or ""),
+            rt_url=str(trade.get("rtUrl") or ""),
         )
         self.session_created_at = created
         log.info(
@@ -252,6 +255,68 @@ class KotakBroker:
             self._session.data_center or "?",
         )
         return SessionInfo(account=self._session.ucc, created_at=created)
+
+    def export_session(self) -> dict[str, str] | None:
+        """Everything an authenticated call needs (ref §2.6), as strings; None when logged out.
+        The supervisor stores this owner-only. Contains secrets: never log it."""
+        s = self._session
+        if s is None:
+            return None
+        data = {
+            "access_token": self._config.access_token,
+            "token": s.token,
+            "sid": s.sid,
+            "base_url": s.base_url,
+            "data_center": s.data_center,
+            "ucc": s.ucc,
+            "created_at": s.created_at.isoformat(),
+        }
+        if s.feed_url:
+            data["feed_url"] = s.feed_url
+        if s.rt_url:
+            data["rt_url"] = s.rt_url
+        return data
+
+    async def resume_session(self, data: dict[str, str]) -> SessionInfo:
+        """Adopt a session saved by `export_session` without logging in. Nothing is sent: the
+        supervisor proves the tokens with a read. Raises SessionExpired (never echoing a value)
+        when the saved data is incomplete or does not belong to this configuration."""
+
+        def text(key: str, *, required: bool = True) -> str:
+            value = data.get(key, "")
+            if not isinstance(value, str) or (required and not value.strip()):
+                raise SessionExpired("saved session is incomplete")
+            return value.strip()
+
+        access_token = text("access_token")
+        token, sid, base_url, ucc = text("token"), text("sid"), text("base_url"), text("ucc")
+        data_center = text("data_center", required=False)
+        feed_url, rt_url = text("feed_url", required=False), text("rt_url", required=False)
+        try:
+            created = datetime.fromisoformat(text("created_at"))
+        except ValueError:
+            raise SessionExpired("saved session is incomplete") from None
+        if created.tzinfo is None:
+            raise SessionExpired("saved session is incomplete")
+        if not base_url.startswith(("https://", "http://")):
+            raise SessionExpired("saved session is incomplete")
+        if not hmac.compare_digest(access_token, self._config.access_token):
+            raise SessionExpired("saved session was made with a different access token")
+        if ucc.casefold() != self._config.ucc.strip().casefold():
+            raise SessionExpired("saved session belongs to a different account")
+        self._session = TradeSession(
+            token=token,
+            sid=sid,
+            base_url=base_url.rstrip("/"),
+            data_center=data_center,
+            ucc=ucc,
+            created_at=created,
+            feed_url=feed_url,
+            rt_url=rt_url,
+        )
+        self.session_created_at = created
+        log.info("kotak: resumed the saved session for %s from %s", ucc, created.isoformat())
+        return SessionInfo(account=ucc, created_at=created)
 
     async def close(self) -> None:
         """Forget the session (Kotak has no logout call, ref §2.6) and close connections."""
