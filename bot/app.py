@@ -37,7 +37,7 @@ from bot.store import Store
 from bot.supervisor import Supervisor, Whitelist
 from bot.totp import TotpSource
 from bot.tracker import OrderTracker
-from brokers.base import Broker
+from brokers.base import Broker, StreamsOrders
 from brokers.errors import BrokerError
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
@@ -148,6 +148,16 @@ async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0)
             log.exception("could not expire confirmation cards")
 
 
+async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
+    """Keep the broker's order feed running; polling covers any gap while it is down."""
+    while True:
+        try:
+            await broker.stream_orders(tracker.apply)
+        except Exception:
+            log.exception("order feed stopped; restarting in 5 s")
+        await asyncio.sleep(5)
+
+
 async def run(
     settings: Settings, stop: asyncio.Event | None = None, broker: Broker | None = None
 ) -> None:
@@ -216,6 +226,8 @@ async def run(
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         await tracker.start()
         background.append(asyncio.create_task(_expire_cards(desk, notifier)))
+        if isinstance(broker, StreamsOrders):
+            background.append(asyncio.create_task(_follow_feed(broker, tracker)))
         log.info("bot is running")
         await stop.wait()
     finally:

@@ -288,6 +288,10 @@ class Store:
     async def orders_for_intent(self, intent_id: str) -> list[OrderRow]:
         return await self._orders("intent_id = ?", (intent_id,))
 
+    async def order_by_tag(self, tag: str) -> OrderRow | None:
+        rows = await self._orders("tag = ?", (tag,))
+        return rows[0] if rows else None
+
     async def order_by_broker_id(self, broker_order_id: str) -> OrderRow | None:
         rows = await self._orders("broker_order_id = ?", (broker_order_id,))
         return rows[0] if rows else None

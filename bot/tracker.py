@@ -24,7 +24,7 @@ from bot.events import (
     OrderPartiallyFilled,
     OrderRejected,
 )
-from bot.store import OrderRow, Store, utcnow
+from bot.store import LIVE_ORDER_STATES, OrderRow, Store, utcnow
 from bot.supervisor import Supervisor
 from brokers.errors import BrokerError
 from brokers.models import Order, OrderStatus
@@ -52,6 +52,7 @@ class OrderTracker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unknown_since: dict[str, datetime] = {}
+        self._lock = asyncio.Lock()  # a push and a poll must not both announce one change
 
     def wake(self) -> None:
         """Look at the order book now (called right after orders are sent)."""
@@ -83,7 +84,21 @@ class OrderTracker:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             self._wake.clear()
 
+    async def apply(self, order: Order) -> None:
+        """A pushed update (a broker's order feed), handled exactly like a row of the polled
+        book; updates for orders the bot did not place are ignored."""
+        async with self._lock:
+            row = await self._store.order_by_broker_id(order.order_id)
+            if row is None and order.tag:
+                row = await self._store.order_by_tag(order.tag)
+            if row is not None and row.status in LIVE_ORDER_STATES and row.status != "SENDING":
+                await self._update(row, order)
+
     async def check_once(self) -> None:
+        async with self._lock:
+            await self._check()
+
+    async def _check(self) -> None:
         live = await self._store.live_orders()
         if not live:
             return
