@@ -5,7 +5,8 @@ the timeout for the call class, classifies transport failures (connect/pool time
 sent; read/write timeout on an order call: unknown outcome), and records the server's `Date`. Every
 reply then goes through `replies.classify` once. A place is never retried here
 (style.md "Absorb" 5).
-Order updates come from polling `orders()`; the `/realtime` order feed (ref §9.1) is not used yet.
+Order updates come from polling `orders()` and, faster, from the `/realtime` order feed
+(`stream_orders`, ref §9.1, `feed.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -56,6 +57,7 @@ from brokers.kotak.constants import (
     USER_AGENT,
     CallKind,
 )
+from brokers.kotak.feed import FeedSettings, OrderFeed
 from brokers.kotak.master import MasterCache, ScripMaster
 from brokers.kotak.replies import NO_DATA, classify, login_data, retry_after_seconds
 from brokers.models import (
@@ -468,6 +470,24 @@ class KotakBroker:
             form=mapping.jdata({"seg": "ALL", "exch": "ALL", "prod": "ALL"}),
         )
         return mapping.funds_from_limits(body)
+
+    async def stream_orders(
+        self,
+        on_update: Callable[[Order], Awaitable[None]],
+        *,
+        settings: FeedSettings | None = None,
+    ) -> None:
+        """`brokers.base.StreamsOrders`: run the `/realtime` order feed until cancelled.
+
+        Without a session it waits for the supervisor to log in instead of failing; a re-login
+        (new token/sid) makes it reconnect with the new pair. Frames are read with the order
+        book's own `mapping.order_from_row`, since the feed uses the book's vocabulary (ref §9.1).
+        `settings` tunes the feed's timing (tests shrink it)."""
+
+        async def to_order(row: Mapping[str, Any]) -> Order:
+            return mapping.order_from_row(row, await self._key_for())
+
+        await OrderFeed(lambda: self._session, to_order, settings).run(on_update)
 
     # ------------------------------------------------------------------ market data
 

@@ -14,6 +14,17 @@ Test controls (all synchronous unless noted):
     sim.set_ltp(symbol_or_token, value, *, omit=False)
     sim.fill(order_no, qty=None);  sim.reject(order_no, reason)
     sim.calls  # list[SimCall]: method, path, kind, headers (lower-case names), json, jdata, ip
+
+Order feed (`/realtime` websocket on the same host, ref §9.1): the upgrade carries no credentials;
+the first text frame must be the `cn` handshake with a live trade token + sid, raw
+(`{type:cn,Authorization:..,Sid:..,src:WEB}`) or JSON. Then every order state change is pushed as
+`{"type":"order","data":<order-book row>}`.
+    sim.feed_accepts = "both" | "raw" | "json"  # a refused form gets the socket closed
+    sim.feed_silent = True          # accept the handshake but never ack or push
+    sim.drop_feeds()                # close every feed connection (server side)
+    sim.push_feed(text_or_object)   # send one extra frame to every acked connection
+    sim.feed_connections            # upgrades so far;  sim.open_feeds: connections open now
+    sim.feed_handshakes             # list[SimFeedHandshake]: form, outcome, sid
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 IST = timezone(timedelta(hours=5, minutes=30))
 EPOCH_1980_OFFSET = 315513000
@@ -173,6 +184,42 @@ class SimOrder:
     cancelled: int = 0
     updated: datetime = field(default_factory=lambda: datetime.now(IST))
     history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SimFeedHandshake:
+    form: str  # "raw", "json" or "invalid"
+    outcome: str  # "acked", "refused" or "silent"
+    sid: str = ""
+
+
+@dataclass(eq=False)
+class _SimFeed:
+    """One `/realtime` connection. Everything sent goes through `outbox`, so there is one writer
+    and the ack always precedes pushes; `None` in the outbox closes the socket."""
+
+    ws: web.WebSocketResponse
+    outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    acked: bool = False
+
+
+FEED_ACK = {"ak": "ok", "type": "cn", "msg": "connected"}  # [OA] (ref §9.1)
+
+
+def parse_feed_handshake(text: str) -> tuple[str, dict[str, str]]:
+    """The first feed frame in either disputed encoding (ref §9.1) -> (form, fields)."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict):
+        return "json", {str(k): str(v) for k, v in obj.items()}
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}") and ":" in body:
+        pairs = [item.partition(":") for item in body[1:-1].split(",")]
+        if all(sep for _, sep, _ in pairs):
+            return "raw", {k.strip(): v.strip() for k, _, v in pairs}
+    return "invalid", {}
 
 
 def _money(value: Decimal, places: int = 2) -> str:
@@ -342,6 +389,11 @@ class KotakSimulator:
         self._files: dict[str, bytes] = {}
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.feed_accepts = "both"
+        self.feed_silent = False
+        self.feed_connections = 0
+        self.feed_handshakes: list[SimFeedHandshake] = []
+        self._feeds: set[_SimFeed] = set()
         self.port = 0
         self._build_master(stock_count)
         self._default_holdings()
@@ -358,6 +410,7 @@ class KotakSimulator:
 
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_get("/realtime", self._on_realtime)  # before the catch-all
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -369,6 +422,7 @@ class KotakSimulator:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self.drop_feeds()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -388,6 +442,22 @@ class KotakSimulator:
     def expire_sessions(self) -> None:
         for session in self._sessions.values():
             session.alive = False
+
+    @property
+    def open_feeds(self) -> int:
+        return len(self._feeds)
+
+    def drop_feeds(self) -> None:
+        """Close every order-feed connection from the server side (after what is queued)."""
+        for feed in self._feeds:
+            feed.outbox.put_nowait(None)
+
+    def push_feed(self, frame: str | dict[str, Any]) -> None:
+        """Send one frame, verbatim if text, to every acked feed connection."""
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        for feed in self._feeds:
+            if feed.acked:
+                feed.outbox.put_nowait(text)
 
     def fail_next(self, path_or_kind: str, mode: str) -> None:
         if mode not in MODES:
@@ -779,6 +849,71 @@ class KotakSimulator:
             return refusal
         return handler(request, call)
 
+    # ------------------------------------------------------------------ order feed (ref §9.1)
+
+    def _feed_handshake(self, text: str) -> SimFeedHandshake:
+        form, fields = parse_feed_handshake(text)
+        accepted = ("raw", "json") if self.feed_accepts == "both" else (self.feed_accepts,)
+        session = self._sessions.get(fields.get("Authorization", ""))
+        sid = fields.get("Sid", "")
+        valid = (
+            form in accepted
+            and fields.get("type") == "cn"
+            and session is not None
+            and session.alive
+            and session.sid == sid
+        )
+        if not valid:
+            return SimFeedHandshake(form, "refused", sid)
+        return SimFeedHandshake(form, "silent" if self.feed_silent else "acked", sid)
+
+    async def _on_realtime(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(
+            SimCall(
+                method=request.method,
+                path=request.path,
+                kind="realtime",
+                headers={k.lower(): v for k, v in request.headers.items()},
+                query=dict(request.query),
+                ip=self.egress_ip,
+                raw_path=request.raw_path,
+            )
+        )
+        ws = web.WebSocketResponse()  # answers the client's pings itself
+        await ws.prepare(request)
+        self.feed_connections += 1
+        feed = _SimFeed(ws)
+        self._feeds.add(feed)
+        writer = asyncio.create_task(self._feed_writer(feed))
+        try:
+            greeted = False
+            async for message in ws:
+                if message.type is not WSMsgType.TEXT or greeted:
+                    continue  # nothing after the handshake means anything
+                greeted = True
+                record = self._feed_handshake(message.data)
+                self.feed_handshakes.append(record)
+                if record.outcome == "refused":
+                    feed.outbox.put_nowait(None)  # Kotak drops the connection ([OA])
+                elif record.outcome == "acked":
+                    feed.outbox.put_nowait(json.dumps(FEED_ACK))
+                    feed.acked = True
+        finally:
+            self._feeds.discard(feed)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        return ws
+
+    @staticmethod
+    async def _feed_writer(feed: _SimFeed) -> None:
+        while (text := await feed.outbox.get()) is not None:
+            try:
+                await feed.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+        await feed.ws.close(code=1001)  # going away
+
     # ------------------------------------------------------------------ header checks (ref §2.4)
 
     def _trade_session(self, call: SimCall) -> SimSession | None:
@@ -1041,6 +1176,7 @@ class KotakSimulator:
         row = self._order_row(order)
         if status is not None:
             row["ordSt"] = status
+        self.push_feed({"type": "order", "data": row})  # one frame per lifecycle step (ref §9.1)
         history = {
             **row,
             "exchOrdId": row["exOrdId"],
