@@ -33,7 +33,7 @@ from bot.ratelimit import SlidingWindowLimiter
 from bot.session_file import SavedSession, SessionFile
 from bot.store import utcnow
 from bot.totp import TotpSource
-from brokers.base import Broker, ReportsClientIP, ResumableSession
+from brokers.base import Broker, ReportsClientIP, ReportsServerClock, ResumableSession
 from brokers.errors import BrokerError, IPNotWhitelisted, SessionExpired, SessionIPMismatch
 from brokers.models import (
     Funds,
@@ -198,7 +198,8 @@ class Supervisor:
         if self._egress is None:
             return self._reading
         reading = await self._egress.check()
-        if reading.skew_seconds is not None:
+        self._skew = self._broker_skew()
+        if self._skew is None:
             self._skew = reading.skew_seconds
         broker_ip = await self._broker_ip()
         if broker_ip is not None and broker_ip != reading.ip:
@@ -212,6 +213,11 @@ class Supervisor:
             await self._notify(f"This server's IP address changed from {previous} to {reading.ip}.")
         self._update_gate()
         return reading
+
+    def _broker_skew(self) -> float | None:
+        if isinstance(self.broker, ReportsServerClock):
+            return self.broker.clock_skew_seconds
+        return None
 
     async def _broker_ip(self) -> IPAddress | None:
         if self._session is None or not isinstance(self.broker, ReportsClientIP):

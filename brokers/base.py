@@ -99,3 +99,11 @@ class StreamsOrders(Protocol):
         """Run until cancelled: connect, authenticate, reconnect with backoff, and call
         `on_update` for every order update, normalized like `orders()`."""
         ...
+
+
+@runtime_checkable
+class ReportsServerClock(Protocol):
+    """Optional: a broker that measures its clock against ours from HTTP `Date` headers; the
+    supervisor prefers this to the IP service's clock, since TOTP is checked by the broker."""
+
+    clock_skew_seconds: float | None

@@ -242,12 +242,35 @@ async def test_an_unreachable_ip_service_fails_closed_with_one_clear_reason(
         await sup.stop()
 
 
-async def test_clock_skew_is_reported(rig: Rig) -> None:
-    rig.echo.skew_seconds = 40
+async def test_clock_skew_is_measured_against_the_broker(rig: Rig) -> None:
+    from datetime import timedelta
+
+    rig.echo.skew_seconds = -100  # the broker's clock is the one TOTP is checked against
+    rig.sim.clock_skew = timedelta(seconds=40)
+    await rig.sup.orders()
     await rig.sup.tick()
     status = rig.sup.status()
-    assert status.skew_seconds is not None and status.skew_seconds > 35
-    assert any("clock is off" in w for w in status.warnings)
+    assert status.skew_seconds is not None and 35 < status.skew_seconds < 45
+    assert any("clock is off by +4" in w for w in status.warnings)
+
+
+async def test_clock_skew_falls_back_to_the_ip_service(tmp_path: Path) -> None:
+    from brokers.paper import PaperBroker
+
+    async with FakeIPEcho(PRIMARY) as echo:
+        echo.skew_seconds = 40
+        sup = Supervisor(
+            PaperBroker(tmp_path / "paper.json", tick_seconds=0),
+            SlidingWindowLimiter(10, 1.0),
+            egress=EgressChecker([echo.url]),
+            check_every=3600,
+        )
+        await sup.start()
+        try:
+            skew = sup.status().skew_seconds
+            assert skew is not None and 35 < skew < 45
+        finally:
+            await sup.stop()
 
 
 def test_a_bad_totp_seed_is_a_config_error_without_the_value() -> None:

@@ -16,7 +16,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -117,6 +117,9 @@ class KotakBroker:
         self._master_lock = asyncio.Lock()
         self._cache = MasterCache(config.cache_dir, config.segments)
         self.last_server_date: datetime | None = None
+        # Kotak's clock minus ours, from the last Date header (1 s resolution): TOTP logins
+        # fail when this grows past a few seconds.
+        self.clock_skew_seconds: float | None = None
         self.session_created_at: datetime | None = None
 
     def __repr__(self) -> str:
@@ -197,6 +200,8 @@ class KotakBroker:
             return
         with contextlib.suppress(TypeError, ValueError):
             self.last_server_date = parsedate_to_datetime(raw)
+            local = datetime.now(UTC)
+            self.clock_skew_seconds = (self.last_server_date - local).total_seconds()
 
     async def _call(
         self,
