@@ -81,6 +81,7 @@ def build_supervisor(
         session_file=SessionFile(settings.database_path.parent, broker.name),
         check_every=settings.session_check_seconds,
         relogin_at=settings.relogin_time,
+        warn_without_whitelist=settings.broker != "paper",
     )
 
 
@@ -177,7 +178,7 @@ async def run(
 
     async def notify_admins(text: str) -> None:
         for admin in settings.admins:
-            await notifier.push(admin, esc(text))
+            notifier.post(admin, esc(text))
 
     supervisor = build_supervisor(settings, broker, notify_admins)
     try:

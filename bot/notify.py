@@ -108,6 +108,7 @@ class Notifier:
         self._max_retries = max_retries
         self._next_slot: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._posting: set[asyncio.Task[None]] = set()
 
     async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
         """Send HTML `text` (split if long; the keyboard goes on the last part). Returns the
@@ -134,6 +135,13 @@ class Notifier:
                 chat_id, message_id, html_to_plain(text), html=False, keyboard=keyboard
             ),
         )
+
+    def post(self, chat_id: int, text: str) -> None:
+        """`push` without waiting: for notices raised inside work that must not stall on
+        Telegram pacing (a login inside an order call). Per-chat order is kept by the lock."""
+        task = asyncio.get_running_loop().create_task(self.push(chat_id, text))
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
 
     async def push(self, chat_id: int, text: str) -> None:
         """An unsolicited message (fill, rejection, alert): paced per chat so a burst of fills

@@ -118,6 +118,7 @@ class Supervisor:
         session_file: SessionFile | None = None,
         check_every: float = 60.0,
         relogin_at: time = time(8, 30),
+        warn_without_whitelist: bool = True,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.broker = broker
@@ -129,6 +130,7 @@ class Supervisor:
         self._session_file = session_file
         self._check_every = check_every
         self._relogin_at = relogin_at
+        self._warn_without_whitelist = warn_without_whitelist  # the paper broker checks no IP
         self._now = now
         self._session: SessionInfo | None = None
         self._session_ip: IPAddress | None = None
@@ -153,7 +155,7 @@ class Supervisor:
         with contextlib.suppress(BrokerError, UserError):
             await self._resume_or_login()
         self._update_gate()
-        if not self.whitelist.configured:
+        if not self.whitelist.configured and self._warn_without_whitelist:
             await self._notify(self._no_whitelist_warning())
         self._task = asyncio.create_task(self._watch(), name="session-supervisor")
 
@@ -432,7 +434,7 @@ class Supervisor:
 
     def status(self) -> SessionStatus:
         warnings = []
-        if not self.whitelist.configured:
+        if not self.whitelist.configured and self._warn_without_whitelist:
             warnings.append(self._no_whitelist_warning())
         if self._skew is not None and abs(self._skew) > MAX_SKEW_SECONDS:
             warnings.append(

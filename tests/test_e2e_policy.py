@@ -88,3 +88,22 @@ async def test_above_freeze_quantity_goes_out_as_slices_in_one_batch(tmp_path) -
         quantities = sorted(o.quantity for o in await broker.orders())
         assert quantities == [390, 1755, 1755]
         assert len({o.tag for o in await broker.orders()}) == 3
+
+
+async def test_a_batch_beyond_the_rate_window_shows_progress(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**10), tick_seconds=0)
+    async with BotHarness(tmp_path, instance=broker) as h:
+        future = next(
+            i
+            for i in await broker.instruments()
+            if i.kind is InstrumentKind.FUTURE and i.underlying == "NIFTY"
+        )
+        card = await h.say(ADMIN, f"/buy {future.key} {1755 * 12}")
+        assert "sent as 12 orders" in card.plain
+        await h.tap(ADMIN, card, h.button(card, "Confirm"))
+        done = await h.telegram.wait_for_edit(
+            ADMIN, card.message_id, lambda t: t.count("Placed: order") == 12, timeout=10
+        )
+        progress = [t for t in done.edit_texts if "Sending… " in t]
+        assert progress and "Sending… 12/12" in progress[-1]
+        assert len(await broker.orders()) == 12

@@ -79,3 +79,21 @@ async def test_push_never_raises_and_paces_per_chat() -> None:
     await notifier.push(5, "one")
     assert time.monotonic() - start >= 0.15
     assert outbox.sent == [(5, "one", True)]
+
+
+async def test_post_does_not_wait_for_pacing_but_keeps_order() -> None:
+    import asyncio
+    import time
+
+    outbox = RecordingOutbox()
+    notifier = Notifier(outbox, chat_interval=0.2)
+    start = time.monotonic()
+    for text in ("a", "b", "c"):
+        notifier.post(9, text)
+    assert time.monotonic() - start < 0.05  # the caller did not wait
+    for _ in range(40):
+        if len(outbox.sent) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert [t for _, t, _ in outbox.sent] == ["a", "b", "c"]
+    assert time.monotonic() - start >= 0.35  # ...but the chat was still paced

@@ -251,7 +251,7 @@ async def test_clock_skew_is_measured_against_the_broker(rig: Rig) -> None:
     await rig.sup.tick()
     status = rig.sup.status()
     assert status.skew_seconds is not None and 35 < status.skew_seconds < 45
-    assert any("clock is off by +4" in w for w in status.warnings)
+    assert any("clock is off by +" in w for w in status.warnings)
 
 
 async def test_clock_skew_falls_back_to_the_ip_service(tmp_path: Path) -> None:
