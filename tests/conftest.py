@@ -15,6 +15,26 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+async def sim() -> AsyncIterator[object]:
+    """A Kotak Neo simulator on loopback (modules that need other options override this)."""
+    from tests.fakes.kotak_sim import KotakSimulator
+
+    async with KotakSimulator() as s:
+        yield s
+
+
+@pytest.fixture
+async def broker(sim, tmp_path) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
+    """A Kotak adapter pointed at `sim`, not logged in."""
+    from brokers.kotak import KotakBroker
+    from tests.fakes.kotak_sim import kotak_config
+
+    b = KotakBroker(kotak_config(sim, tmp_path / "master"))
+    yield b
+    await b.close()
+
+
+@pytest.fixture
 async def harness(tmp_path) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
     from tests.harness import BotHarness
 

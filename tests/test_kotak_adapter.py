@@ -7,7 +7,6 @@ header), §3-§4 (jData with every value a string, `ig` tag), §5-§7 (books, 52
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,28 +34,9 @@ from brokers.models import (
     Side,
     Validity,
 )
-from tests.fakes.kotak_sim import KotakSimulator, kotak_config
+from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
 
-TOTP = "739184"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[KotakSimulator]:
-    async with KotakSimulator(expected_totp=TOTP) as s:
-        yield s
-
-
-@pytest.fixture
-async def broker(sim: KotakSimulator, tmp_path: Path) -> AsyncIterator[KotakBroker]:
-    b = KotakBroker(kotak_config(sim, tmp_path / "master"))
-    yield b
-    await b.close()
+TOTP = SIM_TOTP
 
 
 @pytest.fixture

@@ -36,15 +36,9 @@ from brokers.models import (
     Product,
     Side,
 )
-from tests.fakes.kotak_sim import KotakSimulator, kotak_config
+from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
 
-TOTP = "739184"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+TOTP = SIM_TOTP
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -32,9 +31,9 @@ from brokers.models import (
     Product,
     Side,
 )
-from tests.fakes.kotak_sim import KotakSimulator, kotak_config, parse_feed_handshake
+from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, parse_feed_handshake
 
-TOTP = "739184"
+TOTP = SIM_TOTP
 FAST = FeedSettings(
     ack_timeout=0.3,
     ping_interval=5.0,
@@ -52,13 +51,6 @@ WAIT = 3.0  # generous per-step ceiling; each step normally takes milliseconds
 async def sim() -> AsyncIterator[KotakSimulator]:
     async with KotakSimulator(expected_totp=TOTP, stock_count=20) as s:
         yield s
-
-
-@pytest.fixture
-async def broker(sim: KotakSimulator, tmp_path: Path) -> AsyncIterator[KotakBroker]:
-    b = KotakBroker(kotak_config(sim, tmp_path / "master"))
-    yield b
-    await b.close()
 
 
 class Stream:

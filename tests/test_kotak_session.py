@@ -18,23 +18,10 @@ from brokers.base import ResumableSession
 from brokers.errors import SessionExpired
 from brokers.kotak import KotakBroker
 from brokers.models import OrderRequest, OrderType, Product, Side
-from tests.fakes.kotak_sim import KotakSimulator, kotak_config
+from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
 
-TOTP = "739184"
+TOTP = SIM_TOTP
 REQUIRED = ("access_token", "token", "sid", "base_url", "ucc", "created_at")
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[KotakSimulator]:
-    async with KotakSimulator(expected_totp=TOTP) as s:
-        yield s
-
-
-@pytest.fixture
-async def broker(sim: KotakSimulator, tmp_path: Path) -> AsyncIterator[KotakBroker]:
-    b = KotakBroker(kotak_config(sim, tmp_path / "master"))
-    yield b
-    await b.close()
 
 
 @pytest.fixture

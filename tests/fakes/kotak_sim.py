@@ -82,6 +82,7 @@ _ROW_DEFAULTS = {
 }
 
 MODES = ("timeout", "http500", "html", "malformed", "throttle")
+SIM_TOTP = "739184"  # the code the simulator accepts unless told otherwise
 _PATHS = {
     ("POST", "/login/1.0/tradeApiLogin"): "login",
     ("POST", "/login/1.0/tradeApiValidate"): "validate",
@@ -338,7 +339,7 @@ class KotakSimulator:
         ucc: str = "YSIM01",
         mobile: str = "+919876543210",
         mpin: str = "246810",
-        expected_totp: str | Callable[[str], bool] = "739184",
+        expected_totp: str | Callable[[str], bool] = SIM_TOTP,
         today: date | None = None,
         hang_seconds: float = 5.0,
         stock_count: int = 2000,
