@@ -191,6 +191,19 @@ def format_price(value: Decimal) -> str:
     return format(value, "f")
 
 
+def _one_band_beyond(
+    side: Side, reference: Decimal, band: Band, tick: Decimal, ref: str
+) -> tuple[Decimal, str]:
+    """One band beyond `reference` (BUY above, SELL below), rounded away from it onto the tick,
+    with the words the card shows for it."""
+    amount = band.amount(reference)
+    if side is Side.BUY:
+        price = _ceil_to_tick(reference + amount, tick)
+        return price, f"{ref} + {band.describe()}, rounded up to tick {format_price(tick)}"
+    price = _floor_to_tick(reference - amount, tick)
+    return price, f"{ref} − {band.describe()}, rounded down to tick {format_price(tick)}"
+
+
 def _floor_to_tick(value: Decimal, tick: Decimal) -> Decimal:
     """A whole number of ticks, so the result carries the tick's decimals (810 → 810.00)."""
     return int((value / tick).to_integral_value(rounding=ROUND_FLOOR)) * tick
@@ -232,29 +245,23 @@ def protect(
     """
     _require_positive(ltp, tick)
     band = grid.band_for(ltp, is_option=is_option)
-    amount = band.amount(ltp)
     ref = f"{reference_name} {format_price(ltp)}"
-    if side is Side.BUY:
-        price = _ceil_to_tick(ltp + amount, tick)
-        how = f"{ref} + {band.describe()}, rounded up to tick {format_price(tick)}"
-        if upper_circuit is not None and price > upper_circuit:
-            price = _floor_to_tick(upper_circuit, tick)
-            how += f", capped at upper circuit {format_price(upper_circuit)}"
-    else:
-        price = _floor_to_tick(ltp - amount, tick)
-        how = f"{ref} − {band.describe()}, rounded down to tick {format_price(tick)}"
-        if price <= 0:
-            if tick >= ltp:
-                raise UserError(
-                    "no_valid_price",
-                    f"A market sell at {ref} cannot be protected: the lowest valid price, one "
-                    f"tick ({format_price(tick)}), is not below it; send a limit order instead.",
-                )
-            price = tick
-            how = f"one tick, because {ref} − {band.describe()} would be 0 or less"
-        if lower_circuit is not None and price < lower_circuit:
-            price = _ceil_to_tick(lower_circuit, tick)
-            how += f", raised to lower circuit {format_price(lower_circuit)}"
+    price, how = _one_band_beyond(side, ltp, band, tick, ref)
+    if side is Side.SELL and price <= 0:
+        if tick >= ltp:
+            raise UserError(
+                "no_valid_price",
+                f"A market sell at {ref} cannot be protected: the lowest valid price, one "
+                f"tick ({format_price(tick)}), is not below it; send a limit order instead.",
+            )
+        price = tick
+        how = f"one tick, because {ref} − {band.describe()} would be 0 or less"
+    if side is Side.BUY and upper_circuit is not None and price > upper_circuit:
+        price = _floor_to_tick(upper_circuit, tick)
+        how += f", capped at upper circuit {format_price(upper_circuit)}"
+    if side is Side.SELL and lower_circuit is not None and price < lower_circuit:
+        price = _ceil_to_tick(lower_circuit, tick)
+        how += f", raised to lower circuit {format_price(lower_circuit)}"
     return ProtectedPrice(price, ltp, band, f"market → limit {format_price(price)} = {how}")
 
 
@@ -271,20 +278,14 @@ def protect_stop(
     (kotak-neo.md §11). Refused when a SELL's limit would be 0 or less."""
     _require_positive(trigger, tick)
     band = grid.band_for(trigger, is_option=is_option)
-    amount = band.amount(trigger)
     ref = f"trigger {format_price(trigger)}"
-    if side is Side.BUY:
-        price = _ceil_to_tick(trigger + amount, tick)
-        how = f"{ref} + {band.describe()}, rounded up to tick {format_price(tick)}"
-    else:
-        price = _floor_to_tick(trigger - amount, tick)
-        how = f"{ref} − {band.describe()}, rounded down to tick {format_price(tick)}"
-        if price <= 0:
-            raise UserError(
-                "no_valid_price",
-                f"A stop-loss market sell at {ref} cannot be protected: {ref} − "
-                f"{band.describe()} is 0 or less; send an SL order with your own limit instead.",
-            )
+    price, how = _one_band_beyond(side, trigger, band, tick, ref)
+    if price <= 0:
+        raise UserError(
+            "no_valid_price",
+            f"A stop-loss market sell at {ref} cannot be protected: {ref} − "
+            f"{band.describe()} is 0 or less; send an SL order with your own limit instead.",
+        )
     return ProtectedPrice(
         price, trigger, band, f"stop-loss market → SL limit {format_price(price)} = {how}"
     )
