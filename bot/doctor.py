@@ -107,17 +107,15 @@ async def run_doctor(
 
     await _check_telegram(settings, report)
 
-    notices: list[str] = []
+    async def no_notices(_: str) -> None:
+        """The doctor prints its own lines; the bot's Telegram notices are not for a terminal."""
 
-    async def collect(text: str) -> None:
-        notices.append(text)
-
-    supervisor = build_supervisor(settings, broker, collect)
+    supervisor = build_supervisor(settings, broker, no_notices)
     try:
         await supervisor.refresh_egress()
         _check_egress(supervisor, report)
         _check_skew(supervisor.status(), report)
-        await _check_login(supervisor, notices, report)
+        await _check_login(supervisor, report)
         await _check_funds(supervisor, report)
         _verdict(supervisor, report)
     finally:
@@ -219,7 +217,7 @@ def _check_skew(status: SessionStatus, report: Report) -> None:
         report.ok(check, detail)
 
 
-async def _check_login(supervisor: Supervisor, notices: list[str], report: Report) -> None:
+async def _check_login(supervisor: Supervisor, report: Report) -> None:
     check = "broker login"
     try:
         await supervisor.start()
@@ -233,7 +231,7 @@ async def _check_login(supervisor: Supervisor, notices: list[str], report: Repor
         return
     created = status.created_at.astimezone(IST).strftime("%H:%M:%S IST")
     where = f" from {status.session_ip}" if status.session_ip else ""
-    if any("Broker session created" in n for n in notices):
+    if not status.resumed:
         report.ok(check, f"{status.broker} session created at {created}{where}")
     else:
         report.ok(

@@ -99,6 +99,7 @@ class SessionStatus:
     orders_open: bool
     blocked_reason: str | None
     warnings: tuple[str, ...]
+    resumed: bool = False  # the session was read back from disk, not created by a login
 
 
 async def _no_notice(_: str) -> None:
@@ -134,6 +135,7 @@ class Supervisor:
         self._now = now
         self._session: SessionInfo | None = None
         self._session_ip: IPAddress | None = None
+        self._resumed = False
         self._reading: EgressReading | None = None  # the last one that found an address
         self._egress_error: str | None = None
         self._skew: float | None = None
@@ -301,7 +303,7 @@ class Supervisor:
             except BrokerError:
                 log.info("saved session is no longer valid; logging in")
             else:
-                self._adopt(session, self.egress_ip)
+                self._adopt(session, self.egress_ip, resumed=True)
                 log.info("resumed the saved broker session from %s", saved.created_at)
                 return
         await self._login("start-up")
@@ -340,10 +342,10 @@ class Supervisor:
             await self._save(session, ip)
             where = f" from IP {ip}" if ip else ""
             note = " Login works again." if recovered else ""
-            await self._notify(f"🔑 Broker session created{where} ({reason}).{note}")
+            await self._notify(f"🔑 {self.broker.name} session created{where} ({reason}).{note}")
 
-    def _adopt(self, session: SessionInfo, ip: IPAddress | None) -> None:
-        self._session, self._session_ip = session, ip
+    def _adopt(self, session: SessionInfo, ip: IPAddress | None, *, resumed: bool = False) -> None:
+        self._session, self._session_ip, self._resumed = session, ip, resumed
         self._update_gate()
 
     async def _save(self, session: SessionInfo, ip: IPAddress | None) -> None:
@@ -465,6 +467,7 @@ class Supervisor:
             orders_open=self._blocked is None,
             blocked_reason=self._blocked,
             warnings=tuple(warnings),
+            resumed=self._resumed and self._session is not None,
         )
 
     # -- order calls (gated, rate limited) -----------------------------------------------------
