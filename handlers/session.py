@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -10,7 +10,6 @@ from telegram import Update
 from bot.notify import esc
 from bot.services import Services
 from bot.settings import Role
-from bot.store import utcnow
 from bot.supervisor import SessionStatus
 from handlers.guard import Context, command
 
@@ -24,7 +23,7 @@ def _when(at: datetime | None) -> str:
 def _age(at: datetime | None) -> str:
     if at is None:
         return ""
-    minutes = int((utcnow() - at).total_seconds() // 60)
+    minutes = int((datetime.now(UTC) - at).total_seconds() // 60)
     return f" ({minutes // 60} h {minutes % 60} min ago)"
 
 
