@@ -212,6 +212,16 @@ class Funds:
 
 
 @dataclass(frozen=True, slots=True)
+class MarginCheck:
+    """The broker's pre-trade answer for one order: the margin it needs, what the account has,
+    and whether the broker's risk system would let it through (`ok`)."""
+
+    required: Decimal
+    available: Decimal
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SessionInfo:
     """What a login produced, without the secrets: who, and when."""
 

@@ -38,6 +38,7 @@ from brokers.kotak.config import KotakConfig
 from brokers.kotak.constants import (
     IST,
     PATH_CANCEL,
+    PATH_CHECK_MARGIN,
     PATH_CLIENT_IP,
     PATH_FILE_PATHS,
     PATH_HOLDINGS,
@@ -48,6 +49,7 @@ from brokers.kotak.constants import (
     PATH_ORDER_HISTORY,
     PATH_PLACE,
     PATH_POSITIONS,
+    PATH_POSITIONS_QUICK,
     PATH_QUOTES,
     PATH_TRADE_BOOK,
     PATH_VALIDATE,
@@ -59,11 +61,18 @@ from brokers.kotak.constants import (
 )
 from brokers.kotak.feed import FeedSettings, OrderFeed
 from brokers.kotak.master import MasterCache, ScripMaster
-from brokers.kotak.replies import NO_DATA, classify, login_data, retry_after_seconds
+from brokers.kotak.replies import (
+    NO_DATA,
+    classify,
+    login_data,
+    path_missing,
+    retry_after_seconds,
+)
 from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -102,7 +111,7 @@ class KotakBroker:
 
     Extras outside the protocol, for the session supervisor: `client_ip()`, `last_server_date`
     (from the HTTP `Date` header, for clock-skew checks), `session_created_at`, `resolve(key)`,
-    `order(order_id)` and `order_history(order_id)`.
+    `order(order_id)`, `order_history(order_id)` and `check_margin(request)`.
     """
 
     name = "kotak"
@@ -121,6 +130,8 @@ class KotakBroker:
         # fail when this grows past a few seconds.
         self.clock_skew_seconds: float | None = None
         self.session_created_at: datetime | None = None
+        # baseUrl -> the positions path that server answers (ref §6.1: v2 or /quick).
+        self._positions_paths: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"KotakBroker(ucc={self._config.ucc!r}, logged_in={self._session is not None})"
@@ -447,14 +458,39 @@ class KotakBroker:
         return [mapping.trade_from_row(row, key_for) for row in rows]
 
     async def positions(self) -> list[Position]:
-        body = await self._call(
-            "GET", CallKind.REPORTS, PATH_POSITIONS, what="positions", empty_ok=True
-        )
+        body = await self._positions_body()
         rows = _rows(body)
         if not rows:
             return []
         key_for = await self._key_for()
         return [mapping.position_from_row(row, key_for) for row in rows]
+
+    async def _positions_body(self) -> Any:
+        """Positions from whichever path this server serves (ref §6.1). The first call on a
+        baseUrl tries SDK 3.0.9's `/portfolio/v2/positions`; if the server says the path does not
+        exist (HTTP 404/405, `replies.path_missing`) it uses `/quick/user/positions`. Either way
+        the answer is remembered per baseUrl, so later calls (also after a re-login to the same
+        data centre) go straight to the working path without probing again. Any other reply from
+        v2, including errors (403, 5xx, throttling), is classified as usual and decides nothing.
+        Both paths return the same row shape and the same 5203 for an empty list."""
+        base = self._require_session().base_url
+        path = self._positions_paths.get(base)
+        if path is None:
+            response = await self._send(
+                "GET", CallKind.REPORTS, base + PATH_POSITIONS, what="positions"
+            )
+            if not path_missing(response):
+                body = classify(response, kind=CallKind.REPORTS, what="positions", empty_ok=True)
+                self._positions_paths[base] = PATH_POSITIONS
+                return body
+            log.info(
+                "kotak: %s answered HTTP %s; using %s on this server from now on",
+                PATH_POSITIONS,
+                response.status_code,
+                PATH_POSITIONS_QUICK,
+            )
+            path = self._positions_paths[base] = PATH_POSITIONS_QUICK
+        return await self._call("GET", CallKind.REPORTS, path, what="positions", empty_ok=True)
 
     async def holdings(self) -> list[Holding]:
         body = await self._call(
@@ -475,6 +511,28 @@ class KotakBroker:
             form=mapping.jdata({"seg": "ALL", "exch": "ALL", "prod": "ALL"}),
         )
         return mapping.funds_from_limits(body)
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck:
+        """Ask Kotak's RMS whether `request` would pass, without placing it (ref §6.4).
+
+        `POST /quick/user/check-margin` with jData from `mapping.margin_fields` (the SDK 3.0.9 keys,
+        `trgPrc` null unless SL, the six bracket keys null). It is a read: Auth + Sid only, no
+        `Authorization` (ref §2.4), and session errors (HTTP 403, stCode 100022) raise
+        SessionExpired like any other report. The verdict rule (`rmsVldtd == "OK"` and
+        `insufFund == 0`) and which fields carry required/available margin are documented on
+        `mapping.margin_from_reply`. Indices and SL-M are refused before sending, as on place.
+        """
+        fields = mapping.margin_fields(request)
+        body = await self._call(
+            "POST",
+            CallKind.REPORTS,
+            PATH_CHECK_MARGIN,
+            what="margin check",
+            form=mapping.jdata(fields),
+        )
+        if not isinstance(body, dict):
+            raise BrokerUnavailable("Kotak margin check: unexpected reply shape")
+        return mapping.margin_from_reply(body)
 
     async def stream_orders(
         self,

@@ -27,12 +27,29 @@ PATH_CANCEL: Final = "/quick/order/cancel"
 PATH_ORDER_BOOK: Final = "/quick/user/orders"
 PATH_ORDER_HISTORY: Final = "/quick/order/history"
 PATH_TRADE_BOOK: Final = "/quick/user/trades"
-# SDK 3.0.9 path; SDK 3.0.1, OpenAlgo and Postman use /quick/user/positions (ref §6.1).
+# Positions live on two paths (ref §6.1): SDK 3.0.9 uses v2; SDK 3.0.1, OpenAlgo, Postman and
+# Kotak's docs use the /quick path. The adapter tries v2 and falls back when it is not served.
 PATH_POSITIONS: Final = "/portfolio/v2/positions"
+PATH_POSITIONS_QUICK: Final = "/quick/user/positions"
 PATH_HOLDINGS: Final = "/portfolio/v1/holdings"
 PATH_LIMITS: Final = "/quick/user/limits"
+PATH_CHECK_MARGIN: Final = "/quick/user/check-margin"
 PATH_QUOTES: Final = "/script-details/1.0/quotes/neosymbol"
 PATH_FILE_PATHS: Final = "/script-details/1.0/masterscrip/file-paths"
+
+
+# check-margin constants and bracket-order keys, always null (ref §6.4 table, [SDK-wire]).
+MARGIN_BROKER_NAME: Final = "KOTAK"
+MARGIN_BRANCH_ID: Final = "ONLINE"
+MARGIN_BRACKET_KEYS: Final = (
+    "slAbsOrTks",
+    "slVal",
+    "sqrOffAbsOrTks",
+    "sqrOffVal",
+    "trailSL",
+    "tSLTks",
+)
+RMS_VALIDATED: Final = "OK"  # `rmsVldtd` when the RMS passes the order (ref §6.4 sample)
 
 
 class CallKind(StrEnum):
@@ -42,7 +59,7 @@ class CallKind(StrEnum):
     VALIDATE = "validate"
     CLIENT_IP = "client_ip"
     ORDERS = "orders"  # place, modify, cancel: IP-checked (ref §11), outcome unknown on timeout
-    REPORTS = "reports"  # books, history, positions, holdings, limits: Auth + Sid only
+    REPORTS = "reports"  # books, history, positions, holdings, limits, margin: Auth + Sid only
     MARKET_DATA = "market_data"  # quotes, file-paths: Authorization (access token) only
     CDN = "cdn"  # scrip-master CSV: no credentials at all (ref §7.2)
 

@@ -18,11 +18,15 @@ from typing import Any
 from brokers.errors import BrokerRejected, InstrumentNotFound
 from brokers.kotak.constants import (
     IST,
+    MARGIN_BRACKET_KEYS,
+    MARGIN_BRANCH_ID,
+    MARGIN_BROKER_NAME,
     ORDER_SOURCE,
     ORDER_STATUS,
     PRICE_TYPE,
     PRICE_TYPE_BACK,
     PRODUCT_BACK,
+    RMS_VALIDATED,
     SIDE,
     SIDE_BACK,
 )
@@ -32,6 +36,7 @@ from brokers.models import (
     Holding,
     Instrument,
     InstrumentKind,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -161,6 +166,58 @@ def modify_fields(request: ModifyRequest) -> dict[str, str | None]:
 def cancel_fields(order_id: str) -> dict[str, str | None]:
     """jData for `/quick/order/cancel`: the key is `on` here (ref §4.3)."""
     return {"on": order_id, "am": "NO"}
+
+
+def margin_fields(request: OrderRequest) -> dict[str, str | None]:
+    """jData for `/quick/user/check-margin`: the SDK 3.0.9 keys in its order (ref §6.4 table).
+
+    Every value is a string except `trgPrc`, which is null unless the order has a trigger (SL),
+    and the six bracket-order keys, which the SDK always sends as null. We send them as the SDK
+    does; OpenAlgo omits them and works live, so the server does not need them either way.
+    Price, product, side and segment are encoded exactly as on place (`es` -> `exSeg`, ...).
+    """
+    instrument = request.instrument
+    if instrument.kind is InstrumentKind.INDEX:
+        raise InstrumentNotFound(f"{instrument.key} is an index: quotes only, not tradable")
+    ref = decode_ref(instrument)
+    price_type = _price_type(request.order_type)
+    price = _ZERO if request.order_type is OrderType.MARKET else request.price
+    trigger = request.trigger_price if request.order_type is OrderType.SL else None
+    fields: dict[str, str | None] = {
+        "exSeg": ref.segment,
+        "prc": wire_number(price),
+        "prcTp": price_type,
+        "prod": request.product.value,
+        "qty": str(request.quantity),
+        "tok": ref.token,
+        "trnsTp": SIDE[request.side.value],
+        "trgPrc": wire_number(trigger) if trigger else None,
+        "brkName": MARGIN_BROKER_NAME,
+        "brnchId": MARGIN_BRANCH_ID,
+    }
+    fields.update(dict.fromkeys(MARGIN_BRACKET_KEYS))
+    return fields
+
+
+def margin_from_reply(body: Mapping[str, Any]) -> MarginCheck:
+    """Flat check-margin reply (ref §6.4; no `data` wrapper on the wire) -> MarginCheck.
+
+    - required: `reqdMrgn`, or `ordMrgn` when that is zero or absent. The ref §6.4 sample passes
+      an order with `reqdMrgn "0.000000"` and `ordMrgn "15.500000"`, so `ordMrgn` carries the
+      order's margin there; the two agree when both are set.
+    - available: `avlMrgn`, or `avlCash` when that is zero or absent (same sample: `avlMrgn` 0,
+      `avlCash "38.190000"`).
+    - ok: `rmsVldtd == "OK"` (case-insensitive) and `insufFund == 0`. Both must hold: the RMS
+      verdict is the broker's own decision, and `insufFund` is the shortfall in rupees. A
+      missing or non-"OK" `rmsVldtd` (an older SDK sample shows the number 78 on a shortfall)
+      is "not ok": never report a pass the broker did not state.
+    """
+    required = dec(body.get("reqdMrgn")) or dec0(body.get("ordMrgn"))
+    available = dec(body.get("avlMrgn")) or dec0(body.get("avlCash"))
+    verdict = _text(body, "rmsVldtd").upper()
+    shortfall = dec(body.get("insufFund"))
+    ok = verdict == RMS_VALIDATED and shortfall is None
+    return MarginCheck(required=required, available=available, ok=ok)
 
 
 # --------------------------------------------------------------------------- rows in

@@ -191,6 +191,16 @@ def classify(
     raise error_for_code(code, _message(body, f"Kotak {what} failed"), kind=kind)
 
 
+def path_missing(response: httpx.Response) -> bool:
+    """True when the server says it does not serve this path at all: HTTP 404 or 405 (an API
+    gateway's "no matching resource"). Used to choose between the two positions paths (ref §6.1).
+    A 404 that carries Kotak's 5203 "No Data" envelope is an empty answer, not a missing path."""
+    if response.status_code not in (404, 405):
+        return False
+    body = _parse_json(response.content)
+    return not (isinstance(body, dict) and _code(body) == str(ST_NO_DATA))
+
+
 def login_data(response: httpx.Response, *, step: str) -> dict[str, Any]:
     """Login and validate follow their own envelope (ref §2.1, §8 shape 2): success only when
     `data.status == "success"` with `token` and `sid` present. Credential failures are `AuthError`

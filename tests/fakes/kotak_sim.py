@@ -14,6 +14,9 @@ Test controls (all synchronous unless noted):
     sim.set_ltp(symbol_or_token, value, *, omit=False)
     sim.fill(order_no, qty=None);  sim.reject(order_no, reason)
     sim.calls  # list[SimCall]: method, path, kind, headers (lower-case names), json, jdata, ip
+    sim.positions_v2 = False        # /portfolio/v2/positions is not served (only /quick/user/...)
+    sim.missing_path_status = 404   # HTTP status for a path the server does not serve (or 405)
+    sim.margin_rates = {...}        # check-margin: margin per rupee of order value, per product
 
 Order feed (`/realtime` websocket on the same host, ref §9.1): the upgrade carries no credentials;
 the first text frame must be the `cn` handshake with a live trade token + sid, raw
@@ -97,12 +100,15 @@ _PATHS = {
     ("GET", "/quick/user/positions"): "positions",
     ("GET", "/portfolio/v1/holdings"): "holdings",
     ("POST", "/quick/user/limits"): "limits",
+    ("POST", "/quick/user/check-margin"): "check-margin",
     ("GET", "/script-details/1.0/masterscrip/file-paths"): "file-paths",
 }
 ORDER_KINDS = frozenset({"place", "modify", "cancel"})
 REPORT_KINDS = frozenset(
-    {"orders", "order", "history", "trades", "positions", "holdings", "limits"}
+    {"orders", "order", "history", "trades", "positions", "holdings", "limits", "check-margin"}
 )
+POSITIONS_V2 = "/portfolio/v2/positions"
+MARGIN_BRACKET_KEYS = ("slAbsOrTks", "slVal", "sqrOffAbsOrTks", "sqrOffVal", "trailSL", "tSLTks")
 MARKET_KINDS = frozenset({"quotes", "file-paths"})
 
 NO_DATA = {"stCode": 5203, "errMsg": "No Data", "desc": "data not found", "stat": "Not_Ok"}
@@ -377,6 +383,17 @@ class KotakSimulator:
             "TimeStamp": "",
             "stCode": 200,
             "stat": "Ok",
+        }
+        # ref §6.1: SDK 3.0.9 reads v2, older clients /quick/user/positions; both served unless
+        # `positions_v2` is False, when v2 answers like any unknown path.
+        self.positions_v2 = True
+        self.missing_path_status = 404
+        # check-margin rule (see `_on_check_margin`): order margin = qty x price x rate.
+        self.margin_rates: dict[str, Decimal] = {
+            "CNC": Decimal(1),
+            "NRML": Decimal(1),
+            "MTF": Decimal("0.5"),
+            "MIS": Decimal("0.2"),
         }
         self._views: dict[str, str] = {}
         self._sessions: dict[str, SimSession] = {}
@@ -764,6 +781,8 @@ class KotakSimulator:
     # ------------------------------------------------------------------ dispatch
 
     def _kind(self, method: str, path: str) -> str | None:
+        if path == POSITIONS_V2 and not self.positions_v2:
+            return None
         kind = _PATHS.get((method, path))
         if kind:
             return kind
@@ -790,7 +809,7 @@ class KotakSimulator:
         )
         self.calls.append(call)
         if kind is None:
-            return self._reply({"message": "not found"}, status=404)
+            return self._reply({"message": "not found"}, status=self.missing_path_status)
         ctype = headers.get("content-type", "")
         if raw and ctype.startswith("application/json"):
             with contextlib.suppress(ValueError):
@@ -951,6 +970,8 @@ class KotakSimulator:
             if not h.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                 return self._reply({"stat": "Not_Ok", "stCode": 400, "errMsg": "bad content"}, 400)
             return None
+        if kind == "check-margin" and self._trade_session(call) is None:
+            return self._reply(INVALID_SESSION)  # HTTP 200, seen on check-margin (ref §6.4)
         if kind in REPORT_KINDS:
             if self._trade_session(call) is None:
                 # ref §8: HTTP 403 "Invalid session, please re-login" (body shape undocumented).
@@ -1311,6 +1332,80 @@ class KotakSimulator:
         if any(data.get(k) != "ALL" for k in ("seg", "exch", "prod")):
             return self._invalid("seg/exch/prod must be ALL")
         return self._reply(self.limits)
+
+    def _funds_available(self) -> Decimal:
+        """What the adapter's funds() calls available ([OA] formula, ref §6.3) less MarginUsed."""
+        lim = self.limits
+        return (
+            Decimal(lim["CollateralValue"])
+            + Decimal(lim["RmsPayInAmt"])
+            - Decimal(lim["RmsPayOutAmt"])
+            + Decimal(lim["Collateral"])
+            - Decimal(lim["MarginUsed"])
+        )
+
+    def _on_check_margin(self, request: web.Request, call: SimCall) -> web.Response:
+        """ref §6.4. Validates the SDK's jData (strings; `trgPrc` and the bracket keys may be null
+        or absent, as [OA] omits them), then applies a simple rule:
+
+            price     = `prc`, or the LTP when `prc` is "0" (MKT)
+            ordMrgn   = qty x price x margin_rates[prod]     (CNC/NRML 100 %, MTF 50 %, MIS 20 %)
+            available = limits available (as funds()) - MarginUsed
+            insufFund = max(0, ordMrgn - available)
+
+        The reply mirrors the two published samples: when the order fits, `rmsVldtd "OK"` with
+        `reqdMrgn` and `avlMrgn` zero and the figures in `ordMrgn`/`avlCash` (ref §6.4 sample);
+        on a shortfall, `reqdMrgn = ordMrgn`, `avlMrgn = avlCash`, `insufFund` the gap and
+        `rmsVldtd` the number 78 (an older neo_api_client doc sample). Six decimals, as sampled.
+        """
+        data = call.jdata
+        if not isinstance(data, dict):
+            return self._invalid("jData missing")
+        required = ("exSeg", "prc", "prcTp", "prod", "qty", "tok", "trnsTp", "brkName", "brnchId")
+        for key in required:
+            if not isinstance(data.get(key), str):
+                return self._invalid(f"{key} must be a string")
+        for key in ("trgPrc", *MARGIN_BRACKET_KEYS):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                return self._invalid(f"{key} must be a string or null")
+        if (data["brkName"], data["brnchId"]) != ("KOTAK", "ONLINE"):
+            return self._invalid("brkName/brnchId")
+        if data["prcTp"] not in ("L", "MKT", "SL", "SL-M") or data["trnsTp"] not in ("B", "S"):
+            return self._invalid("prcTp/trnsTp")
+        rate = self.margin_rates.get(data["prod"])
+        if rate is None:
+            return self._invalid("prod")
+        if not data["qty"].isdigit() or int(data["qty"]) <= 0:
+            return self._invalid("qty")
+        inst = self._instruments.get(f"{data['exSeg']}|{data['tok']}")
+        if inst is None or inst.kind == "INDEX":
+            return self._reply({"stat": "Not_Ok", "stCode": 1007, "errMsg": "Invalid Symbol"})
+        price = Decimal(data["prc"])
+        if not price:
+            price = self._ltp.get(f"{inst.segment}|{inst.token}") or Decimal(0)
+        order_margin = int(data["qty"]) * price * rate
+        available = self._funds_available()
+        used = Decimal(self.limits["MarginUsed"])
+        short = max(Decimal(0), order_margin - available)
+
+        def six(value: Decimal) -> str:
+            return f"{value:.6f}"
+
+        fits = not short
+        return self._reply(
+            {
+                "avlCash": six(available),
+                "totMrgnUsd": six(used + order_margin),
+                "mrgnUsd": six(used),
+                "ordMrgn": six(order_margin),
+                "rmsVldtd": "OK" if fits else 78,
+                "reqdMrgn": six(Decimal(0) if fits else order_margin),
+                "avlMrgn": six(Decimal(0) if fits else available),
+                "insufFund": six(short),
+                "stat": "Ok",
+                "stCode": 200,
+            }
+        )
 
     # ------------------------------------------------------------------ market data (ref §7)
 
