@@ -30,7 +30,7 @@ from brokers.kotak.constants import (
     SIDE,
     SIDE_BACK,
 )
-from brokers.kotak.master import decode_ref, plain
+from brokers.kotak.master import Ref, decode_ref, plain
 from brokers.models import (
     Funds,
     Holding,
@@ -116,15 +116,20 @@ def _price_type(order_type: OrderType) -> str:
     return PRICE_TYPE[order_type.value]
 
 
-def place_fields(request: OrderRequest) -> dict[str, str | None]:
-    """jData for `/quick/order/rule/ms/place`, keys in the SDK's order (ref §4.1)."""
+def _order_terms(request: OrderRequest) -> tuple[Ref, str, Decimal, Decimal | None]:
+    """What place and check-margin both send: the instrument reference, the wire price type, the
+    price (0 for a market order) and the trigger (SL only). Indices are refused here."""
     instrument = request.instrument
     if instrument.kind is InstrumentKind.INDEX:
         raise InstrumentNotFound(f"{instrument.key} is an index: quotes only, not tradable")
-    ref = decode_ref(instrument)
-    price_type = _price_type(request.order_type)
     price = _ZERO if request.order_type is OrderType.MARKET else request.price
     trigger = request.trigger_price if request.order_type is OrderType.SL else None
+    return decode_ref(instrument), _price_type(request.order_type), price, trigger
+
+
+def place_fields(request: OrderRequest) -> dict[str, str | None]:
+    """jData for `/quick/order/rule/ms/place`, keys in the SDK's order (ref §4.1)."""
+    ref, price_type, price, trigger = _order_terms(request)
     return {
         "am": "NO",
         "dq": "0",
@@ -176,13 +181,7 @@ def margin_fields(request: OrderRequest) -> dict[str, str | None]:
     does; OpenAlgo omits them and works live, so the server does not need them either way.
     Price, product, side and segment are encoded exactly as on place (`es` -> `exSeg`, ...).
     """
-    instrument = request.instrument
-    if instrument.kind is InstrumentKind.INDEX:
-        raise InstrumentNotFound(f"{instrument.key} is an index: quotes only, not tradable")
-    ref = decode_ref(instrument)
-    price_type = _price_type(request.order_type)
-    price = _ZERO if request.order_type is OrderType.MARKET else request.price
-    trigger = request.trigger_price if request.order_type is OrderType.SL else None
+    ref, price_type, price, trigger = _order_terms(request)
     fields: dict[str, str | None] = {
         "exSeg": ref.segment,
         "prc": wire_number(price),
