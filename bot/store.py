@@ -194,22 +194,8 @@ class Store:
         await self._db.commit()
 
     async def get_intent(self, intent_id: str) -> IntentRow | None:
-        async with self._db.execute("SELECT * FROM intents WHERE id = ?", (intent_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        return IntentRow(
-            id=row["id"],
-            user_id=row["user_id"],
-            chat_id=row["chat_id"],
-            message_id=row["message_id"],
-            action=row["action"],
-            payload=json.loads(row["payload"]),
-            status=row["status"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            expires_at=datetime.fromisoformat(row["expires_at"]),
-            result=row["result"],
-        )
+        rows = await self._intents("id = ?", (intent_id,))
+        return rows[0] if rows else None
 
     async def transition_intent(
         self, intent_id: str, from_status: str, to_status: str, *, unexpired_at: datetime | None
@@ -232,10 +218,29 @@ class Store:
         await self._db.commit()
 
     async def intents_in(self, status: str) -> list[IntentRow]:
-        async with self._db.execute("SELECT id FROM intents WHERE status = ?", (status,)) as cur:
-            ids = [r[0] for r in await cur.fetchall()]
-        rows = [await self.get_intent(i) for i in ids]
-        return [r for r in rows if r is not None]
+        return await self._intents("status = ?", (status,))
+
+    async def _intents(self, where: str, args: Sequence[Any]) -> list[IntentRow]:
+        async with self._db.execute(
+            f"SELECT * FROM intents WHERE {where} ORDER BY created_at",  # noqa: S608 - internal
+            tuple(args),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            IntentRow(
+                id=row["id"],
+                user_id=row["user_id"],
+                chat_id=row["chat_id"],
+                message_id=row["message_id"],
+                action=row["action"],
+                payload=json.loads(row["payload"]),
+                status=row["status"],
+                created_at=datetime.fromisoformat(row["created_at"]),
+                expires_at=datetime.fromisoformat(row["expires_at"]),
+                result=row["result"],
+            )
+            for row in rows
+        ]
 
     # -- orders ------------------------------------------------------------------------------
 
