@@ -95,6 +95,16 @@ class BotHarness:
         )
         return self.telegram.callback_answers[answers_before]
 
+    async def confirm(
+        self, user: int, card: StoredMessage, done: str = "Placed", within: float = 10
+    ) -> StoredMessage:
+        """Tap Confirm on `card` as `user`; return the card once its text contains `done`."""
+        answer = await self.tap(user, card, self.button(card, "Confirm"))
+        assert answer.get("text") == "Sending…", answer
+        return await self.telegram.wait_for_edit(
+            user, card.message_id, lambda t: done in t, timeout=within
+        )
+
     @staticmethod
     def button(card: StoredMessage, label_start: str) -> str:
         assert card.reply_markup, f"no keyboard on {card.text!r}"

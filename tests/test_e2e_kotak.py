@@ -67,8 +67,7 @@ async def test_kotak_conversation(tmp_path: Path, parts: tuple[KotakSimulator, F
 
         card = await h.say(ADMIN, "/buy NSE:SBIN 10")
         assert "market → limit 816.45 = LTP 812.35 + 0.5%, rounded up to tick 0.05" in card.plain
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        placed = await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+        placed = await h.confirm(ADMIN, card)
         [call] = sim.calls_of("place")
         assert call.jdata is not None
         assert {k: call.jdata[k] for k in ("pt", "pr", "qt", "tt", "ts", "es", "pc")} == {
@@ -94,12 +93,10 @@ async def test_kotak_conversation(tmp_path: Path, parts: tuple[KotakSimulator, F
         assert "NSE:SBIN" in positions.plain
 
         card = await h.say(ADMIN, "/buy NSE:SBIN 5 @700")
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+        await h.confirm(ADMIN, card)
         resting = next(no for no in sim.orders if no != order_no)
         card = await h.say(ADMIN, f"/cancel {resting}")
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Cancel sent" in t)
+        await h.confirm(ADMIN, card, "Cancel sent")
         assert len(sim.calls_of("cancel")) == 1
         await h.telegram.wait_for(
             lambda t: any("Cancelled" in m.text for m in t.messages(ADMIN)),
@@ -132,8 +129,7 @@ async def test_wrong_ip_refuses_buy_keeps_reads_and_recovers(
         move(sim, echo, PRIMARY)
         await wait_session(h, "Orders: ✅ open")
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+        await h.confirm(ADMIN, card)
         assert len(sim.calls_of("place")) == 1 and len(sim.orders) == 1
 
 
@@ -144,11 +140,8 @@ async def test_1037_is_recovered_by_a_new_session(
     async with BotHarness(tmp_path, **kotak_settings(sim, echo, session_check_seconds=3600)) as h:
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
         move(sim, echo, SECONDARY)  # the host moved between the card and the tap
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
         # A new login must wait for a fresh TOTP step (never reuse a code): up to 30 s.
-        placed = await h.telegram.wait_for_edit(
-            ADMIN, card.message_id, lambda t: "Placed" in t, timeout=45
-        )
+        placed = await h.confirm(ADMIN, card, within=45)
         [order_no] = sim.orders
         assert order_no in placed.plain
         assert len(sim.calls_of("place")) == 2 and len(sim.calls_of("login")) == 2

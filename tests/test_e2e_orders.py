@@ -10,15 +10,6 @@ from brokers.models import OrderStatus, OrderType
 from tests.harness import ADMIN, STRANGER, TRADER, VIEWER, BotHarness
 
 
-async def _confirmed_buy(h: BotHarness, user: int, command: str) -> str:
-    """Send an order command, confirm it, return the edited card text."""
-    card = await h.say(user, command)
-    answer = await h.tap(user, card, h.button(card, "Confirm"))
-    assert answer.get("text") == "Sending…"
-    edited = await h.telegram.wait_for_edit(user, card.message_id, lambda t: "order" in t)
-    return edited.plain
-
-
 async def test_start_help_and_menu(harness: BotHarness) -> None:
     reply = await harness.say(ADMIN, "/start")
     assert "paper" in reply.plain
@@ -146,21 +137,20 @@ async def test_unknown_symbol(harness: BotHarness) -> None:
 
 async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
-    text = await _confirmed_buy(harness, TRADER, "/buy NSE:SBIN 10 @700")
+    card = await harness.say(TRADER, "/buy NSE:SBIN 10 @700")
+    text = (await harness.confirm(TRADER, card)).plain
     [order] = await harness.broker.orders()
     assert order.order_id in text and order.status is OrderStatus.OPEN
 
     card = await harness.say(TRADER, f"/modify {order.order_id} 20 @701.5")
     assert "Quantity 10 → 20" in card.plain and "Price 700 → 701.5" in card.plain
-    await harness.tap(TRADER, card, harness.button(card, "Confirm"))
-    await harness.telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Modified" in t)
+    await harness.confirm(TRADER, card, "Modified")
     [modified] = await harness.broker.orders()
     assert modified.quantity == 20 and modified.price == Decimal("701.5")
 
     card = await harness.say(TRADER, f"/cancel {order.order_id}")
     assert "Confirm cancel" in card.plain
-    await harness.tap(TRADER, card, harness.button(card, "Confirm"))
-    await harness.telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Cancel sent" in t)
+    await harness.confirm(TRADER, card, "Cancel sent")
     [cancelled] = await harness.broker.orders()
     assert cancelled.status is OrderStatus.CANCELLED
     await harness.telegram.wait_for(
@@ -173,7 +163,7 @@ async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
 
 async def test_a_rejection_is_pushed_with_the_reason(harness: BotHarness) -> None:
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
-    await _confirmed_buy(harness, ADMIN, "/buy NSE:SBIN 5000 @810")
+    await harness.confirm(ADMIN, await harness.say(ADMIN, "/buy NSE:SBIN 5000 @810"))
     pushed = await harness.telegram.wait_for(
         lambda t: next((m for m in t.messages(ADMIN) if "Rejected" in m.text), None),
         what="a rejection notification",

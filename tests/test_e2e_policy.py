@@ -18,19 +18,11 @@ async def _first(broker: PaperBroker, kind: InstrumentKind, traded: bool) -> Ins
     raise AssertionError(f"no {kind} with traded={traded}")
 
 
-async def _confirm(h: BotHarness, command: str, done_word: str = "Placed") -> str:
-    card = await h.say(ADMIN, command)
-    await h.tap(ADMIN, card, h.button(card, "Confirm"))
-    edited = await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: done_word in t)
-    return edited.plain
-
-
 async def test_market_sell_goes_out_at_the_price_on_the_card(harness: BotHarness) -> None:
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
     card = await harness.say(ADMIN, "/sell NSE:SBIN 4 MIS")
     assert "market → limit 804.25 = LTP 808.30 − 0.5%, rounded down to tick 0.05" in card.plain
-    await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
-    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    await harness.confirm(ADMIN, card)
     [order] = await harness.broker.orders()
     assert (order.order_type, order.price, order.quantity) == (
         OrderType.LIMIT,
@@ -60,8 +52,7 @@ async def test_stop_loss_market_goes_out_as_stop_loss_limit(harness: BotHarness)
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
     card = await harness.say(ADMIN, "/sell NSE:SBIN 10 sl=794 MIS")
     assert "Stop-loss: trigger 794, limit 790.00" in card.plain
-    await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
-    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    await harness.confirm(ADMIN, card)
     [order] = await harness.broker.orders()
     assert order.order_type is OrderType.SL
     assert (order.trigger_price, order.price) == (Decimal("794"), Decimal("790.00"))
@@ -83,7 +74,8 @@ async def test_above_freeze_quantity_goes_out_as_slices_in_one_batch(tmp_path) -
         assert (future.lot_size, future.freeze_qty) == (65, 1800)
         card = await h.say(ADMIN, f"/buy {future.key} 3900")
         assert "sent as 3 orders of 1755 + 1755 + 390" in card.plain
-        text = await _confirm(h, f"/buy {future.key} 3900")
+        card = await h.say(ADMIN, f"/buy {future.key} 3900")
+        text = (await h.confirm(ADMIN, card)).plain
         assert text.count("Placed: order") == 3
         quantities = sorted(o.quantity for o in await broker.orders())
         assert quantities == [390, 1755, 1755]

@@ -27,13 +27,11 @@ async def test_no_secret_in_logs_or_chat(
     async with BotHarness(tmp_path, **settings) as h:
         await h.say(ADMIN, "/session")
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+        await h.confirm(ADMIN, card)
         await h.say(ADMIN, "/orders")
         move(sim, echo, ELSEWHERE)
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
-        await h.tap(ADMIN, card, h.button(card, "Confirm"))
-        await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Not done" in t)
+        await h.confirm(ADMIN, card, "Not done")
         await h.say(ADMIN, "/funds")
 
     session_tokens = [s for session in sim._sessions.values() for s in (session.token, session.sid)]
