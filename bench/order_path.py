@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.desk import OrderDesk
-from bot.instruments import InstrumentIndex
-from bot.policy import OrderTicket
-from bot.ratelimit import SlidingWindowLimiter
-from bot.store import Store
-from bot.supervisor import Supervisor
+from bot.accounts.limiter import SlidingWindowLimiter
+from bot.accounts.supervisor import Supervisor
+from bot.market.instruments import InstrumentIndex
+from bot.orders.desk import OrderDesk
+from bot.orders.policy import OrderTicket
+from bot.store.connection import Store
 from brokers.models import OrderRequest, OrderType, Side
 from brokers.paper import PaperBroker
 

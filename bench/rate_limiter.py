@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.ratelimit import SlidingWindowLimiter
+from bot.accounts.limiter import SlidingWindowLimiter
 
 MAX_CALLS = 10
 PERIOD = 1.0

@@ -16,7 +16,7 @@ from bot.settings import load_settings
 
 def main() -> None:
     if sys.argv[1:2] == ["doctor"]:
-        from bot.doctor import main as doctor
+        from bot.app.doctor import main as doctor
 
         sys.exit(doctor())
     try:

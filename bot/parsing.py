@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from bot.errors import UserError
-from bot.instruments import EXCHANGES
-from bot.policy import OrderTicket
+from bot.market.instruments import EXCHANGES
+from bot.orders.policy import OrderTicket
 from brokers.models import OrderType, Product, Side
 
 ORDER_USAGE = "/{side} EXCHANGE:SYMBOL QTY [@PRICE] [sl=TRIGGER] [CNC|MIS|NRML]"

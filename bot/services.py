@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.desk import OrderDesk
-from bot.notify import Notifier
-from bot.portfolio import Portfolio
+from bot.accounts.supervisor import Supervisor
+from bot.market.portfolio import Portfolio
+from bot.notify.notifier import Notifier
+from bot.orders.desk import OrderDesk
 from bot.settings import Role
-from bot.store import Store
-from bot.supervisor import Supervisor
+from bot.store.connection import Store
 
 
 @dataclass(frozen=True, slots=True)

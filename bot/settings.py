@@ -15,9 +15,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.accounts.totp import check_seed
 from bot.errors import ConfigError
-from bot.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
-from bot.totp import check_seed
+from bot.orders.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
 
 
 class Role(StrEnum):

@@ -16,9 +16,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.errors import UserError
-from bot.notify import esc
 from bot.services import Services
 from bot.settings import Role
+from handlers.render.markup import esc
 
 log = logging.getLogger(__name__)
 

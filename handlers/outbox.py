@@ -1,5 +1,6 @@
-"""The Telegram side of `bot.notify.Outbox`: python-telegram-bot calls and their errors mapped
-to the notifier's small vocabulary (flood wait, bad markup, transient failure)."""
+"""The Telegram side of `bot.notify.Outbox`: python-telegram-bot calls and their errors mapped to
+the notifier's small vocabulary (flood wait, bad markup, transient failure). Texts are HTML; sent
+with `markup=False` they go out stripped of their tags."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.notify import BadMarkup, FloodWait, Keyboard, SendFailed
+from handlers.render.markup import html_to_plain
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -31,12 +33,14 @@ class TelegramOutbox:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, text: str, *, html: bool, keyboard: Keyboard | None) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> int:
         try:
             message = await self._bot.send_message(
                 chat_id,
-                text,
-                parse_mode=ParseMode.HTML if html else None,
+                text if markup else html_to_plain(text),
+                parse_mode=ParseMode.HTML if markup else None,
                 reply_markup=_markup(keyboard),
                 link_preview_options=_NO_PREVIEW,
             )
@@ -45,14 +49,14 @@ class TelegramOutbox:
         return message.message_id
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, *, html: bool, keyboard: Keyboard | None
+        self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
     ) -> None:
         try:
             await self._bot.edit_message_text(
-                text,
+                text if markup else html_to_plain(text),
                 chat_id=chat_id,
                 message_id=message_id,
-                parse_mode=ParseMode.HTML if html else None,
+                parse_mode=ParseMode.HTML if markup else None,
                 reply_markup=_markup(keyboard),
                 link_preview_options=_NO_PREVIEW,
             )

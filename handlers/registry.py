@@ -9,13 +9,13 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.errors import UserError
-from bot.notify import esc
 from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SEARCH_USAGE
 from bot.services import Services
 from bot.settings import Role
 from handlers import orders, reports, session
 from handlers.guard import Context, Handler, command
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
+from handlers.render.markup import esc
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ async def broker(sim, tmp_path) -> AsyncIterator[object]:  # type: ignore[no-unt
 
 @pytest.fixture
 async def harness(tmp_path) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
-    from tests.harness import BotHarness
+    from tests.e2e.harness import BotHarness
 
     async with BotHarness(tmp_path) as h:
         yield h

@@ -1,0 +1,294 @@
+"""`tradebot doctor` (or `python -m bot doctor`): the start-up checks, from the command line.
+
+For setting up the static-IP server: it runs what the bot relies on, without Telegram polling,
+and prints one line per check (green ✔, red ✘, yellow ! for a warning that does not fail):
+settings, the Telegram token, the egress IP against the whitelist, clock skew, the broker
+login, a read-only broker call and the order-permission verdict. The exit status is 1 when
+something would stop orders, 2 for a configuration error, 0 otherwise.
+
+Nothing printed carries a secret: every line is scrubbed with the configured secret values
+(python-telegram-bot puts the token into some error texts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Iterable
+from enum import Enum
+
+import httpx
+import telegram
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.accounts.supervisor import IST, SessionStatus, Supervisor
+from bot.app import build_broker, build_supervisor, secret_values
+from bot.errors import ConfigError, UserError
+from bot.logs import REDACTED, setup_logging
+from bot.notify.events import AdminEvent
+from bot.settings import Settings, load_settings
+from brokers.base import Broker
+from brokers.errors import BrokerError
+
+WARN_SKEW_SECONDS = 5.0
+FAIL_SKEW_SECONDS = 15.0
+
+EXIT_OK, EXIT_ORDERS_STOPPED, EXIT_CONFIG = 0, 1, 2
+
+
+class Mark(Enum):
+    OK = ("✔", "\x1b[32m")
+    FAIL = ("✘", "\x1b[31m")
+    WARN = ("!", "\x1b[33m")
+
+
+class Report:
+    """Prints check lines (scrubbed, coloured on a TTY) and remembers which checks failed."""
+
+    def __init__(
+        self, out: Callable[[str], None], secrets: Iterable[str], color: bool | None
+    ) -> None:
+        self._out = out
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        if color is None:
+            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self._color = color
+        self.failed: list[str] = []
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def line(self, mark: Mark, check: str, detail: str) -> None:
+        if mark is Mark.FAIL:
+            self.failed.append(check)
+        symbol, ansi = mark.value
+        text = self.scrub(f"{symbol} {check}: {' '.join(detail.split())}")
+        self._out(f"{ansi}{text}\x1b[0m" if self._color else text)
+
+    def ok(self, check: str, detail: str) -> None:
+        self.line(Mark.OK, check, detail)
+
+    def fail(self, check: str, detail: str) -> None:
+        self.line(Mark.FAIL, check, detail)
+
+    def warn(self, check: str, detail: str) -> None:
+        self.line(Mark.WARN, check, detail)
+
+
+def report_config_error(
+    error: ConfigError, *, out: Callable[[str], None] = print, color: bool | None = None
+) -> int:
+    """A configuration error: the settings check is red, one line per problem; exit 2."""
+    report = Report(out, (), color)
+    for problem in str(error).splitlines() or ["invalid configuration"]:
+        if problem.strip():
+            report.fail("settings", problem)
+    return EXIT_CONFIG
+
+
+async def run_doctor(
+    settings: Settings,
+    *,
+    out: Callable[[str], None] = print,
+    broker: Broker | None = None,
+    color: bool | None = None,
+) -> int:
+    """Run every check in order and return the exit status (see the module docstring).
+    `broker` is built from the settings unless given; `color` defaults to "stdout is a TTY
+    and NO_COLOR is not set"."""
+    report = Report(out, secret_values(settings), color)
+    try:
+        broker = broker or build_broker(settings)
+    except ConfigError as exc:
+        return report_config_error(exc, out=out, color=color)
+    report.ok("settings", _describe_settings(settings))
+
+    await _check_telegram(settings, report)
+
+    async def no_notices(_: AdminEvent) -> None:
+        """The doctor prints its own lines; the bot's Telegram notices are not for a terminal."""
+
+    supervisor = build_supervisor(settings, broker, no_notices)
+    try:
+        await supervisor.refresh_egress()
+        _check_egress(supervisor, report)
+        _check_skew(supervisor.status(), report)
+        await _check_login(supervisor, report)
+        await _check_funds(supervisor, report)
+        _verdict(supervisor, report)
+    finally:
+        await supervisor.stop()
+    return EXIT_ORDERS_STOPPED if report.failed else EXIT_OK
+
+
+def _describe_settings(settings: Settings) -> str:
+    users = settings.allowed_users
+    admins = len(settings.admins)
+    return (
+        f"valid (BROKER={settings.broker}, {len(users)} allowed Telegram user"
+        f"{'s' if len(users) != 1 else ''} of which {admins} admin"
+        f"{'s' if admins != 1 else ''}, database {settings.database_path})"
+    )
+
+
+async def _check_telegram(settings: Settings, report: Report) -> None:
+    check = "Telegram token"
+    bot = telegram.Bot(
+        settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url
+    )
+    try:
+        async with bot:
+            me = await bot.get_me()
+    except InvalidToken:
+        report.fail(check, "Telegram refused TELEGRAM_BOT_TOKEN; check the token with @BotFather")
+    except NetworkError as exc:
+        report.fail(
+            check, f"Telegram could not be reached at {_host(settings.telegram_base_url)} ({exc})"
+        )
+    except TelegramError as exc:
+        report.fail(check, f"Telegram answered with an error ({exc})")
+    else:
+        report.ok(check, f"works for @{me.username} ({me.first_name})")
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url
+    except (httpx.InvalidURL, TypeError):
+        return url
+
+
+def _check_egress(supervisor: Supervisor, report: Report) -> None:
+    check = "egress IP"
+    status = supervisor.status()
+    whitelist = supervisor.whitelist
+    if status.egress_ip is None:
+        why = status.egress_error or "IP_CHECK_URLS is empty"
+        report.fail(
+            check,
+            f"unknown ({why}); set IP_CHECK_URLS to services that answer with this server's "
+            "address, or the bot cannot tell whether the broker would accept orders",
+        )
+        return
+    source = "the broker" if status.egress_source == "broker" else _host(status.egress_source)
+    seen = f"{status.egress_ip} (answered by {source})"
+    if not whitelist.configured:
+        report.warn(
+            check,
+            f"{seen}; no static IP is configured (STATIC_IP_PRIMARY), so orders may be rejected "
+            "by the broker unless this IP is whitelisted with it",
+        )
+        return
+    if not whitelist.allows(supervisor.egress_ip):
+        report.fail(
+            check,
+            f"this server's IP is {seen}, but the IPs whitelisted with your broker are "
+            f"{whitelist.describe()}; register this IP with the broker or run on the "
+            "whitelisted host, and update STATIC_IP_PRIMARY/STATIC_IP_SECONDARY",
+        )
+        return
+    ipv6 = [w for w in status.warnings if "IPv6" in w]
+    if ipv6:
+        report.warn(check, f"{seen}, whitelisted; {ipv6[0]}")
+    else:
+        which = "primary" if supervisor.egress_ip == whitelist.primary else "secondary"
+        report.ok(check, f"{seen}, whitelisted as the {which} static IP")
+
+
+def _check_skew(status: SessionStatus, report: Report) -> None:
+    check = "clock skew"
+    skew = status.skew_seconds
+    if skew is None:
+        report.warn(check, "unknown (the IP check service sent no usable Date header)")
+        return
+    way = "behind" if skew > 0 else "ahead of"  # skew is the service's clock minus ours
+    detail = f"this server's clock is {abs(skew):.1f} s {way} the IP check service's"
+    if abs(skew) > FAIL_SKEW_SECONDS:
+        report.fail(
+            check,
+            f"{detail}; TOTP logins fail when the clock is this far off. Enable NTP "
+            "(timedatectl set-ntp true)",
+        )
+    elif abs(skew) > WARN_SKEW_SECONDS:
+        report.warn(check, f"{detail}; TOTP logins may fail. Enable NTP (timedatectl set-ntp true)")
+    else:
+        report.ok(check, detail)
+
+
+async def _check_login(supervisor: Supervisor, report: Report) -> None:
+    check = "broker login"
+    try:
+        await supervisor.start()
+    except Exception as exc:  # a diagnostic must report, not crash
+        report.fail(check, f"{supervisor.broker.name}: unexpected {type(exc).__name__}: {exc}")
+        return
+    status = supervisor.status()
+    if status.created_at is None:
+        reason = status.last_error or "not logged in"
+        report.fail(check, f"no {status.broker} session: {reason}")
+        return
+    created = status.created_at.astimezone(IST).strftime("%H:%M:%S IST")
+    where = f" from {status.session_ip}" if status.session_ip else ""
+    if not status.resumed:
+        report.ok(check, f"{status.broker} session created at {created}{where}")
+    else:
+        report.ok(
+            check,
+            f"{status.broker}: resumed today's saved session (created at {created}{where}); "
+            "the credentials were not re-checked",
+        )
+
+
+async def _check_funds(supervisor: Supervisor, report: Report) -> None:
+    check = "read-only call"
+    if supervisor.status().created_at is None:
+        report.fail(check, "not tried: there is no broker session")
+        return
+    try:
+        funds = await supervisor.funds()
+    except BrokerError as exc:
+        report.fail(check, f"funds: {exc.message}")
+    except UserError as exc:
+        report.fail(check, f"funds: {exc.text}")
+    except Exception as exc:  # a diagnostic must report, not crash
+        report.fail(check, f"funds: unexpected {type(exc).__name__}: {exc}")
+    else:
+        report.ok(
+            check,
+            f"funds: available ₹{funds.available:,.2f}, used margin ₹{funds.used_margin:,.2f}",
+        )
+
+
+def _verdict(supervisor: Supervisor, report: Report) -> None:
+    check = "order permission"
+    status = supervisor.status()
+    whitelist_configured = supervisor.whitelist.configured
+    if not status.orders_open:
+        report.fail(check, f"orders blocked: {status.blocked_reason}")
+    elif report.failed:
+        failed = ", ".join(dict.fromkeys(report.failed))
+        report.fail(check, f"orders blocked: fix the failed checks above ({failed})")
+    elif not whitelist_configured:
+        report.warn(
+            check,
+            "the bot would send orders, but with no static IP configured the broker decides "
+            "whether to accept them from this host",
+        )
+    else:
+        report.ok(check, "orders would be accepted from this host")
+
+
+def main() -> int:
+    """The console entry (`python -m bot doctor`): load settings, run, return the exit code."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return report_config_error(exc)
+    setup_logging("ERROR", secret_values(settings))
+    try:
+        return asyncio.run(run_doctor(settings))
+    except KeyboardInterrupt:
+        return 130

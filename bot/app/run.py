@@ -1,0 +1,249 @@
+"""Wiring: builds the broker, the core services and the Telegram application, and runs them.
+
+This is the one module in `bot/` that imports `handlers` (to register them). `run()` drives the
+python-telegram-bot lifecycle itself (initialize → start → start_polling) inside the caller's
+event loop instead of `run_polling()`, so end-to-end tests run exactly this function against a
+fake Bot API server. `post_init` is not called on that path, so start-up work such as
+`setMyCommands` is done here explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.accounts.egress import EgressChecker
+from bot.accounts.limiter import SlidingWindowLimiter
+from bot.accounts.session_file import SessionFile
+from bot.accounts.supervisor import Supervisor, Whitelist
+from bot.accounts.totp import TotpSource
+from bot.errors import ConfigError, StartupError
+from bot.logs import setup_logging
+from bot.market.instruments import InstrumentIndex
+from bot.market.portfolio import Portfolio
+from bot.notify.events import AdminEvent
+from bot.notify.notifier import Notifier
+from bot.orders.desk import OrderDesk
+from bot.orders.policy import PolicyConfig
+from bot.orders.tracker import OrderTracker
+from bot.services import Services
+from bot.settings import Settings
+from bot.store.connection import Store
+from brokers.base import Broker, StreamsOrders
+from brokers.errors import BrokerError
+from handlers.outbox import TelegramOutbox
+from handlers.registry import bot_commands, register
+from handlers.render import expired_card, render_event
+
+log = logging.getLogger(__name__)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, for the log redaction filter."""
+    fields = (
+        settings.telegram_bot_token,
+        settings.broker_api_key,
+        settings.broker_api_secret,
+        settings.broker_totp_secret,
+        settings.broker_mpin,
+        settings.broker_password,
+        settings.broker_mobile,
+    )
+    return [f.get_secret_value() for f in fields if f is not None]
+
+
+def build_supervisor(
+    settings: Settings, broker: Broker, notify: Callable[[AdminEvent], Awaitable[None]]
+) -> Supervisor:
+    """The supervisor for this account: whitelist, IP checks, TOTP, saved session, limiter."""
+    limiter = SlidingWindowLimiter(
+        max_calls=settings.order_rate_limit,
+        period=1.0,
+        allow_above_ten=settings.registered_algo,
+    )
+    urls = settings.ip_check_url_list
+    seed = settings.broker_totp_secret
+    return Supervisor(
+        broker,
+        limiter,
+        whitelist=Whitelist.of(settings.static_ip_primary, settings.static_ip_secondary),
+        egress=EgressChecker(urls) if urls else None,
+        totp=TotpSource(seed.get_secret_value()) if seed else None,
+        notify=notify,
+        session_file=SessionFile(settings.database_path.parent, broker.name),
+        check_every=settings.session_check_seconds,
+        relogin_at=settings.relogin_time,
+        warn_without_whitelist=settings.broker != "paper",
+    )
+
+
+def build_broker(settings: Settings) -> Broker:
+    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others."""
+    if settings.broker == "paper":
+        from brokers.paper import PaperBroker
+
+        return PaperBroker(
+            settings.paper_state_path,
+            capital=Decimal(settings.paper_capital),
+            tick_seconds=settings.paper_tick_seconds,
+            seed=settings.paper_seed,
+        )
+    if settings.broker == "kotak":
+        from brokers.kotak import KotakBroker, KotakConfig
+
+        values = _required(settings, KOTAK_NEEDS)
+        return KotakBroker(
+            KotakConfig(
+                mobile=values["broker_mobile"],
+                ucc=values["broker_api_key"],
+                access_token=values["broker_api_secret"],
+                mpin=values["broker_mpin"],
+                cache_dir=settings.database_path.parent / "kotak-master",
+                login_url=settings.kotak_login_url,
+            )
+        )
+    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper or kotak.")
+
+
+# Which setting carries which Kotak credential (the names follow OpenAlgo's .env).
+KOTAK_NEEDS = (
+    ("broker_mobile", "the registered mobile number"),
+    ("broker_api_key", "the UCC (client code)"),
+    ("broker_api_secret", "the access token from the Neo API dashboard"),
+    ("broker_mpin", "the MPIN"),
+    ("broker_totp_secret", "the base32 TOTP secret"),
+)
+
+
+def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The broker's secrets, or one ConfigError line per missing one."""
+    values: dict[str, str] = {}
+    missing = []
+    for name, what in needed:
+        value = getattr(settings, name)
+        if value is None or not value.get_secret_value().strip():
+            missing.append(f"{name.upper()} is not set; BROKER={settings.broker} needs {what}.")
+        else:
+            values[name] = value.get_secret_value().strip()
+    if missing:
+        raise ConfigError("\n".join(missing))
+    return values
+
+
+async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
+    """Take the buttons off cards whose confirmation expired, so stale cards say so."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            for chat_id, message_id in await desk.expire_due():
+                await notifier.edit(chat_id, message_id, expired_card())
+        except Exception:
+            log.exception("could not expire confirmation cards")
+
+
+async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
+    """Keep the broker's order feed running; polling covers any gap while it is down."""
+    while True:
+        try:
+            await broker.stream_orders(tracker.apply)
+        except Exception:
+            log.exception("order feed stopped; restarting in 5 s")
+        await asyncio.sleep(5)
+
+
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, broker: Broker | None = None
+) -> None:
+    """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
+    built from the settings unless given (tests pass a paper broker they can steer)."""
+    setup_logging(settings.log_level, secret_values(settings))
+    stop = stop or _signal_event()
+    broker = broker or build_broker(settings)
+    store = await Store.open(settings.database_path)
+    application: Application = (  # type: ignore[type-arg]
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .build()
+    )
+    notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
+    supervisor = build_supervisor(settings, broker, notifier.tell_admins)
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
+    except NetworkError as exc:
+        raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
+    background: list[asyncio.Task[None]] = []
+    tracker: OrderTracker | None = None
+    try:
+        await supervisor.start()
+        try:
+            index = await InstrumentIndex.build(await supervisor.instruments())
+        except BrokerError as exc:
+            raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
+        log.info("broker %s ready with %d instruments", broker.name, len(index))
+
+        tracker = OrderTracker(
+            store, supervisor, notifier.publish, poll_seconds=settings.order_poll_seconds
+        )
+        desk = OrderDesk(
+            store,
+            supervisor,
+            index,
+            confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
+            policy=PolicyConfig(
+                grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+            ),
+            on_orders_sent=tracker.wake,
+        )
+        application.bot_data["services"] = Services(
+            desk=desk,
+            portfolio=Portfolio(supervisor, index),
+            supervisor=supervisor,
+            store=store,
+            notifier=notifier,
+            roles=settings.allowed_users,
+            confirm_ttl_seconds=settings.confirm_ttl_seconds,
+        )
+        register(application)
+        await application.bot.set_my_commands(bot_commands())
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+        await tracker.start()
+        background.append(asyncio.create_task(_expire_cards(desk, notifier)))
+        if isinstance(broker, StreamsOrders):
+            background.append(asyncio.create_task(_follow_feed(broker, tracker)))
+        log.info("bot is running")
+        await stop.wait()
+    finally:
+        for task in background:
+            task.cancel()
+        if tracker is not None:
+            await tracker.stop()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await supervisor.stop()
+        await store.close()
+        log.info("bot stopped")
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, event.set)
+    return event

@@ -1,0 +1,62 @@
+"""Read-only operations: order book, trades, positions, holdings, funds, quotes, search.
+
+Transport-free, like the desk: a handler calls one method and renders the typed result. Reads
+are not IP-gated (brokers check only place/modify/cancel), so these keep working when orders are
+blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.accounts.supervisor import Supervisor
+from bot.market.instruments import InstrumentIndex
+from bot.orders.explain import explain
+from brokers.errors import BrokerError
+from brokers.models import Funds, Holding, Instrument, Order, Position, Quote, Trade
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    instrument: Instrument
+    quote: Quote | None
+
+
+async def _read(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except BrokerError as exc:
+        raise explain(exc) from None
+
+
+class Portfolio:
+    def __init__(self, supervisor: Supervisor, index: InstrumentIndex) -> None:
+        self._supervisor = supervisor
+        self._index = index
+
+    async def orders(self) -> list[Order]:
+        return await _read(self._supervisor.orders)
+
+    async def trades(self) -> list[Trade]:
+        return await _read(self._supervisor.trades)
+
+    async def positions(self) -> list[Position]:
+        return await _read(self._supervisor.positions)
+
+    async def holdings(self) -> list[Holding]:
+        return await _read(self._supervisor.holdings)
+
+    async def funds(self) -> Funds:
+        return await _read(self._supervisor.funds)
+
+    async def quotes(self, keys: list[str]) -> list[QuoteLine]:
+        instruments = [self._index.resolve(k) for k in keys]
+        quotes = await _read(lambda: self._supervisor.quotes(instruments))
+        return [QuoteLine(i, quotes.get(i.key)) for i in instruments]
+
+    def search(self, text: str) -> list[Instrument]:
+        return self._index.search(text)

@@ -1,0 +1,198 @@
+"""The one sender for everything the bot says in Telegram.
+
+Command replies and pushes (fills, rejections, session problems) all go through `Notifier`, so
+splitting at Telegram's length limit, the plain-text fallback after a markup error, flood control
+(`retry_after`) and per-chat pacing live in exactly one place. The Telegram specifics sit behind
+the small `Outbox` protocol and the words of each event behind a `Renderer`, both implemented in
+`handlers/`: the core stays transport-free and markup-free, and tests can count what was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from bot.notify.events import AdminEvent, UserEvent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Telegram counts message length in UTF-16 code units (entity offsets do); stay well under 4096.
+MAX_UNITS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    data: str
+
+
+Keyboard = Sequence[Sequence[Button]]
+
+
+class FloodWait(Exception):
+    """Telegram said 'retry after N seconds' (HTTP 429)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class BadMarkup(Exception):
+    """Telegram could not parse the markup; the same text can go out without it."""
+
+
+class SendFailed(Exception):
+    """A transient failure (network, 5xx): the caller may retry."""
+
+
+class Outbox(Protocol):
+    """Sends rendered text. With `markup=False` the outbox sends the same text stripped of its
+    markup (the fallback after `BadMarkup`)."""
+
+    async def send(
+        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> int: ...
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> None: ...
+
+
+class Renderer(Protocol):
+    """Turns a core event into the text the outbox sends."""
+
+    def __call__(self, event: UserEvent | AdminEvent, /) -> str: ...
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = MAX_UNITS) -> list[str]:
+    """Split on line boundaries into parts of at most `limit` UTF-16 units. A single line longer
+    than the limit is cut hard (rare: lines we render are short)."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        units = utf16_len(line) + 1
+        while units > limit:  # an overlong line: cut it
+            head, line = line[: limit // 2], line[limit // 2 :]
+            if current:
+                parts.append("\n".join(current))
+                current, size = [], 0
+            parts.append(head)
+            units = utf16_len(line) + 1
+        if size + units > limit and current:
+            parts.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += units
+    if current:
+        parts.append("\n".join(current))
+    return [p for p in parts if p.strip()] or [text[:limit]]
+
+
+class Notifier:
+    def __init__(
+        self,
+        outbox: Outbox,
+        render: Renderer,
+        *,
+        admins: Sequence[int] = (),
+        chat_interval: float = 1.0,
+        max_retries: int = 3,
+    ) -> None:
+        self._outbox = outbox
+        self._render = render
+        self._admins = tuple(admins)
+        self._chat_interval = chat_interval
+        self._max_retries = max_retries
+        self._next_slot: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._posting: set[asyncio.Task[None]] = set()
+
+    async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
+        """Send rendered `text` (split if long; the keyboard goes on the last part). Returns the
+        message id of the last part."""
+        parts = split_message(text)
+        message_id = 0
+        for i, part in enumerate(parts):
+            kb = keyboard if i == len(parts) - 1 else None
+
+            async def attempt(markup: bool, part: str = part, kb: Keyboard | None = kb) -> int:
+                return await self._outbox.send(chat_id, part, markup=markup, keyboard=kb)
+
+            message_id = await self._deliver(attempt)
+        return message_id
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+    ) -> None:
+        text = split_message(text)[0]
+
+        async def attempt(markup: bool) -> None:
+            await self._outbox.edit(chat_id, message_id, text, markup=markup, keyboard=keyboard)
+
+        await self._deliver(attempt)
+
+    async def publish(self, event: UserEvent) -> None:
+        """Push an order event to the chat it belongs to."""
+        await self.push(event.chat_id, self._render(event))
+
+    async def tell_admins(self, event: AdminEvent) -> None:
+        """Post a session/IP/gate event to every admin without waiting on Telegram pacing
+        (it is raised inside work such as a login during an order call)."""
+        text = self._render(event)
+        for admin in self._admins:
+            self.post(admin, text)
+
+    def post(self, chat_id: int, text: str) -> None:
+        """`push` without waiting: for notices raised inside work that must not stall on
+        Telegram pacing (a login inside an order call). Per-chat order is kept by the lock."""
+        task = asyncio.get_running_loop().create_task(self.push(chat_id, text))
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
+
+    async def push(self, chat_id: int, text: str) -> None:
+        """An unsolicited message (fill, rejection, alert): paced per chat so a burst of fills
+        does not trip Telegram's flood control. Never raises: a push that cannot be delivered
+        is logged, and trading-side work goes on."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            wait = self._next_slot.get(chat_id, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                await self.send(chat_id, text)
+            except Exception:
+                log.exception("could not deliver a notification to chat %s", chat_id)
+            finally:
+                self._next_slot[chat_id] = time.monotonic() + self._chat_interval
+
+    async def _deliver(self, call: Callable[[bool], Awaitable[T]]) -> T:
+        """Try with markup; fall back to plain text once on a markup error; wait out flood
+        control and transient failures up to `max_retries` times."""
+        markup = True
+        attempt = 0
+        while True:
+            try:
+                return await call(markup)
+            except BadMarkup:
+                if not markup:
+                    raise
+                log.warning("markup rejected by Telegram; sending as plain text")
+                markup = False
+            except (FloodWait, SendFailed) as exc:
+                attempt += 1
+                if attempt > self._max_retries:
+                    raise
+                if isinstance(exc, FloodWait):
+                    await asyncio.sleep(exc.retry_after + 0.1)
+                else:
+                    await asyncio.sleep(min(2**attempt, 10))

@@ -1,0 +1,36 @@
+"""Orders from request to fill: the order policy (market → protected limit, ticks, lots, slices),
+the desk (tickets → stored intents → confirmed orders), broker-error explanations and the tracker
+that reconciles and follows every order the bot placed."""
+
+from bot.orders.desk import (
+    OrderDesk,
+    Outcome,
+    Prepared,
+    PreparedCancel,
+    PreparedModify,
+    PreparedOrder,
+    SliceResult,
+)
+from bot.orders.explain import explain
+from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
+from bot.orders.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
+from bot.orders.tracker import OrderTracker
+
+__all__ = [
+    "DEFAULT_GRID",
+    "OrderDesk",
+    "OrderPlan",
+    "OrderTicket",
+    "OrderTracker",
+    "Outcome",
+    "PolicyConfig",
+    "Prepared",
+    "PreparedCancel",
+    "PreparedModify",
+    "PreparedOrder",
+    "ProtectionGrid",
+    "SliceResult",
+    "explain",
+    "parse_grid",
+    "plan_order",
+]

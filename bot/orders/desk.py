@@ -1,0 +1,481 @@
+"""The order desk: from a parsed request to a confirmed, sent order.
+
+1. `prepare_*` applies the order policy and stores a PENDING intent (random id, owner, frozen
+   payload, expiry) before the user sees a confirmation card.
+2. `confirm` checks the owner, then moves the intent PENDING → SENDING with a compare-and-set in
+   SQLite: whatever the taps, retries or restarts, exactly one caller wins, and an intent never
+   goes back to PENDING, so a confirmation executes at most once.
+3. Each order row is written (status SENDING, with our tag) before its request leaves. A timeout
+   is an unknown outcome: the row becomes UNKNOWN and the tracker reconciles it by tag against the
+   broker's order book. A place is never re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from bot.accounts.supervisor import Supervisor
+from bot.clock import utcnow
+from bot.errors import UserError
+from bot.market.instruments import InstrumentIndex
+from bot.orders.explain import explain
+from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
+from bot.orders.protection import check_tick
+from bot.orders.quantity import check_lots
+from bot.parsing import ModifyArgs
+from bot.store.connection import Store
+from brokers.errors import BrokerError, UnknownOutcome
+from brokers.models import (
+    Instrument,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Product,
+    Side,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def new_tag() -> str:
+    """Our order tag: short, unique, ASCII; brokers echo it in the order book."""
+    return "TB" + secrets.token_hex(5).upper()
+
+
+# -- what a confirmation card shows ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOrder:
+    intent_id: str
+    plan: OrderPlan
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedModify:
+    intent_id: str
+    order: Order
+    quantity: int
+    price: Decimal
+    trigger_price: Decimal | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCancel:
+    intent_id: str
+    order: Order
+    expires_at: datetime
+
+
+Prepared = PreparedOrder | PreparedModify | PreparedCancel
+
+
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    quantity: int
+    order_id: str | None = None
+    error: str | None = None
+    unknown: bool = False
+
+
+OutcomeStatus = Literal["done", "partial", "failed", "unknown", "declined"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    prepared: Prepared
+    status: OutcomeStatus
+    results: tuple[SliceResult, ...] = field(default_factory=tuple)
+
+
+# -- payloads: the frozen intent, as stored -------------------------------------------------
+
+
+def _plan_payload(plan: OrderPlan) -> dict[str, Any]:
+    return {
+        "key": plan.instrument.key,
+        "side": plan.side.value,
+        "quantity": plan.quantity,
+        "order_type": plan.order_type.value,
+        "price": str(plan.price),
+        "trigger_price": _str(plan.trigger_price),
+        "product": plan.product.value,
+        "slices": list(plan.slices),
+        "requested_type": plan.requested_type.value,
+        "reference_price": _str(plan.reference_price),
+        "explanation": plan.explanation,
+        "lots": plan.lots,
+    }
+
+
+def _plan_from(payload: dict[str, Any], instrument: Instrument) -> OrderPlan:
+    return OrderPlan(
+        instrument=instrument,
+        side=Side(payload["side"]),
+        quantity=payload["quantity"],
+        order_type=OrderType(payload["order_type"]),
+        price=Decimal(payload["price"]),
+        trigger_price=_dec(payload["trigger_price"]),
+        product=Product(payload["product"]),
+        slices=tuple(payload["slices"]),
+        requested_type=OrderType(payload["requested_type"]),
+        reference_price=_dec(payload["reference_price"]),
+        explanation=payload["explanation"],
+        lots=payload["lots"],
+    )
+
+
+def _order_payload(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "key": order.key,
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "order_type": order.order_type.value,
+        "product": order.product.value,
+        "status": order.status.value,
+        "price": str(order.price),
+        "trigger_price": _str(order.trigger_price),
+        "filled_quantity": order.filled_quantity,
+        "tag": order.tag,
+    }
+
+
+def _order_from(p: dict[str, Any]) -> Order:
+    return Order(
+        order_id=p["order_id"],
+        key=p["key"],
+        side=Side(p["side"]),
+        quantity=p["quantity"],
+        order_type=OrderType(p["order_type"]),
+        product=Product(p["product"]),
+        status=OrderStatus(p["status"]),
+        price=Decimal(p["price"]),
+        trigger_price=_dec(p["trigger_price"]),
+        filled_quantity=p["filled_quantity"],
+        tag=p["tag"],
+    )
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        store: Store,
+        supervisor: Supervisor,
+        index: InstrumentIndex,
+        *,
+        confirm_ttl: timedelta,
+        policy: PolicyConfig | None = None,
+        now: Callable[[], datetime] = utcnow,
+        on_orders_sent: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._supervisor = supervisor
+        self.index = index
+        self._ttl = confirm_ttl
+        self._policy = policy or PolicyConfig()
+        self._now = now
+        self._on_orders_sent = on_orders_sent
+
+    # -- prepare -----------------------------------------------------------------------------
+
+    async def prepare_order(self, user_id: int, chat_id: int, ticket: OrderTicket) -> PreparedOrder:
+        instrument = self.index.resolve(ticket.key)
+        self._supervisor.check_orders_open()
+        quote = (await self._supervisor.quotes([instrument])).get(instrument.key)
+        plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        intent_id, expires = await self._store_intent(
+            user_id, chat_id, "place", _plan_payload(plan)
+        )
+        return PreparedOrder(intent_id, plan, expires)
+
+    async def prepare_modify(self, user_id: int, chat_id: int, args: ModifyArgs) -> PreparedModify:
+        self._supervisor.check_orders_open()
+        order = await self._open_order(args.order_id)
+        instrument = self.index.resolve(order.key)
+        quantity = args.quantity if args.quantity is not None else order.quantity
+        check_lots(quantity, instrument)
+        if instrument.freeze_qty is not None and quantity > instrument.freeze_qty:
+            raise UserError(
+                "above_freeze",
+                f"{quantity} is above the exchange freeze quantity {instrument.freeze_qty} for "
+                f"{instrument.key}; a single order cannot be that large.",
+            )
+        price = args.price if args.price is not None else order.price
+        check_tick(price, instrument.tick_size)
+        trigger = order.trigger_price
+        if args.trigger_price is not None:
+            if order.order_type is not OrderType.SL:
+                raise UserError(
+                    "bad_trigger", "Only stop-loss orders have a trigger price to change."
+                )
+            check_tick(args.trigger_price, instrument.tick_size)
+            trigger = args.trigger_price
+        if trigger is not None and (
+            (order.side is Side.BUY and price < trigger)
+            or (order.side is Side.SELL and price > trigger)
+        ):
+            raise UserError(
+                "bad_trigger",
+                "For a stop-loss BUY the price must be at or above the trigger; for a SELL, at "
+                "or below it.",
+            )
+        if (quantity, price, trigger) == (order.quantity, order.price, order.trigger_price):
+            raise UserError("no_change", "The order already has those values; nothing to change.")
+        payload = {
+            "order": _order_payload(order),
+            "quantity": quantity,
+            "price": str(price),
+            "trigger_price": _str(trigger),
+        }
+        intent_id, expires = await self._store_intent(user_id, chat_id, "modify", payload)
+        return PreparedModify(intent_id, order, quantity, price, trigger, expires)
+
+    async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
+        self._supervisor.check_orders_open()
+        order = await self._open_order(order_id)
+        payload = {"order": _order_payload(order)}
+        intent_id, expires = await self._store_intent(user_id, chat_id, "cancel", payload)
+        return PreparedCancel(intent_id, order, expires)
+
+    async def attach_card(self, intent_id: str, message_id: int) -> None:
+        await self._store.set_intent_message(intent_id, message_id)
+
+    async def _open_order(self, order_id: str) -> Order:
+        try:
+            book = await self._supervisor.orders()
+        except BrokerError as exc:
+            raise explain(exc) from None
+        for order in book:
+            if order.order_id == order_id:
+                if order.status.is_final:
+                    raise UserError(
+                        "order_closed",
+                        f"Order {order_id} is already {order.status.value.lower()}; it cannot "
+                        "be changed.",
+                    )
+                return order
+        raise UserError("order_not_found", f"There is no order {order_id} in today's order book.")
+
+    async def _store_intent(
+        self, user_id: int, chat_id: int, action: str, payload: dict[str, Any]
+    ) -> tuple[str, datetime]:
+        intent_id = secrets.token_urlsafe(9)
+        expires = self._now() + self._ttl
+        await self._store.add_intent(
+            intent_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            action=action,
+            payload=payload,
+            expires_at=expires,
+        )
+        return intent_id, expires
+
+    # -- answer ------------------------------------------------------------------------------
+
+    async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
+        """The owner check and the compare-and-set that only one tap can win. Fast (no broker
+        call), so a front end can answer the tap before `execute` does the sending."""
+        intent = await self._store.get_intent(intent_id)
+        if intent is None:
+            raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
+        if intent.user_id != user_id:
+            raise UserError("not_owner", "Only the person who asked can answer this.")
+        if intent.status == "PENDING" and await self._store.transition_intent(
+            intent_id, "PENDING", to_status, unexpired_at=self._now()
+        ):
+            return self._prepared(intent.id, intent.action, intent.payload, intent.expires_at)
+        if await self._store.transition_intent(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
+            raise UserError(
+                "expired",
+                f"This confirmation expired after {int(self._ttl.total_seconds())} s; nothing "
+                "was sent. Send the command again.",
+            )
+        raise UserError("already_answered", "This was already answered; nothing more was done.")
+
+    def _prepared(
+        self, intent_id: str, action: str, payload: dict[str, Any], expires: datetime
+    ) -> Prepared:
+        if action == "place":
+            plan = _plan_from(payload, self.index.resolve(payload["key"]))
+            return PreparedOrder(intent_id, plan, expires)
+        order = _order_from(payload["order"])
+        if action == "modify":
+            return PreparedModify(
+                intent_id,
+                order,
+                payload["quantity"],
+                Decimal(payload["price"]),
+                _dec(payload["trigger_price"]),
+                expires,
+            )
+        return PreparedCancel(intent_id, order, expires)
+
+    async def decline(self, intent_id: str, user_id: int) -> Outcome:
+        prepared = await self.claim(intent_id, user_id, "DECLINED")
+        await self._store.finish_intent(intent_id, "DECLINED", "declined by the user")
+        return Outcome(prepared, "declined")
+
+    async def execute(self, prepared: Prepared, progress: Progress | None = None) -> Outcome:
+        """Send a claimed intent. Call only with what `claim` returned."""
+        intent_id = prepared.intent_id
+        intent = await self._store.get_intent(intent_id)
+        if intent is None or intent.status != "SENDING":
+            raise UserError("already_answered", "This was already answered; nothing more was done.")
+        match prepared:
+            case PreparedOrder():
+                results = await self._place(prepared, intent.user_id, intent.chat_id, progress)
+            case PreparedModify():
+                results = (await self._modify(prepared),)
+            case PreparedCancel():
+                results = (await self._cancel(prepared),)
+        status = _overall(results)
+        summary = "; ".join(r.order_id or r.error or "?" for r in results)
+        await self._store.finish_intent(intent_id, status.upper(), summary)
+        self._on_orders_sent()
+        return Outcome(prepared, status, results)
+
+    async def _place(
+        self, prepared: PreparedOrder, user_id: int, chat_id: int, progress: Progress | None
+    ) -> tuple[SliceResult, ...]:
+        plan = prepared.plan
+        results: list[SliceResult] = []
+        for number, quantity in enumerate(plan.slices, start=1):
+            if results and results[-1].order_id is None:
+                results.append(SliceResult(quantity, error="not sent: an earlier slice failed"))
+                continue
+            tag = new_tag()
+            await self._store.add_order(
+                tag,
+                intent_id=prepared.intent_id,
+                broker=self._supervisor.broker.name,
+                user_id=user_id,
+                chat_id=chat_id,
+                symbol=plan.instrument.key,
+                side=plan.side.value,
+                quantity=quantity,
+                price=str(plan.price),
+            )
+            request = OrderRequest(
+                instrument=plan.instrument,
+                side=plan.side,
+                quantity=quantity,
+                order_type=plan.order_type,
+                price=plan.price,
+                product=plan.product,
+                tag=tag,
+                trigger_price=plan.trigger_price,
+            )
+            results.append(await self._send_one(tag, request))
+            if progress is not None and len(plan.slices) > 1:
+                await progress(number, len(plan.slices))
+        return tuple(results)
+
+    async def _send_one(self, tag: str, request: OrderRequest) -> SliceResult:
+        try:
+            order_id = await self._supervisor.place(request)
+        except UnknownOutcome as exc:
+            await self._store.update_order(tag, status="UNKNOWN", message=exc.message)
+            return SliceResult(request.quantity, error=explain(exc).text, unknown=True)
+        except BrokerError as exc:
+            text = explain(exc).text
+            await self._store.update_order(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text)
+        except UserError as exc:
+            await self._store.update_order(tag, status="FAILED", message=exc.text)
+            return SliceResult(request.quantity, error=exc.text)
+        except Exception:
+            # A bug or an unexpected failure after the request may have left: we cannot know
+            # whether the order exists, so it is reconciled by tag like a timeout.
+            log.exception("unexpected error while placing %s", tag)
+            await self._store.update_order(tag, status="UNKNOWN", message="unexpected error")
+            return SliceResult(
+                request.quantity,
+                error="Something went wrong while sending; I am checking the order book.",
+                unknown=True,
+            )
+        await self._store.update_order(tag, broker_order_id=order_id, status="PENDING")
+        return SliceResult(request.quantity, order_id=order_id)
+
+    async def _modify(self, prepared: PreparedModify) -> SliceResult:
+        order = prepared.order
+        request = ModifyRequest(
+            order_id=order.order_id,
+            instrument=self.index.resolve(order.key),
+            side=order.side,
+            quantity=prepared.quantity,
+            order_type=order.order_type,
+            price=prepared.price,
+            product=order.product,
+            trigger_price=prepared.trigger_price,
+        )
+        try:
+            order_id = await self._supervisor.modify(request)
+        except BrokerError as exc:
+            return SliceResult(prepared.quantity, error=explain(exc).text, unknown=_unknown(exc))
+        except UserError as exc:
+            return SliceResult(prepared.quantity, error=exc.text)
+        tracked = await self._store.order_by_broker_id(order.order_id)
+        if tracked is not None:
+            await self._store.update_order(
+                tracked.tag, quantity=prepared.quantity, price=str(prepared.price)
+            )
+        return SliceResult(prepared.quantity, order_id=order_id)
+
+    async def _cancel(self, prepared: PreparedCancel) -> SliceResult:
+        order = prepared.order
+        try:
+            order_id = await self._supervisor.cancel(order.order_id)
+        except BrokerError as exc:
+            return SliceResult(order.quantity, error=explain(exc).text, unknown=_unknown(exc))
+        except UserError as exc:
+            return SliceResult(order.quantity, error=exc.text)
+        return SliceResult(order.quantity, order_id=order_id)
+
+    async def expire_due(self) -> list[tuple[int, int]]:
+        """Expire PENDING intents past their time; returns (chat_id, message_id) of their cards
+        so the caller can take the buttons away."""
+        expired = []
+        for intent in await self._store.intents_in("PENDING"):
+            if intent.expires_at > self._now():
+                continue
+            moved = await self._store.transition_intent(
+                intent.id, "PENDING", "EXPIRED", unexpired_at=None
+            )
+            if moved and intent.message_id is not None:
+                expired.append((intent.chat_id, intent.message_id))
+        return expired
+
+
+def _unknown(exc: BrokerError) -> bool:
+    return isinstance(exc, UnknownOutcome)
+
+
+def _overall(results: tuple[SliceResult, ...]) -> OutcomeStatus:
+    if any(r.unknown for r in results):
+        return "unknown"
+    ok = sum(1 for r in results if r.order_id is not None)
+    if ok == len(results):
+        return "done"
+    return "partial" if ok else "failed"

@@ -1,0 +1,191 @@
+"""Whole conversations: the real bot, the fake Telegram server, the paper broker."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from brokers.models import OrderStatus, OrderType
+from tests.e2e.harness import ADMIN, STRANGER, TRADER, VIEWER, BotHarness
+
+
+async def test_start_help_and_menu(harness: BotHarness) -> None:
+    reply = await harness.say(ADMIN, "/start")
+    assert "paper" in reply.plain
+    names = [c["command"] for c in harness.telegram.commands]
+    assert names == [
+        "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
+        "positions", "holdings", "funds", "quote", "search", "session",
+    ]  # fmt: skip
+    help_text = (await harness.say(ADMIN, "/help")).plain
+    for name in names:
+        assert f"/{name}" in help_text
+    assert "/buy NSE:SBIN 10 @812.5 MIS" in help_text
+    viewer_help = (await harness.say(VIEWER, "/help")).plain
+    assert "/buy" not in viewer_help and "/orders" in viewer_help
+
+
+async def test_market_buy_is_confirmed_sent_as_protected_limit_and_fills(
+    harness: BotHarness,
+) -> None:
+    harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10")
+    assert "BUY 10 NSE:SBIN" in card.plain
+    assert "812.35" in card.plain and "LTP 808.30" in card.plain
+    assert "limit order" in card.plain
+    assert harness.button(card, "Confirm").startswith("cf:")
+
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Sending…"
+    edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    assert edited.reply_markup is None
+    [order] = await harness.broker.orders()
+    assert order.order_type is OrderType.LIMIT and order.price == Decimal("812.35")
+    assert order.order_id in edited.plain and order.tag.startswith("TB")
+
+    fill = await harness.telegram.wait_for(
+        lambda t: next((m for m in t.messages(ADMIN) if "Filled" in m.text), None),
+        what="a fill notification",
+    )
+    assert "BUY 10 NSE:SBIN" in fill.plain and order.order_id in fill.plain
+    holdings = await harness.say(ADMIN, "/holdings")
+    assert "NSE:SBIN: 10" in holdings.plain
+
+
+async def test_cancel_button_sends_nothing(harness: BotHarness) -> None:
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Cancel"))
+    assert answer["text"] == "Cancelled"
+    edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id)
+    assert "Nothing was sent" in edited.plain and edited.reply_markup is None
+    assert await harness.broker.orders() == []
+
+
+async def test_only_the_asker_can_confirm_and_a_double_tap_executes_once(
+    harness: BotHarness,
+) -> None:
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    confirm = harness.button(card, "Confirm")
+    other = await harness.tap(TRADER, card, confirm)
+    assert other["text"] == "Only the person who asked can answer this."
+    assert harness.telegram.message(ADMIN, card.message_id).text == card.text
+    assert await harness.broker.orders() == []
+
+    first = await harness.tap(ADMIN, card, confirm)
+    second = await harness.tap(ADMIN, card, confirm)
+    assert first["text"] == "Sending…"
+    assert "already answered" in second["text"]
+    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    assert len(await harness.broker.orders()) == 1
+
+
+async def test_stranger_gets_one_refusal_and_nothing_else(harness: BotHarness) -> None:
+    reply = await harness.say(STRANGER, "/orders")
+    assert reply.plain == "Sorry, this is a private bot."
+    assert reply.reply_markup is None
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 1 @700")
+    answer = await harness.tap(STRANGER, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Sorry, this is a private bot."
+    assert await harness.broker.orders() == []
+    assert len(harness.telegram.messages(STRANGER)) == 1
+
+
+async def test_viewer_can_read_but_not_trade(harness: BotHarness) -> None:
+    refused = await harness.say(VIEWER, "/buy NSE:SBIN 10")
+    assert refused.plain == "Your role (viewer) cannot do this; it needs trader access."
+    funds = await harness.say(VIEWER, "/funds")
+    assert "Available" in funds.plain
+    assert await harness.broker.orders() == []
+
+
+async def test_expired_card_changes_nothing(harness: BotHarness) -> None:
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    with sqlite3.connect(harness.settings.database_path) as db:
+        db.execute("UPDATE intents SET expires_at = ?", (past,))
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert "expired" in answer["text"] and "nothing was sent" in answer["text"]
+    assert await harness.broker.orders() == []
+
+
+async def test_malformed_commands_get_a_sentence_and_the_usage(harness: BotHarness) -> None:
+    cases = {
+        "/buy": "I need a symbol and a quantity.",
+        "/buy SBIN 10": "'SBIN' is not a symbol; write it as EXCHANGE:SYMBOL, e.g. NSE:SBIN.",
+        "/buy NSE:SBIN ten": "'ten' is not a quantity",
+        "/sell NSE:SBIN 10 @abc": "'abc' is not a valid price.",
+        "/buy NSE:SBIN 10 XYZ": "I don't understand 'XYZ'.",
+        "/buy XYZ:SBIN 10": "XYZ is not an exchange I know",
+    }
+    for command, expected in cases.items():
+        reply = await harness.say(ADMIN, command)
+        assert expected in reply.plain, (command, reply.plain)
+        assert "Usage: /" in reply.plain and "EXCHANGE:SYMBOL QTY" in reply.plain
+    modify = await harness.say(ADMIN, "/modify")
+    assert "I need the order number." in modify.plain and "/modify ORDER_ID" in modify.plain
+    unknown = await harness.say(ADMIN, "/frobnicate")
+    assert "I don't know that command" in unknown.plain
+
+
+async def test_unknown_symbol(harness: BotHarness) -> None:
+    reply = await harness.say(ADMIN, "/buy NSE:NOSUCH 1")
+    assert reply.plain == (
+        "I don't know the instrument NSE:NOSUCH. Find the exact symbol with /search nosuch."
+    )
+
+
+async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
+    harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
+    card = await harness.say(TRADER, "/buy NSE:SBIN 10 @700")
+    text = (await harness.confirm(TRADER, card)).plain
+    [order] = await harness.broker.orders()
+    assert order.order_id in text and order.status is OrderStatus.OPEN
+
+    card = await harness.say(TRADER, f"/modify {order.order_id} 20 @701.5")
+    assert "Quantity 10 → 20" in card.plain and "Price 700 → 701.5" in card.plain
+    await harness.confirm(TRADER, card, "Modified")
+    [modified] = await harness.broker.orders()
+    assert modified.quantity == 20 and modified.price == Decimal("701.5")
+
+    card = await harness.say(TRADER, f"/cancel {order.order_id}")
+    assert "Confirm cancel" in card.plain
+    await harness.confirm(TRADER, card, "Cancel sent")
+    [cancelled] = await harness.broker.orders()
+    assert cancelled.status is OrderStatus.CANCELLED
+    await harness.telegram.wait_for(
+        lambda t: any("Cancelled" in m.text for m in t.messages(TRADER)),
+        what="a cancellation notification",
+    )
+    again = await harness.say(TRADER, f"/cancel {order.order_id}")
+    assert "already cancelled" in again.plain
+
+
+async def test_a_rejection_is_pushed_with_the_reason(harness: BotHarness) -> None:
+    harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
+    await harness.confirm(ADMIN, await harness.say(ADMIN, "/buy NSE:SBIN 5000 @810"))
+    pushed = await harness.telegram.wait_for(
+        lambda t: next((m for m in t.messages(ADMIN) if "Rejected" in m.text), None),
+        what="a rejection notification",
+    )
+    assert "insufficient funds" in pushed.plain.lower()
+
+
+async def test_orders_survive_a_restart_and_a_card_cannot_run_twice(
+    harness: BotHarness,
+) -> None:
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    confirm = harness.button(card, "Confirm")
+    await harness.tap(ADMIN, card, confirm)
+    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    await harness.stop()
+
+    from brokers.paper import PaperBroker
+
+    harness.broker = PaperBroker(harness.settings.paper_state_path, tick_seconds=0, seed=7)
+    await harness.start()
+    book = await harness.say(ADMIN, "/orders")
+    assert "NSE:SBIN" in book.plain and "open" in book.plain
+    answer = await harness.tap(ADMIN, card, confirm)
+    assert "already answered" in answer["text"]
+    assert len(await harness.broker.orders()) == 1
