@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TextIO
 
 REDACTED = "***"
 
@@ -33,14 +34,17 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _ConsoleHandler(logging.StreamHandler[TextIO]):
+    """Ours, so a second `setup_logging` (tests, the doctor) does not add another one."""
+
+
 def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.setLevel(level)
-    if not any(getattr(h, "_tradebot", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler._tradebot = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+    if not any(isinstance(h, _ConsoleHandler) for h in root.handlers):
+        ours = _ConsoleHandler()
+        ours.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(ours)
     for handler in root.handlers:
         for f in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
             handler.removeFilter(f)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -24,14 +25,17 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 CommandFn = Callable[[Update, Context, Services], Awaitable[None]]
-Handler = Callable[[Update, Context], Awaitable[None]]
+# python-telegram-bot wants handler callbacks that are coroutine functions, not any awaitable.
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 NOT_ALLOWED = "Sorry, this is a private bot."
 INTERNAL_ERROR = "Something went wrong on my side; nothing was sent to the broker."
 
 
 def services_of(context: Context) -> Services:
-    return context.bot_data["services"]
+    services = context.bot_data["services"]
+    assert isinstance(services, Services), "bot.app wires Services into bot_data"
+    return services
 
 
 def error_text(exc: UserError) -> str:

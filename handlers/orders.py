@@ -7,6 +7,7 @@ import time
 from telegram import Update
 
 from bot.errors import UserError
+from bot.orders import Prepared
 from bot.parsing import parse_cancel, parse_modify, parse_order
 from bot.services import Services
 from bot.settings import Role
@@ -15,7 +16,7 @@ from handlers import render
 from handlers.guard import Context, command, tap
 
 
-async def _send_card(update: Update, services: Services, prepared: render.Prepared) -> None:
+async def _send_card(update: Update, services: Services, prepared: Prepared) -> None:
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     text = render.card_with_expiry(prepared, services.confirm_ttl_seconds)
     message_id = await services.notifier.send(

@@ -1,8 +1,10 @@
 #!/usr/bin/env sh
-# Install everything (into .venv, with the dev tools) and run the whole test suite plus lint.
+# Install everything (into .venv, with the dev tools), then lint, format check, strict typing and
+# the whole test suite.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install.sh dev
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy --strict bot handlers brokers
 exec .venv/bin/python -m pytest "$@"

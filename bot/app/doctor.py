@@ -222,7 +222,7 @@ async def _check_login(supervisor: Supervisor, report: Report) -> None:
     check = "broker login"
     try:
         await supervisor.start()
-    except Exception as exc:  # a diagnostic must report, not crash
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must report, not crash
         report.fail(check, f"{supervisor.broker.name}: unexpected {type(exc).__name__}: {exc}")
         return
     status = supervisor.status()
@@ -253,7 +253,7 @@ async def _check_funds(supervisor: Supervisor, report: Report) -> None:
         report.fail(check, f"funds: {exc.message}")
     except UserError as exc:
         report.fail(check, f"funds: {exc.text}")
-    except Exception as exc:  # a diagnostic must report, not crash
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must report, not crash
         report.fail(check, f"funds: unexpected {type(exc).__name__}: {exc}")
     else:
         report.ok(

@@ -346,15 +346,7 @@ class FakeTelegram:
         params = decode_params(await request.post())
         self.calls.append((method, params))
         try:
-            failures = self._failures.get(method.lower())
-            if failures:
-                raise failures.popleft()
-            handler = self._methods.get(method.lower())
-            if handler is None:
-                raise ApiError(404, "Not Found: method not found")
-            result = handler(params)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await self._dispatch(method.lower(), params)
         except ApiError as exc:
             return web.json_response(exc.envelope(), status=exc.status)
         except KeyError as exc:  # a required parameter is missing
@@ -363,6 +355,19 @@ class FakeTelegram:
         finally:
             self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    async def _dispatch(self, method: str, params: JSON) -> Any:
+        """A scripted failure first, then the method's handler; raises `ApiError`."""
+        failures = self._failures.get(method)
+        if failures:
+            raise failures.popleft()
+        handler = self._methods.get(method)
+        if handler is None:
+            raise ApiError(404, "Not Found: method not found")
+        result = handler(params)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
 
     def _live_message(self, params: JSON, action: str) -> StoredMessage:
         try:
