@@ -24,12 +24,21 @@ async def sim() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def broker(sim, tmp_path) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
+def kotak_timeouts() -> object:
+    """The `broker` fixture's timeouts: the adapter's defaults. Modules that make the simulator
+    hang (timeout cases) override this with short ones."""
+    from brokers.kotak import KotakTimeouts
+
+    return KotakTimeouts()
+
+
+@pytest.fixture
+async def broker(sim, tmp_path, kotak_timeouts) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
     """A Kotak adapter pointed at `sim`, not logged in."""
     from brokers.kotak import KotakBroker
     from tests.fakes.kotak_sim import kotak_config
 
-    b = KotakBroker(kotak_config(sim, tmp_path / "master"))
+    b = KotakBroker(kotak_config(sim, tmp_path / "master", timeouts=kotak_timeouts))
     yield b
     await b.close()
 

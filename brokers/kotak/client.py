@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -29,7 +29,6 @@ from brokers.errors import (
     BrokerUnavailable,
     OrderNotFound,
     SessionExpired,
-    Throttled,
     UnknownOutcome,
 )
 from brokers.kotak import mapping
@@ -66,7 +65,7 @@ from brokers.kotak.replies import (
     classify,
     login_data,
     path_missing,
-    retry_after_seconds,
+    raise_if_throttled,
 )
 from brokers.models import (
     Funds,
@@ -83,6 +82,8 @@ from brokers.models import (
 )
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 def _today_ist() -> date:
@@ -409,61 +410,64 @@ class KotakBroker:
             return _fallback_key
         return master.key_for
 
-    async def orders(self) -> list[Order]:
-        body = await self._call(
-            "GET", CallKind.REPORTS, PATH_ORDER_BOOK, what="order book", empty_ok=True
-        )
+    async def _mapped(self, body: Any, to_model: mapping.RowMapper[_T]) -> list[_T]:
+        """A report's rows -> models; the master (for keys) is loaded only when there are rows."""
         rows = _rows(body)
         if not rows:
             return []
         key_for = await self._key_for()
-        return [mapping.order_from_row(row, key_for) for row in rows]
+        return [to_model(row, key_for) for row in rows]
+
+    async def _book(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        to_model: mapping.RowMapper[_T],
+        *,
+        form: dict[str, str] | None = None,
+        one_order: bool = False,
+    ) -> list[_T]:
+        """Read one report and map its rows. 5203 "No Data" is an empty list, or OrderNotFound
+        when the report is about `one_order` (a single order or its history)."""
+        body = await self._call(
+            method,
+            CallKind.REPORTS,
+            path,
+            what=what,
+            form=form,
+            empty_ok=not one_order,
+            not_found_ok=one_order,
+        )
+        return await self._mapped(body, to_model)
+
+    async def orders(self) -> list[Order]:
+        return await self._book("GET", PATH_ORDER_BOOK, "order book", mapping.order_from_row)
 
     async def order(self, order_id: str) -> Order:
         """One order from `GET /quick/user/orders/<nOrdNo>` (ref §5); OrderNotFound on 5203."""
-        body = await self._call(
-            "GET",
-            CallKind.REPORTS,
-            f"{PATH_ORDER_BOOK}/{quote(order_id, safe='')}",
-            what="order",
-            not_found_ok=True,
-        )
-        rows = _rows(body)
-        if not rows:
+        path = f"{PATH_ORDER_BOOK}/{quote(order_id, safe='')}"
+        found = await self._book("GET", path, "order", mapping.order_from_row, one_order=True)
+        if not found:
             raise OrderNotFound(f"Kotak has no order {order_id}")
-        return mapping.order_from_row(rows[0], await self._key_for())
+        return found[0]
 
     async def order_history(self, order_id: str) -> list[Order]:
         """Every state row of one order, newest first (ref §5)."""
-        body = await self._call(
+        return await self._book(
             "POST",
-            CallKind.REPORTS,
             PATH_ORDER_HISTORY,
-            what="order history",
+            "order history",
+            mapping.order_from_row,
             form=mapping.jdata({"nOrdNo": order_id}),
-            not_found_ok=True,
+            one_order=True,
         )
-        rows = _rows(body)
-        key_for = await self._key_for()
-        return [mapping.order_from_row(row, key_for) for row in rows]
 
     async def trades(self) -> list[Trade]:
-        body = await self._call(
-            "GET", CallKind.REPORTS, PATH_TRADE_BOOK, what="trade book", empty_ok=True
-        )
-        rows = _rows(body)
-        if not rows:
-            return []
-        key_for = await self._key_for()
-        return [mapping.trade_from_row(row, key_for) for row in rows]
+        return await self._book("GET", PATH_TRADE_BOOK, "trade book", mapping.trade_from_row)
 
     async def positions(self) -> list[Position]:
-        body = await self._positions_body()
-        rows = _rows(body)
-        if not rows:
-            return []
-        key_for = await self._key_for()
-        return [mapping.position_from_row(row, key_for) for row in rows]
+        return await self._mapped(await self._positions_body(), mapping.position_from_row)
 
     async def _positions_body(self) -> Any:
         """Positions from whichever path this server serves (ref §6.1). The first call on a
@@ -493,14 +497,7 @@ class KotakBroker:
         return await self._call("GET", CallKind.REPORTS, path, what="positions", empty_ok=True)
 
     async def holdings(self) -> list[Holding]:
-        body = await self._call(
-            "GET", CallKind.REPORTS, PATH_HOLDINGS, what="holdings", empty_ok=True
-        )
-        rows = _rows(body)
-        if not rows:
-            return []
-        key_for = await self._key_for()
-        return [mapping.holding_from_row(row, key_for) for row in rows]
+        return await self._book("GET", PATH_HOLDINGS, "holdings", mapping.holding_from_row)
 
     async def funds(self) -> Funds:
         body = await self._call(
@@ -620,12 +617,11 @@ class KotakBroker:
 
     async def _download(self, url: str) -> bytes:
         """CSV from the CDN: no credentials (ref §7.2), redirects followed."""
-        response = await self._send("GET", CallKind.CDN, url, what="scrip master download")
-        if response.status_code == 429:
-            raise Throttled(
-                "Kotak scrip master download: too many requests",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
+        what = "scrip master download"
+        response = await self._send("GET", CallKind.CDN, url, what=what)
+        raise_if_throttled(response, what)
         if response.status_code != 200:
-            raise BrokerUnavailable(f"Kotak scrip master download: HTTP {response.status_code}")
+            raise BrokerUnavailable(
+                f"Kotak {what}: HTTP {response.status_code}", code=str(response.status_code)
+            )
         return response.content

@@ -41,6 +41,7 @@ OnUpdate = Callable[[Order], Awaitable[None]]
 
 _ACK_TYPE = "cn"
 _SCHEMES = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
+_MAX_DOUBLINGS = 32  # 2**32 x the initial delay is far past any cap
 
 
 class _InfoOnlyLogger(logging.LoggerAdapter[logging.Logger]):
@@ -167,7 +168,9 @@ class OrderFeed:
 
     def _backoff(self, failures: int) -> float:
         s = self._settings
-        delay = min(s.backoff_cap, s.backoff_initial * 2 ** max(failures - 1, 0))
+        # The exponent is bounded so that a feed refused for days cannot overflow the float.
+        doublings = min(max(failures - 1, 0), _MAX_DOUBLINGS)
+        delay = min(s.backoff_cap, s.backoff_initial * 2.0**doublings)
         return delay * random.uniform(0.8, 1.0)  # spread reconnects after a server restart
 
     async def _wait_for_session(self) -> TradeSession:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from brokers.errors import BrokerRejected, InstrumentNotFound
 from brokers.kotak.constants import (
@@ -52,6 +52,8 @@ from brokers.models import (
 log = logging.getLogger(__name__)
 
 KeyFor = Callable[[str, str, str], str]  # (segment, token, trading symbol) -> our key
+_M = TypeVar("_M")
+RowMapper = Callable[[Mapping[str, Any], KeyFor], _M]  # a report row -> one model
 
 _ZERO = Decimal(0)
 
@@ -368,7 +370,8 @@ def _depth_price(depth: Any, side: str) -> Decimal | None:
 def quote_from_row(key: str, row: Mapping[str, Any]) -> Quote:
     """Quote element (ref §7.1). Zero, blank or null LTP means "not traded": None, never 0.
     Circuit limits from `low_price_range`/`high_price_range` (rules.md §3.3)."""
-    ohlc = row.get("ohlc") if isinstance(row.get("ohlc"), Mapping) else {}
+    raw_ohlc = row.get("ohlc")
+    ohlc: Mapping[str, Any] = raw_ohlc if isinstance(raw_ohlc, Mapping) else {}
     stamp = integer(row.get("lstup_time"))
     volume = row.get("last_volume")
     return Quote(

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeVar
 
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
 from brokers.kotak.constants import (
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAY_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MANIFEST = "manifest.json"
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 # --------------------------------------------------------------------------- broker_ref
@@ -155,6 +159,32 @@ def _int(raw: str) -> int | None:
             return None
 
 
+class _Memo(dict[K, V]):
+    """`memo[raw]` converts `raw` on first sight and remembers the answer, None included: ticks,
+    lots, expiries and strikes repeat across thousands of master rows. A hit is a plain dict
+    lookup; only a miss reaches Python (`__missing__`)."""
+
+    __slots__ = ("_convert",)
+
+    def __init__(self, convert: Callable[[K], V]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, raw: K) -> V:
+        value = self[raw] = self._convert(raw)
+        return value
+
+
+def _expiry_and_stamp(raw: str, segment: str) -> tuple[date, str] | None:
+    when = expiry_date(raw, segment)
+    return None if when is None else (when, _stamp(when))
+
+
+def _strike_and_text(raw: str) -> tuple[Decimal, str] | None:
+    value = strike_rupees(raw)
+    return None if value is None else (value, plain(value))
+
+
 def parse_master_file(
     path: Path, segment: str, into: ScripMaster | None = None
 ) -> list[Instrument]:
@@ -206,10 +236,12 @@ def parse_master_rows(
     exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
     prefix = exchange + ":"
     cash = segment in CASH_SEGMENTS
-    ticks: dict[tuple[str, str], Decimal | None] = {}
-    strikes: dict[str, tuple[Decimal, str] | None] = {}
-    expiries: dict[str, tuple[date, str] | None] = {}
-    ints: dict[str, int | None] = {}
+    ticks: _Memo[tuple[str, str], Decimal | None] = _Memo(lambda raw: tick_rupees(*raw))
+    strikes = _Memo(_strike_and_text)
+    expiries: _Memo[str, tuple[date, str] | None] = _Memo(
+        lambda raw: _expiry_and_stamp(raw, segment)
+    )
+    ints: _Memo[str, int | None] = _Memo(lambda raw: _int(raw.strip()))
     by_key = master.by_key
     index_token = master.by_token.setdefault
     index_symbol = master.by_trading_symbol.setdefault
@@ -230,24 +262,15 @@ def parse_master_rows(
         if i_seg is not None and row[i_seg] != segment and row[i_seg].strip() not in ("", segment):
             continue
         precision = row[i_prec] if i_prec is not None else "2"
-        tick_key = (row[i_tick], precision)
-        tick = ticks.get(tick_key, False)
-        if tick is False:
-            tick = ticks[tick_key] = tick_rupees(row[i_tick], precision)
+        tick = ticks[row[i_tick], precision]
         if tick is None:
             continue  # index rows and junk (tick -1)
         name = row[i_name].strip().upper() or trading_symbol.upper()
-        raw_lot = row[i_lot]
-        lot = ints.get(raw_lot, False)
-        if lot is False:
-            lot = ints[raw_lot] = _int(raw_lot.strip())
+        lot = ints[row[i_lot]]
         lot = lot if lot and lot > 0 else 1
         freeze = None
         if i_freeze is not None:
-            raw_freeze = row[i_freeze]
-            freeze = ints.get(raw_freeze, False)
-            if freeze is False:
-                freeze = ints[raw_freeze] = _int(raw_freeze.strip())
+            freeze = ints[row[i_freeze]]
             if freeze is not None and freeze <= 0:
                 freeze = None
         if cash:
@@ -275,21 +298,13 @@ def parse_master_rows(
                 f"{seg_prefix}{token}|{trading_symbol}",
             )
         else:
-            raw_exp = row[i_exp]
-            stamped = expiries.get(raw_exp, False)
-            if stamped is False:
-                when = expiry_date(raw_exp, segment)
-                stamped = expiries[raw_exp] = None if when is None else (when, _stamp(when))
+            stamped = expiries[row[i_exp]]
             if stamped is None:
                 continue
             option_type = row[i_opt].strip().upper()
             kind = kinds.get(option_type)
             if kind is not None:
-                raw_strike = row[i_strike]
-                struck = strikes.get(raw_strike, False)
-                if struck is False:
-                    value = strike_rupees(raw_strike)
-                    struck = strikes[raw_strike] = None if value is None else (value, plain(value))
+                struck = strikes[row[i_strike]]
                 if struck is None:
                     continue
                 strike = struck[0]

@@ -67,6 +67,17 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def raise_if_throttled(response: httpx.Response, what: str) -> None:
+    """HTTP 429 on any call (the API, the login host or the CDN): nothing was executed; the
+    wait comes from `Retry-After` when the server sent one."""
+    if response.status_code == 429:
+        raise Throttled(
+            f"Kotak {what}: too many requests",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            code="429",
+        )
+
+
 def _message(body: dict[str, Any], fallback: str) -> str:
     for key in _MESSAGE_KEYS:
         value = body.get(key)
@@ -80,13 +91,20 @@ def _code(body: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def _garbage(kind: CallKind, what: str, detail: str) -> BrokerError:
+def _entry_code(entry: dict[str, Any]) -> str | None:
+    """The `code` of one entry of the missing-field `error` list (ref §2.1), when it has one."""
+    value = entry.get("code")
+    return str(value) if value else None
+
+
+def _garbage(kind: CallKind, what: str, detail: str, code: str | None = None) -> BrokerError:
     if kind is CallKind.ORDERS:
         return UnknownOutcome(
             f"Kotak {what}: {detail}; the order may or may not have been accepted, "
-            "check the order book before doing anything else"
+            "check the order book before doing anything else",
+            code=code,
         )
-    return BrokerUnavailable(f"Kotak {what}: {detail}")
+    return BrokerUnavailable(f"Kotak {what}: {detail}", code=code)
 
 
 def _parse_json(content: bytes) -> Any:
@@ -130,20 +148,15 @@ def classify(
     `what` names the call in plain words for messages ("place order", "order book").
     `not_found_ok` turns 5203 into `OrderNotFound` (single-order lookups).
     """
+    raise_if_throttled(response, what)
     status = response.status_code
-    if status == 429:
-        raise Throttled(
-            f"Kotak {what}: too many requests",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            code="429",
-        )
     if status in (401, 403):
         # 403 "Invalid session, please re-login" (ref §8); 401 from the gateway on a bad token.
         raise SessionExpired(
             f"Kotak {what}: session is no longer valid (HTTP {status})", code=str(status)
         )
     if status >= 500:
-        raise _garbage(kind, what, f"server error HTTP {status}")
+        raise _garbage(kind, what, f"server error HTTP {status}", code=str(status))
     body = _parse_json(response.content)
     if body is _NOT_JSON:
         if status >= 400:
@@ -168,10 +181,7 @@ def classify(
     errors = body.get("error")
     if isinstance(errors, list) and errors:  # missing-field shape (ref §2.1)
         first = errors[0] if isinstance(errors[0], dict) else {}
-        raise BrokerRejected(
-            _message(first, f"Kotak {what}: bad request"),
-            code=str(first.get("code")) if first.get("code") else None,
-        )
+        raise BrokerRejected(_message(first, f"Kotak {what}: bad request"), code=_entry_code(first))
     code = _code(body)
     stat = body.get("stat")
     failed = (code is not None and code not in (str(ST_OK), str(ST_CLIENT_IP_OK))) or (
@@ -206,15 +216,10 @@ def login_data(response: httpx.Response, *, step: str) -> dict[str, Any]:
     `data.status == "success"` with `token` and `sid` present. Credential failures are `AuthError`
     (a human must fix the config); gateway trouble stays `Throttled` / `BrokerUnavailable`."""
     what = f"login ({step})"
+    raise_if_throttled(response, what)
     status = response.status_code
-    if status == 429:
-        raise Throttled(
-            f"Kotak {what}: too many requests",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            code="429",
-        )
     if status >= 500:
-        raise BrokerUnavailable(f"Kotak {what}: server error HTTP {status}")
+        raise BrokerUnavailable(f"Kotak {what}: server error HTTP {status}", code=str(status))
     body = _parse_json(response.content)
     if body is _NOT_JSON or not isinstance(body, dict):
         if status in (401, 403):
@@ -230,7 +235,9 @@ def login_data(response: httpx.Response, *, step: str) -> dict[str, Any]:
         raise Throttled(f"Kotak {what}: {_message(fault, 'throttled')}", code=GATEWAY_THROTTLED)
     errors = body.get("error")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        raise AuthError(f"Kotak {what}: {_message(errors[0], 'missing field')}")
+        raise AuthError(
+            f"Kotak {what}: {_message(errors[0], 'missing field')}", code=_entry_code(errors[0])
+        )
     if status in (401, 403):
         raise AuthError(
             f"Kotak {what}: access token refused: {_message(body, f'HTTP {status}')}",

@@ -21,7 +21,8 @@ from brokers.models import (
     Validity,
 )
 
-AVERAGE_QUANTUM = Decimal("0.0001")  # averages need not be on the tick, but stay readable
+AVERAGE_PLACES = 4  # averages need not be on the tick, but stay readable
+AVERAGE_QUANTUM = Decimal(1).scaleb(-AVERAGE_PLACES)
 
 
 @dataclass(slots=True)
@@ -147,6 +148,6 @@ def _average(average: Decimal, quantity: int, price: Decimal, added: int) -> Dec
     """Weighted average, exact when it terminates (one fill keeps its price), else rounded."""
     result = (average * quantity + price * added) / (quantity + added)
     exponent = result.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < AVERAGE_QUANTUM.as_tuple().exponent:
+    if isinstance(exponent, int) and exponent < -AVERAGE_PLACES:
         return result.quantize(AVERAGE_QUANTUM)
     return result

@@ -103,13 +103,14 @@ class Market:
         instrument, tape = self._instruments[key], self._tapes[key]
         tick = instrument.tick_size
         lower, upper = circuit_limits(instrument, tape.close, tape.ltp)
-        tradable = tape.ltp is not None and instrument.kind is not InstrumentKind.INDEX
+        # An index has a price but no order book; an untraded contract has neither.
+        traded = tape.ltp if instrument.kind is not InstrumentKind.INDEX else None
         return Quote(
             key=key,
             ltp=tape.ltp,
             at=tape.at,
-            bid=tape.ltp - tick if tradable and tape.ltp > tick else None,
-            ask=tape.ltp + tick if tradable else None,
+            bid=traded - tick if traded is not None and traded > tick else None,
+            ask=traded + tick if traded is not None else None,
             open=tape.open,
             high=tape.high,
             low=tape.low,

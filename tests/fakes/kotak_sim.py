@@ -316,6 +316,7 @@ def fo_row(
 
 def protected_price(ltp: Decimal, side: str, kind: str, tick: Decimal) -> Decimal:
     """Kotak's market-protection grid (ref §11) snapped to the tick away from the LTP."""
+    pct: int | Decimal
     if kind in ("CE", "PE"):
         if ltp < 1:
             band = Decimal("0.10")
@@ -434,9 +435,7 @@ class KotakSimulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -646,7 +645,7 @@ class KotakSimulator:
         month2 = last_weekday_of_month(self.today.year + nm2_year, nm2_month + 1, 1)
         self.expiries = {"week": week, "month1": month1, "month2": month2}
         fo_rows: list[list[str]] = []
-        token = 35000
+        fo_token = 35000
         specs = [
             (
                 "NIFTY",
@@ -673,10 +672,10 @@ class KotakSimulator:
         for name, atm, step, lot, fut_tick, freeze, spot, expiries in specs:
             for expiry, weekly in expiries:
                 if not weekly:
-                    token += 1
+                    fo_token += 1
                     row, ts, ours = fo_row(
                         FO_HEADER,
-                        token=token,
+                        token=fo_token,
                         name=name,
                         expiry=expiry,
                         option="XX",
@@ -690,7 +689,7 @@ class KotakSimulator:
                     self._add(
                         SimInstrument(
                             "nse_fo",
-                            str(token),
+                            str(fo_token),
                             ts,
                             f"NFO:{ours}",
                             lot,
@@ -702,10 +701,10 @@ class KotakSimulator:
                 for k in range(-40, 41):
                     strike = atm + k * step
                     for option in ("CE", "PE"):
-                        token += 1
+                        fo_token += 1
                         row, ts, ours = fo_row(
                             FO_HEADER,
-                            token=token,
+                            token=fo_token,
                             name=name,
                             expiry=expiry,
                             option=option,
@@ -725,7 +724,7 @@ class KotakSimulator:
                         self._add(
                             SimInstrument(
                                 "nse_fo",
-                                str(token),
+                                str(fo_token),
                                 ts,
                                 f"NFO:{ours}",
                                 lot,
@@ -863,6 +862,7 @@ class KotakSimulator:
         return web.Response(text=text, status=status, content_type=ctype, headers=headers)
 
     async def _handle(self, kind: str, request: web.Request, call: SimCall) -> web.Response:
+        handler: Callable[[web.Request, SimCall], web.Response]
         handler = getattr(self, "_on_" + kind.replace("-", "_"))
         refusal = self._check_headers(kind, call)
         if refusal is not None:
@@ -968,7 +968,8 @@ class KotakSimulator:
             if call.ip != session.ip:
                 return self._reply(IP_MISMATCH)
             if not h.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                return self._reply({"stat": "Not_Ok", "stCode": 400, "errMsg": "bad content"}, 400)
+                body = {"stat": "Not_Ok", "stCode": 400, "errMsg": "bad content"}
+                return self._reply(body, status=400)
             return None
         if kind == "check-margin" and self._trade_session(call) is None:
             return self._reply(INVALID_SESSION)  # HTTP 200, seen on check-margin (ref §6.4)

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from brokers.base import Broker
 from brokers.errors import (
     BrokerRejected,
     InstrumentNotFound,
-    InvalidQuantity,
     OrderNotFound,
     OrderNotModifiable,
     SessionExpired,
@@ -58,11 +56,6 @@ def limit(inst: Instrument, qty: int, price: str, tag: str, side: Side = Side.BU
 
 
 # --------------------------------------------------------------------------- login
-
-
-async def test_is_a_broker(broker: KotakBroker) -> None:
-    assert isinstance(broker, Broker)
-    assert broker.name == "kotak"
 
 
 async def test_login_sends_totp_then_mpin_with_the_right_headers(
@@ -192,9 +185,10 @@ async def test_headers_per_call_kind(sim: KotakSimulator, live: KotakBroker) -> 
 # --------------------------------------------------------------------------- orders
 
 
-async def test_place_sends_string_jdata_with_our_tag_and_finds_it_in_the_book(
+async def test_place_sends_string_jdata_with_our_tag(
     sim: KotakSimulator, live: KotakBroker
 ) -> None:
+    """The book side (our tag back from `GuiOrdId`, the mapped fields) is in tests/contract."""
     sbin = await live.resolve("NSE:SBIN")
     order_id = await live.place_order(limit(sbin, 10, "812.50", "bot-000123"))
     assert len(order_id) == 15 and order_id.isdigit()
@@ -206,15 +200,6 @@ async def test_place_sends_string_jdata_with_our_tag_and_finds_it_in_the_book(
         "ig": "bot-000123", "os": "NEOTRADEAPI",
     }  # fmt: skip
     assert all(isinstance(v, str) for v in place.jdata.values())
-
-    [order] = await live.orders()
-    assert order.order_id == order_id
-    assert order.tag == "bot-000123"
-    assert order.key == "NSE:SBIN"
-    assert order.status is OrderStatus.OPEN
-    assert (order.side, order.quantity, order.price) == (Side.BUY, 10, Decimal("812.50"))
-    assert order.order_type is OrderType.LIMIT and order.product is Product.CNC
-    assert order.updated_at is not None
 
 
 async def test_fills_partial_then_complete(sim: KotakSimulator, live: KotakBroker) -> None:
@@ -307,19 +292,17 @@ async def test_sl_m_and_index_orders_are_refused_before_sending(
     assert sim.calls_of("place") == []
 
 
-async def test_fo_lot_size_is_enforced(sim: KotakSimulator, live: KotakBroker) -> None:
+async def test_fo_quantity_goes_out_in_units(sim: KotakSimulator, live: KotakBroker) -> None:
+    """A quantity off the lot size (1009, verbatim) is a contract case (tests/contract)."""
     fut = next(
         i
         for i in await live.instruments()
         if i.underlying == "NIFTY" and i.kind is InstrumentKind.PUT and i.strike == 24000
     )
     assert fut.lot_size == 65
-    with pytest.raises(InvalidQuantity) as caught:
-        await live.place_order(limit(fut, 100, "120", "lot-bad"))
-    assert caught.value.code == "1009"
-    assert "lotwise" in caught.value.message  # the broker's text, verbatim
     await live.place_order(limit(fut, 130, "120.05", "lot-ok"))
-    assert sim.calls_of("place")[-1].jdata["qt"] == "130"  # units, not lots (ref §10.3)
+    sent = sim.calls_of("place")[-1].jdata
+    assert sent is not None and sent["qt"] == "130"  # units, not lots (ref §10.3)
 
 
 async def test_off_tick_price_and_broker_rejection_reach_the_book(
@@ -362,10 +345,8 @@ async def test_modify_and_cancel(sim: KotakSimulator, live: KotakBroker) -> None
         )
 
 
-async def test_empty_books_are_empty_lists(sim: KotakSimulator, live: KotakBroker) -> None:
-    assert await live.orders() == []
-    assert await live.trades() == []
-    assert await live.positions() == []
+async def test_unknown_single_order_is_order_not_found(live: KotakBroker) -> None:
+    """5203 on a one-order report; on the books it is an empty list (tests/contract)."""
     with pytest.raises(OrderNotFound):
         await live.order("261123000999999")
     with pytest.raises(OrderNotFound):

@@ -6,8 +6,9 @@ Over loopback HTTP to the simulator for the broker's own error shapes (ref §8, 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from brokers.errors import (
     BrokerError,
     BrokerRejected,
     BrokerUnavailable,
+    InstrumentNotFound,
+    InvalidQuantity,
     IPNotWhitelisted,
+    OrderNotModifiable,
     SessionExpired,
     SessionIPMismatch,
     Throttled,
@@ -27,7 +31,7 @@ from brokers.errors import (
 )
 from brokers.kotak import KotakBroker, KotakConfig, KotakTimeouts
 from brokers.kotak.constants import CallKind
-from brokers.kotak.replies import NO_DATA, classify, retry_after_seconds
+from brokers.kotak.replies import NO_DATA, classify, login_data, retry_after_seconds
 from brokers.models import (
     Instrument,
     InstrumentKind,
@@ -117,51 +121,52 @@ async def test_login_garbage_is_unavailable(sim: KotakSimulator, tmp_path: Path,
 
 
 # --------------------------------------------------------------------------- session and IP
+# On a place, each of these is a contract case (tests/contract): an expired session read (403),
+# 100008 and 1037 with their codes and texts, 429 with Retry-After, a place timeout found by tag.
+# What stays here is Kotak's own wire: the other call kinds and envelopes that carry them.
 
 
-async def test_expired_session(sim: KotakSimulator, live: KotakBroker) -> None:
+async def test_expired_session_on_an_order_call_is_100022(
+    sim: KotakSimulator, live: KotakBroker
+) -> None:
     sim.expire_sessions()
-    with pytest.raises(SessionExpired) as on_place:  # 100022 with HTTP 200
+    with pytest.raises(SessionExpired) as on_place:  # 100022 with HTTP 200, not the 403 of reads
         await live.place_order(order("exp-1"))
     assert on_place.value.code == "100022"
-    with pytest.raises(SessionExpired) as on_read:  # HTTP 403 on reports
-        await live.orders()
-    assert on_read.value.code == "403"
     await live.login(TOTP)
     assert await live.place_order(order("exp-2"))
 
 
-async def test_non_whitelisted_ip(sim: KotakSimulator, live: KotakBroker) -> None:
-    sim.egress_ip = "198.51.100.7"
-    with pytest.raises(IPNotWhitelisted) as caught:
-        await live.place_order(order("ip-1"))
-    assert (caught.value.code, caught.value.message) == ("100008", "unauthorized")
-    assert await live.orders() == []  # reports are not IP-checked (ref §11); nothing was placed
-    assert sim.orders == {}
-
-
-async def test_session_from_another_whitelisted_ip(sim: KotakSimulator, live: KotakBroker) -> None:
+async def test_cancel_is_ip_checked_too(sim: KotakSimulator, live: KotakBroker) -> None:
     sim.egress_ip = "203.0.113.11"  # whitelisted, but the session was made from .10
     with pytest.raises(SessionIPMismatch) as caught:
         await live.cancel_order("261123000000001")
     assert caught.value.code == "1037"
-    assert caught.value.message == "session ip doesnt match with reqest ip"
-    await live.login(TOTP)  # new session from this IP, then the call works
-    assert await live.place_order(order("ip-2"))
+    sim.egress_ip = "198.51.100.7"
+    with pytest.raises(IPNotWhitelisted) as refused:
+        await live.cancel_order("261123000000001")
+    assert refused.value.code == "100008"
 
 
 # --------------------------------------------------------------------------- failures
 
 
-async def test_throttled_with_retry_after(sim: KotakSimulator, live: KotakBroker) -> None:
+async def test_throttled_read_with_retry_after(sim: KotakSimulator, live: KotakBroker) -> None:
     sim.fail_next("orders", "throttle")
     with pytest.raises(Throttled) as caught:
         await live.orders()
-    assert caught.value.retry_after == 3.0
-    sim.fail_next("place", "throttle")
-    with pytest.raises(Throttled):
-        await live.place_order(order("thr-1"))
-    assert sim.orders == {}
+    assert (caught.value.code, caught.value.retry_after) == ("429", 3.0)
+
+
+async def test_throttled_master_download_carries_429(
+    sim: KotakSimulator, live: KotakBroker
+) -> None:
+    """The CDN's 429 goes through the same check as the API's, code and Retry-After included."""
+    sim.fail_next("csv", "throttle")
+    with pytest.raises(Throttled) as caught:
+        await live.instruments()
+    assert (caught.value.code, caught.value.retry_after) == ("429", 3.0)
+    assert await live.instruments()  # the next load downloads again
 
 
 @pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
@@ -170,12 +175,13 @@ async def test_garbage_on_reads_is_unavailable(
     sim: KotakSimulator, live: KotakBroker, mode: str, kind: str
 ) -> None:
     sim.fail_next(kind, mode)
-    call = {
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
         "orders": live.orders,
         "positions": live.positions,
         "limits": live.funds,
         "quotes": lambda: live.quotes([SBIN]),
-    }[kind]
+    }
+    call = calls[kind]
     with pytest.raises(BrokerUnavailable):
         await call()
     await call()  # one failure only
@@ -189,17 +195,6 @@ async def test_garbage_after_place_is_an_unknown_outcome(
     sim.fail_next("place", mode)
     with pytest.raises(UnknownOutcome):
         await live.place_order(order("garbage-1"))
-
-
-async def test_place_timeout_is_unknown_outcome_and_the_order_is_found_by_tag(
-    sim: KotakSimulator, live: KotakBroker
-) -> None:
-    sim.fail_next("place", "timeout")
-    with pytest.raises(UnknownOutcome, match="order book"):
-        await live.place_order(order("bot-timeout-7"))
-    assert len(sim.calls_of("place")) == 1  # never re-sent
-    found = [o for o in await live.orders() if o.tag == "bot-timeout-7"]
-    assert len(found) == 1 and found[0].key == "NSE:SBIN"
 
 
 async def test_read_timeout_on_a_report_is_unavailable(
@@ -274,21 +269,22 @@ async def _mock_broker(tmp_path: Path, exc: Exception) -> KotakBroker:
 
 
 @pytest.mark.parametrize(
-    ("exc", "on_place", "on_read"),
+    ("exc", "on_place", "on_read", "advice"),
     [
-        (httpx.ConnectTimeout("t"), BrokerUnavailable, BrokerUnavailable),
-        (httpx.PoolTimeout("t"), BrokerUnavailable, BrokerUnavailable),
-        (httpx.ConnectError("refused"), BrokerUnavailable, BrokerUnavailable),
-        (httpx.ReadTimeout("t"), UnknownOutcome, BrokerUnavailable),
-        (httpx.WriteTimeout("t"), UnknownOutcome, BrokerUnavailable),
-        (httpx.RemoteProtocolError("dropped"), UnknownOutcome, BrokerUnavailable),
+        (httpx.ConnectTimeout("t"), BrokerUnavailable, BrokerUnavailable, "nothing was sent"),
+        (httpx.PoolTimeout("t"), BrokerUnavailable, BrokerUnavailable, "nothing was sent"),
+        (httpx.ConnectError("refused"), BrokerUnavailable, BrokerUnavailable, "nothing was sent"),
+        (httpx.ReadTimeout("t"), UnknownOutcome, BrokerUnavailable, "check the order book"),
+        (httpx.WriteTimeout("t"), UnknownOutcome, BrokerUnavailable, "check the order book"),
+        (httpx.RemoteProtocolError("x"), UnknownOutcome, BrokerUnavailable, "check the order book"),
     ],
 )
 async def test_transport_failures_are_classified(
-    tmp_path: Path, exc: Exception, on_place: type, on_read: type
+    tmp_path: Path, exc: Exception, on_place: type, on_read: type, advice: str
 ) -> None:
+    """The place's message says what to do next; the loopback timeout is a contract case."""
     broker = await _mock_broker(tmp_path, exc)
-    with pytest.raises(on_place):
+    with pytest.raises(on_place, match=advice):
         await broker.place_order(order("mock-1"))
     with pytest.raises(on_read):
         await broker.positions()
@@ -307,49 +303,91 @@ def _response(
     )
 
 
+_OMS_DOWN = '{"message": "Not able to communicate with OMS"}'
+
+
+def _st(code: int, text: str) -> str:
+    return json.dumps({"stCode": code, "errMsg": text, "stat": "Not_Ok"})
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "kind", "expected"),
+    ("status", "body", "kind", "expected", "code"),
     [
-        (401, "{}", CallKind.REPORTS, SessionExpired),
-        (403, "<html>forbidden</html>", CallKind.ORDERS, SessionExpired),
-        (
-            502,
-            '{"message": "Not able to communicate with OMS"}',
-            CallKind.REPORTS,
-            BrokerUnavailable,
-        ),
-        (502, '{"message": "Not able to communicate with OMS"}', CallKind.ORDERS, UnknownOutcome),
+        (401, "{}", CallKind.REPORTS, SessionExpired, "401"),
+        (403, "<html>forbidden</html>", CallKind.ORDERS, SessionExpired, "403"),
+        (429, "{}", CallKind.MARKET_DATA, Throttled, "429"),
+        (502, _OMS_DOWN, CallKind.REPORTS, BrokerUnavailable, "502"),
+        (502, _OMS_DOWN, CallKind.ORDERS, UnknownOutcome, "502"),
         (
             200,
             '{"fault": {"code": "900802", "message": "Message throttled out"}}',
             CallKind.REPORTS,
             Throttled,
+            "900802",
         ),
+        (200, '{"code": "900901", "message": "Invalid Credentials"}', CallKind.ORDERS,
+         SessionExpired, "900901"),
         (
             200,
             '{"error": [{"code": "400", "message": "Missing required field"}]}',
             CallKind.ORDERS,
             BrokerRejected,
+            "400",
         ),
         (
             200,
             '{"stCode": 1009, "emsg": "Invalid neosymbol", "stat": "Not_Ok"}',
             CallKind.MARKET_DATA,
-            BrokerRejected,
+            InstrumentNotFound,
+            "1009",
         ),
+        (200, _st(1009, "please provide valid lotwise quantity"), CallKind.ORDERS,
+         InvalidQuantity, "1009"),
+        (200, _st(100008, "unauthorized"), CallKind.ORDERS, IPNotWhitelisted, "100008"),
+        (200, _st(1037, "session ip doesnt match"), CallKind.ORDERS, SessionIPMismatch, "1037"),
+        (200, _st(100022, "invalid session token"), CallKind.ORDERS, SessionExpired, "100022"),
+        (200, _st(1021, "order is completed"), CallKind.ORDERS, OrderNotModifiable, "1021"),
+        (200, _st(1007, "Invalid Symbol"), CallKind.ORDERS, BrokerRejected, "1007"),
         (
             400,
             '{"stat": "Not_Ok", "stCode": 400, "errMsg": "bad"}',
             CallKind.ORDERS,
             BrokerRejected,
+            "400",
         ),
-        (404, "not here", CallKind.REPORTS, BrokerRejected),
-        (200, '"just a string"', CallKind.REPORTS, BrokerUnavailable),
+        (404, "not here", CallKind.REPORTS, BrokerRejected, "404"),
+        (200, '"just a string"', CallKind.REPORTS, BrokerUnavailable, None),
+    ],
+)  # fmt: skip
+def test_classify_table(
+    status: int, body: str, kind: CallKind, expected: type[BrokerError], code: str | None
+) -> None:
+    """Most specific class first; `code` is the broker's own (stCode, fault code, HTTP status):
+    the core shows `exc.code`, so every typed error that had one must carry it."""
+    with pytest.raises(expected) as caught:
+        classify(_response(status, body), kind=kind, what="x")
+    assert type(caught.value) is expected
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "code"),
+    [
+        (429, "{}", Throttled, "429"),
+        (503, "Service Unavailable", BrokerUnavailable, "503"),
+        (200, '{"fault": {"code": "900802", "message": "throttled"}}', Throttled, "900802"),
+        (200, '{"error": [{"code": "400", "message": "Missing Totp"}]}', AuthError, "400"),
+        (200, '{"stCode": 401, "errMsg": "Invalid TOTP", "status": "failure"}', AuthError, "401"),
+        (401, "<html>no</html>", AuthError, "401"),
+        (200, '{"data": {"status": "success"}}', AuthError, None),  # no token: nothing to cite
     ],
 )
-def test_classify_table(status: int, body: str, kind: CallKind, expected: type) -> None:
-    with pytest.raises(expected):
-        classify(_response(status, body), kind=kind, what="x")
+def test_login_errors_carry_the_code(
+    status: int, body: str, expected: type[BrokerError], code: str | None
+) -> None:
+    with pytest.raises(expected) as caught:
+        login_data(_response(status, body), step="TOTP")
+    assert caught.value.code == code
 
 
 def test_classify_success_shapes() -> None:

@@ -254,7 +254,7 @@ def test_index_lookup_and_resolve() -> None:
     master = ScripMaster(index_instruments(), date(2026, 9, 1))
     parse_master_rows(rows, "nse_fo", master)
     assert master.resolve("nfo:nifty22sep2621000pe").strike == Decimal(21000)
-    assert master.get("NSE_INDEX:NIFTY").broker_ref == "nse_cm|Nifty 50|"  # quoted by name
+    assert master.resolve("NSE_INDEX:NIFTY").broker_ref == "nse_cm|Nifty 50|"  # quoted by name
     assert master.key_for("nse_fo", "52100") == "NFO:NIFTY22SEP2621000PE"
     assert master.key_for("nse_fo", "", "NIFTY2692221000PE") == "NFO:NIFTY22SEP2621000PE"
     assert master.key_for("nse_fo", "1", "GONE26SEPFUT") == "NFO:GONE26SEPFUT"

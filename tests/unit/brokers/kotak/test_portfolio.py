@@ -199,6 +199,7 @@ async def test_check_margin_sends_the_sdk_jdata(sim: KotakSimulator, live: Kotak
     assert (stop.jdata["prcTp"], stop.jdata["prc"], stop.jdata["trgPrc"]) == ("SL", "811", "810.5")
     assert (stop.jdata["prod"], stop.jdata["qty"]) == ("MIS", "3")
     for call in (plain, stop):
+        assert call.jdata is not None
         assert all(v is None or isinstance(v, str) for v in call.jdata.values())
         h = call.headers
         assert "authorization" not in h and "neo-fin-key" not in h  # ref §2.4
