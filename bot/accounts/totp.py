@@ -9,10 +9,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import pyotp
 
 STEP = 30
+
+
+class TotpClock(Protocol):
+    """Where a `TotpSource` reads the time and how it waits for the next step, as one object.
+    Production uses the wall clock (the defaults); tests pass one whose `sleep` moves its time
+    forward instantly, so a second login does not wait up to 30 real seconds."""
+
+    def __call__(self) -> float: ...
+
+    async def sleep(self, seconds: float, /) -> None: ...
 
 
 def check_seed(seed: str) -> None:
@@ -30,6 +41,8 @@ def check_seed(seed: str) -> None:
 
 
 class TotpSource:
+    """Hands out each 30-second step's code at most once."""
+
     def __init__(
         self,
         seed: str,
