@@ -1,4 +1,6 @@
-"""End-to-end fixtures shared by modules that also import each other's fixtures."""
+"""End-to-end fixtures. `totp_clock` lives here rather than in test_kotak.py because other
+modules import test_kotak's `parts` fixture, which needs it, and pytest looks a fixture's own
+fixtures up from the test's module."""
 
 from __future__ import annotations
 
