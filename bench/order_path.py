@@ -1,9 +1,9 @@
 """How long the core takes between a confirmed intent and the broker request.
 
-Builds the real core (SQLite store in a temp folder, paper broker, supervisor, order desk) and, for
+Builds the real core (SQLite store in a temp folder, paper broker, account, order desk) and, for
 each of N orders, times from the call to `OrderDesk.execute` (right after the tap was claimed)
 to the moment the paper broker's `place_order` is entered. That span is what the bot adds: the
-intent read, the order row written before sending, the supervisor and the rate limiter. The
+intent read, the order row written before sending, the account and the rate limiter. The
 limiter is set far above 10/s here so it never has to wait; pacing is measured by
 bench/rate_limiter.py.
 
@@ -24,8 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.accounts.limiter import SlidingWindowLimiter
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account, SlidingWindowLimiter
 from bot.market.instruments import InstrumentIndex
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import OrderTicket
@@ -50,10 +49,10 @@ async def main(orders: int) -> None:
         broker = TimedPaper(folder / "paper.json", capital=Decimal(10**12), tick_seconds=0)
         store = await Store.open(folder / "bench.db")
         limiter = SlidingWindowLimiter(max_calls=1_000_000, period=1.0, allow_above_ten=True)
-        supervisor = Supervisor(broker, limiter)
-        await supervisor.start()
-        index = await InstrumentIndex.build(await supervisor.instruments())
-        desk = OrderDesk(store, supervisor, index, confirm_ttl=timedelta(seconds=60))
+        account = Account(broker, limiter)
+        await account.start()
+        index = await InstrumentIndex.build(await account.instruments())
+        desk = OrderDesk(store, account, index, confirm_ttl=timedelta(seconds=60))
         ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal("700"))
         spans: list[float] = []
         for _ in range(orders):
@@ -62,7 +61,7 @@ async def main(orders: int) -> None:
             start = time.perf_counter()
             await desk.execute(claimed)
             spans.append((broker.arrived - start) * 1000)
-        await supervisor.stop()
+        await account.stop()
         await store.close()
     spans.sort()
     p99 = spans[min(len(spans) - 1, int(len(spans) * 0.99))]

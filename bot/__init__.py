@@ -1,1 +1,1 @@
-"""The transport-free core: settings, order desk, policy, supervisor, store, notifier, wiring."""
+"""The transport-free core: settings, order desk, policy, accounts, store, notifier, wiring."""

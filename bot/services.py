@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account
 from bot.market.portfolio import Portfolio
 from bot.notify.notifier import Notifier
 from bot.orders.desk import OrderDesk
@@ -17,7 +17,7 @@ from bot.store.connection import Store
 class Services:
     desk: OrderDesk
     portfolio: Portfolio
-    supervisor: Supervisor
+    account: Account
     store: Store
     notifier: Notifier
     roles: dict[int, Role]

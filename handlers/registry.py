@@ -31,7 +31,7 @@ class Command:
 @command(Role.VIEWER)
 async def start(update: Update, context: Context, services: Services) -> None:
     """Greeting with the broker in use."""
-    broker = services.supervisor.broker.name
+    broker = services.account.broker.name
     await services.notifier.send(
         update.effective_chat.id,  # type: ignore[union-attr]
         f"Hello! I trade on your <b>{esc(broker)}</b> account. Every order asks you to confirm "

@@ -14,4 +14,4 @@ from handlers.render import render_status
 async def session(update: Update, context: Context, services: Services) -> None:
     """Session, IP and order-gate status."""
     chat = update.effective_chat.id  # type: ignore[union-attr]
-    await services.notifier.send(chat, render_status(services.supervisor.status()))
+    await services.notifier.send(chat, render_status(services.account.status()))

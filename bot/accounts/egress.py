@@ -1,9 +1,9 @@
 """Which IP address does this host's traffic leave from?
 
 Brokers accept order calls only from a whitelisted static IP (SEBI retail-algo rules, in force
-2026-04-01), so the supervisor must know the egress IP. It asks IP echo services (IP_CHECK_URLS,
-tried in order with short timeouts). Each answer's HTTP `Date` header also gives a clock-skew
-reading, because TOTP logins fail when the local clock is off.
+2026-04-01), so each account's gate must know the egress IP. It asks IP echo services
+(IP_CHECK_URLS, tried in order with short timeouts). Each answer's HTTP `Date` header also
+gives a clock-skew reading, because TOTP logins fail when the local clock is off.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class EgressChecker:
 
     async def check(self) -> EgressReading:
         """The first service that answers with an address wins; failures are summarized, not
-        raised, so the caller decides what an unknown IP means (the supervisor fails closed)."""
+        raised, so the caller decides what an unknown IP means (the gate fails closed)."""
         problems = []
         for url in self._urls:
             try:

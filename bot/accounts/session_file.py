@@ -41,10 +41,12 @@ def _write_private(path: Path, payload: dict[str, Any]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
+    """The file's JSON object; None when it is missing, unreadable or not an object."""
     try:
-        return json.loads(path.read_text())
+        raw = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    return raw if isinstance(raw, dict) else None
 
 
 class SessionFile:

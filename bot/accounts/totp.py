@@ -9,10 +9,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import pyotp
 
 STEP = 30
+
+
+class TotpClock(Protocol):
+    """Where a `TotpSource` reads the time and how it waits for the next step, as one object.
+    Production uses the wall clock (the defaults); tests pass one whose `sleep` moves its time
+    forward instantly, so a second login does not wait up to 30 real seconds."""
+
+    def __call__(self) -> float: ...
+
+    async def sleep(self, seconds: float, /) -> None: ...
 
 
 def check_seed(seed: str) -> None:
@@ -20,7 +31,7 @@ def check_seed(seed: str) -> None:
     message never contains the seed."""
     try:
         pyotp.TOTP(seed.replace(" ", "").upper()).now()
-    except Exception:
+    except ValueError:  # binascii.Error (not base32) is a ValueError too
         raise ValueError(
             "expected the base32 TOTP secret shown when you enabled TOTP (letters A-Z and "
             "digits 2-7), not a 6-digit code"
@@ -30,6 +41,8 @@ def check_seed(seed: str) -> None:
 
 
 class TotpSource:
+    """Hands out each 30-second step's code at most once."""
+
     def __init__(
         self,
         seed: str,

@@ -22,8 +22,8 @@ import httpx
 import telegram
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.accounts.supervisor import IST, SessionStatus, Supervisor
-from bot.app import build_broker, build_supervisor, secret_values
+from bot.accounts import IST, Account, SessionStatus
+from bot.app import build_account, build_broker, secret_values
 from bot.errors import ConfigError, UserError
 from bot.logs import REDACTED, setup_logging
 from bot.notify.events import AdminEvent
@@ -111,16 +111,16 @@ async def run_doctor(
     async def no_notices(_: AdminEvent) -> None:
         """The doctor prints its own lines; the bot's Telegram notices are not for a terminal."""
 
-    supervisor = build_supervisor(settings, broker, no_notices)
+    account = build_account(settings, broker, no_notices)
     try:
-        await supervisor.refresh_egress()
-        _check_egress(supervisor, report)
-        _check_skew(supervisor.status(), report)
-        await _check_login(supervisor, report)
-        await _check_funds(supervisor, report)
-        _verdict(supervisor, report)
+        await account.refresh_egress()
+        _check_egress(account, report)
+        _check_skew(account.status(), report)
+        await _check_login(account, report)
+        await _check_funds(account, report)
+        _verdict(account, report)
     finally:
-        await supervisor.stop()
+        await account.stop()
     return EXIT_ORDERS_STOPPED if report.failed else EXIT_OK
 
 
@@ -161,10 +161,10 @@ def _host(url: str) -> str:
         return url
 
 
-def _check_egress(supervisor: Supervisor, report: Report) -> None:
+def _check_egress(account: Account, report: Report) -> None:
     check = "egress IP"
-    status = supervisor.status()
-    whitelist = supervisor.whitelist
+    status = account.status()
+    whitelist = account.whitelist
     if status.egress_ip is None:
         why = status.egress_error or "IP_CHECK_URLS is empty"
         report.fail(
@@ -182,7 +182,7 @@ def _check_egress(supervisor: Supervisor, report: Report) -> None:
             "by the broker unless this IP is whitelisted with it",
         )
         return
-    if not whitelist.allows(supervisor.egress_ip):
+    if not whitelist.allows(account.egress_ip):
         report.fail(
             check,
             f"this server's IP is {seen}, but the IPs whitelisted with your broker are "
@@ -194,7 +194,7 @@ def _check_egress(supervisor: Supervisor, report: Report) -> None:
     if ipv6:
         report.warn(check, f"{seen}, whitelisted; {ipv6[0]}")
     else:
-        which = "primary" if supervisor.egress_ip == whitelist.primary else "secondary"
+        which = "primary" if account.egress_ip == whitelist.primary else "secondary"
         report.ok(check, f"{seen}, whitelisted as the {which} static IP")
 
 
@@ -218,14 +218,14 @@ def _check_skew(status: SessionStatus, report: Report) -> None:
         report.ok(check, detail)
 
 
-async def _check_login(supervisor: Supervisor, report: Report) -> None:
+async def _check_login(account: Account, report: Report) -> None:
     check = "broker login"
     try:
-        await supervisor.start()
+        await account.start()
     except Exception as exc:  # noqa: BLE001 - a diagnostic must report, not crash
-        report.fail(check, f"{supervisor.broker.name}: unexpected {type(exc).__name__}: {exc}")
+        report.fail(check, f"{account.broker.name}: unexpected {type(exc).__name__}: {exc}")
         return
-    status = supervisor.status()
+    status = account.status()
     if status.created_at is None:
         reason = status.last_error or "not logged in"
         report.fail(check, f"no {status.broker} session: {reason}")
@@ -242,13 +242,13 @@ async def _check_login(supervisor: Supervisor, report: Report) -> None:
         )
 
 
-async def _check_funds(supervisor: Supervisor, report: Report) -> None:
+async def _check_funds(account: Account, report: Report) -> None:
     check = "read-only call"
-    if supervisor.status().created_at is None:
+    if account.status().created_at is None:
         report.fail(check, "not tried: there is no broker session")
         return
     try:
-        funds = await supervisor.funds()
+        funds = await account.funds()
     except BrokerError as exc:
         report.fail(check, f"funds: {exc.message}")
     except UserError as exc:
@@ -262,10 +262,10 @@ async def _check_funds(supervisor: Supervisor, report: Report) -> None:
         )
 
 
-def _verdict(supervisor: Supervisor, report: Report) -> None:
+def _verdict(account: Account, report: Report) -> None:
     check = "order permission"
-    status = supervisor.status()
-    whitelist_configured = supervisor.whitelist.configured
+    status = account.status()
+    whitelist_configured = account.whitelist.configured
     if not status.orders_open:
         report.fail(check, f"orders blocked: {status.blocked_reason}")
     elif report.failed:

@@ -20,11 +20,15 @@ from decimal import Decimal
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.accounts.egress import EgressChecker
-from bot.accounts.limiter import SlidingWindowLimiter
-from bot.accounts.session_file import SessionFile
-from bot.accounts.supervisor import Supervisor, Whitelist
-from bot.accounts.totp import TotpSource
+from bot.accounts import (
+    Account,
+    EgressChecker,
+    SessionFile,
+    SlidingWindowLimiter,
+    TotpClock,
+    TotpSource,
+    Whitelist,
+)
 from bot.errors import ConfigError, StartupError
 from bot.logs import setup_logging
 from bot.market.instruments import InstrumentIndex
@@ -60,10 +64,15 @@ def secret_values(settings: Settings) -> list[str]:
     return [f.get_secret_value() for f in fields if f is not None]
 
 
-def build_supervisor(
-    settings: Settings, broker: Broker, notify: Callable[[AdminEvent], Awaitable[None]]
-) -> Supervisor:
-    """The supervisor for this account: whitelist, IP checks, TOTP, saved session, limiter."""
+def build_account(
+    settings: Settings,
+    broker: Broker,
+    notify: Callable[[AdminEvent], Awaitable[None]],
+    *,
+    totp_clock: TotpClock | None = None,
+) -> Account:
+    """The account: whitelist, IP checks, TOTP, saved session, limiter. `totp_clock` replaces
+    the wall clock for TOTP steps (tests pass one that need not wait 30 s between logins)."""
     limiter = SlidingWindowLimiter(
         max_calls=settings.order_rate_limit,
         period=1.0,
@@ -71,18 +80,24 @@ def build_supervisor(
     )
     urls = settings.ip_check_url_list
     seed = settings.broker_totp_secret
-    return Supervisor(
+    return Account(
         broker,
         limiter,
         whitelist=Whitelist.of(settings.static_ip_primary, settings.static_ip_secondary),
         egress=EgressChecker(urls) if urls else None,
-        totp=TotpSource(seed.get_secret_value()) if seed else None,
+        totp=_totp(seed.get_secret_value(), totp_clock) if seed else None,
         notify=notify,
         session_file=SessionFile(settings.database_path.parent, broker.name),
         check_every=settings.session_check_seconds,
         relogin_at=settings.relogin_time,
         warn_without_whitelist=settings.broker != "paper",
     )
+
+
+def _totp(seed: str, clock: TotpClock | None) -> TotpSource:
+    if clock is None:
+        return TotpSource(seed)
+    return TotpSource(seed, clock=clock, sleep=clock.sleep)
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -160,10 +175,15 @@ async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
 
 
 async def run(
-    settings: Settings, stop: asyncio.Event | None = None, broker: Broker | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    broker: Broker | None = None,
+    *,
+    totp_clock: TotpClock | None = None,
 ) -> None:
     """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
-    built from the settings unless given (tests pass a paper broker they can steer)."""
+    built from the settings unless given (tests pass a paper broker they can steer);
+    `totp_clock` is the wall clock unless given (see `build_account`)."""
     setup_logging(settings.log_level, secret_values(settings))
     stop = stop or _signal_event()
     broker = broker or build_broker(settings)
@@ -175,7 +195,7 @@ async def run(
         .build()
     )
     notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
-    supervisor = build_supervisor(settings, broker, notifier.tell_admins)
+    account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
     try:
         await application.initialize()
     except InvalidToken:
@@ -185,19 +205,19 @@ async def run(
     background: list[asyncio.Task[None]] = []
     tracker: OrderTracker | None = None
     try:
-        await supervisor.start()
+        await account.start()
         try:
-            index = await InstrumentIndex.build(await supervisor.instruments())
+            index = await InstrumentIndex.build(await account.instruments())
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
 
         tracker = OrderTracker(
-            store, supervisor, notifier.publish, poll_seconds=settings.order_poll_seconds
+            store, account, notifier.publish, poll_seconds=settings.order_poll_seconds
         )
         desk = OrderDesk(
             store,
-            supervisor,
+            account,
             index,
             confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
             policy=PolicyConfig(
@@ -207,8 +227,8 @@ async def run(
         )
         application.bot_data["services"] = Services(
             desk=desk,
-            portfolio=Portfolio(supervisor, index),
-            supervisor=supervisor,
+            portfolio=Portfolio(account, index),
+            account=account,
             store=store,
             notifier=notifier,
             roles=settings.allowed_users,
@@ -235,7 +255,7 @@ async def run(
         if application.running:
             await application.stop()
         await application.shutdown()
-        await supervisor.stop()
+        await account.stop()
         await store.close()
         log.info("bot stopped")
 

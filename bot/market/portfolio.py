@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account
 from bot.market.instruments import InstrumentIndex
 from bot.orders.explain import explain
 from brokers.errors import BrokerError
@@ -34,28 +34,28 @@ async def _read(call: Callable[[], Awaitable[T]]) -> T:
 
 
 class Portfolio:
-    def __init__(self, supervisor: Supervisor, index: InstrumentIndex) -> None:
-        self._supervisor = supervisor
+    def __init__(self, account: Account, index: InstrumentIndex) -> None:
+        self._account = account
         self._index = index
 
     async def orders(self) -> list[Order]:
-        return await _read(self._supervisor.orders)
+        return await _read(self._account.orders)
 
     async def trades(self) -> list[Trade]:
-        return await _read(self._supervisor.trades)
+        return await _read(self._account.trades)
 
     async def positions(self) -> list[Position]:
-        return await _read(self._supervisor.positions)
+        return await _read(self._account.positions)
 
     async def holdings(self) -> list[Holding]:
-        return await _read(self._supervisor.holdings)
+        return await _read(self._account.holdings)
 
     async def funds(self) -> Funds:
-        return await _read(self._supervisor.funds)
+        return await _read(self._account.funds)
 
     async def quotes(self, keys: list[str]) -> list[QuoteLine]:
         instruments = [self._index.resolve(k) for k in keys]
-        quotes = await _read(lambda: self._supervisor.quotes(instruments))
+        quotes = await _read(lambda: self._account.quotes(instruments))
         return [QuoteLine(i, quotes.get(i.key)) for i in instruments]
 
     def search(self, text: str) -> list[Instrument]:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.market.instruments import InstrumentIndex
@@ -181,7 +181,7 @@ class OrderDesk:
     def __init__(
         self,
         store: Store,
-        supervisor: Supervisor,
+        account: Account,
         index: InstrumentIndex,
         *,
         confirm_ttl: timedelta,
@@ -190,7 +190,7 @@ class OrderDesk:
         on_orders_sent: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
-        self._supervisor = supervisor
+        self._account = account
         self.index = index
         self._ttl = confirm_ttl
         self._policy = policy or PolicyConfig()
@@ -201,8 +201,8 @@ class OrderDesk:
 
     async def prepare_order(self, user_id: int, chat_id: int, ticket: OrderTicket) -> PreparedOrder:
         instrument = self.index.resolve(ticket.key)
-        self._supervisor.check_orders_open()
-        quote = (await self._supervisor.quotes([instrument])).get(instrument.key)
+        self._account.check_orders_open()
+        quote = (await self._account.quotes([instrument])).get(instrument.key)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         intent_id, expires = await self._store_intent(
             user_id, chat_id, "place", _plan_payload(plan)
@@ -210,7 +210,7 @@ class OrderDesk:
         return PreparedOrder(intent_id, plan, expires)
 
     async def prepare_modify(self, user_id: int, chat_id: int, args: ModifyArgs) -> PreparedModify:
-        self._supervisor.check_orders_open()
+        self._account.check_orders_open()
         order = await self._open_order(args.order_id)
         instrument = self.index.resolve(order.key)
         quantity = args.quantity if args.quantity is not None else order.quantity
@@ -252,7 +252,7 @@ class OrderDesk:
         return PreparedModify(intent_id, order, quantity, price, trigger, expires)
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
-        self._supervisor.check_orders_open()
+        self._account.check_orders_open()
         order = await self._open_order(order_id)
         payload = {"order": _order_payload(order)}
         intent_id, expires = await self._store_intent(user_id, chat_id, "cancel", payload)
@@ -263,7 +263,7 @@ class OrderDesk:
 
     async def _open_order(self, order_id: str) -> Order:
         try:
-            book = await self._supervisor.orders()
+            book = await self._account.orders()
         except BrokerError as exc:
             raise explain(exc) from None
         for order in book:
@@ -369,7 +369,7 @@ class OrderDesk:
             await self._store.add_order(
                 tag,
                 intent_id=prepared.intent_id,
-                broker=self._supervisor.broker.name,
+                broker=self._account.broker.name,
                 user_id=user_id,
                 chat_id=chat_id,
                 symbol=plan.instrument.key,
@@ -394,7 +394,7 @@ class OrderDesk:
 
     async def _send_one(self, tag: str, request: OrderRequest) -> SliceResult:
         try:
-            order_id = await self._supervisor.place(request)
+            order_id = await self._account.place(request)
         except UnknownOutcome as exc:
             await self._store.update_order(tag, status="UNKNOWN", message=exc.message)
             return SliceResult(request.quantity, error=explain(exc).text, unknown=True)
@@ -431,7 +431,7 @@ class OrderDesk:
             trigger_price=prepared.trigger_price,
         )
         try:
-            order_id = await self._supervisor.modify(request)
+            order_id = await self._account.modify(request)
         except BrokerError as exc:
             return SliceResult(prepared.quantity, error=explain(exc).text, unknown=_unknown(exc))
         except UserError as exc:
@@ -446,7 +446,7 @@ class OrderDesk:
     async def _cancel(self, prepared: PreparedCancel) -> SliceResult:
         order = prepared.order
         try:
-            order_id = await self._supervisor.cancel(order.order_id)
+            order_id = await self._account.cancel(order.order_id)
         except BrokerError as exc:
             return SliceResult(order.quantity, error=explain(exc).text, unknown=_unknown(exc))
         except UserError as exc:

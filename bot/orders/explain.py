@@ -1,11 +1,14 @@
 """Broker errors → one plain sentence for the user.
 
-The only place where a `BrokerError` becomes a `UserError`, so every front end words a broker's
-refusal the same way. Broker and exchange reasons (rejRsn and the like) are quoted verbatim.
+Where a `BrokerError` becomes a `UserError`, so every front end words a broker's refusal the
+same way. Broker and exchange reasons are quoted verbatim. An IP refusal is worded from its class
+by `ip_refusal`, which the account also uses when it explains a refusal itself, and carries the
+broker's own code only when the broker gave one: no wire code is written here.
 """
 
 from __future__ import annotations
 
+from bot.accounts import ip_refusal
 from bot.errors import UserError
 from brokers import errors as be
 
@@ -27,16 +30,11 @@ def explain(exc: be.BrokerError) -> UserError:
         case be.BrokerRejected():
             return UserError("broker_rejected", f"The broker rejected it: {msg}.")
         case be.IPNotWhitelisted():
-            return UserError(
-                "ip_not_whitelisted",
-                "The broker refused the order because this server's IP address is not "
-                "whitelisted (code 100008). Nothing was placed.",
-            )
+            return UserError("ip_not_whitelisted", f"{ip_refusal(exc)}. Nothing was placed.")
         case be.SessionIPMismatch():
             return UserError(
                 "session_ip_mismatch",
-                "The broker refused the order because the session was created from another IP "
-                "address (code 1037). Nothing was placed; the session must be created again "
+                f"{ip_refusal(exc)}. Nothing was placed; the session must be created again "
                 "from this server.",
             )
         case be.SessionExpired():

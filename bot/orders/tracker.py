@@ -1,7 +1,7 @@
 """The order tracker: follows every order the bot placed until it is final, and reconciles
 unknown outcomes.
 
-It polls the broker's order book (through the supervisor) while any order is live, matches rows
+It polls the broker's order book (through the account) while any order is live, matches rows
 by broker order id or, for a place that timed out, by our tag, and publishes one event per change.
 An UNKNOWN order that does not appear within `unknown_grace` is declared not placed: the user is
 told, and it is never re-sent automatically.
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account
 from bot.clock import utcnow
 from bot.notify.events import (
     OrderCancelled,
@@ -37,7 +37,7 @@ class OrderTracker:
     def __init__(
         self,
         store: Store,
-        supervisor: Supervisor,
+        account: Account,
         publish: Callable[[UserEvent], Awaitable[None]],
         *,
         poll_seconds: float = 2.0,
@@ -45,7 +45,7 @@ class OrderTracker:
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
-        self._supervisor = supervisor
+        self._account = account
         self._publish = publish
         self._poll = poll_seconds
         self._grace = unknown_grace
@@ -103,7 +103,7 @@ class OrderTracker:
         live = await self._store.live_orders()
         if not live:
             return
-        book = await self._supervisor.orders()
+        book = await self._account.orders()
         by_id = {o.order_id: o for o in book}
         by_tag = {o.tag: o for o in book if o.tag}
         for row in live:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.accounts.supervisor import NO_WHITELIST_WARNING
+from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
     EgressIPChanged,
     Event,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.accounts.supervisor import SessionStatus
+from bot.accounts import SessionStatus
 from handlers.render.markup import esc
 
 __all__ = ["render_status"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
+from bot.accounts import TotpClock
 from bot.app import run
 from bot.settings import Settings, load_settings
 from brokers.base import Broker
@@ -18,10 +19,19 @@ ADMIN, VIEWER, TRADER, STRANGER = 111, 222, 333, 999
 
 
 class BotHarness:
-    def __init__(self, tmp: Path, *, instance: Broker | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        instance: Broker | None = None,
+        totp_clock: TotpClock | None = None,
+        **settings: Any,
+    ) -> None:
         """`instance`: a broker object to run with (default: a paper broker the test can
-        steer); `settings`: overrides, e.g. broker="kotak" to let the bot build its own."""
+        steer); `totp_clock`: the clock for TOTP steps (default: the wall clock); `settings`:
+        overrides, e.g. broker="kotak" to let the bot build its own."""
         self.tmp = tmp
+        self._totp_clock = totp_clock
         self.telegram = FakeTelegram(DEFAULT_TOKEN)
         self._settings_overrides = settings
         self.broker = instance
@@ -58,7 +68,9 @@ class BotHarness:
         assert self.settings is not None
         self._stop = asyncio.Event()
         calls_before = len(self.telegram.calls_of("getUpdates"))
-        self._task = asyncio.create_task(run(self.settings, self._stop, broker=self.broker))
+        self._task = asyncio.create_task(
+            run(self.settings, self._stop, broker=self.broker, totp_clock=self._totp_clock)
+        )
         await self.telegram.wait_for(
             lambda t: len(t.calls_of("getUpdates")) > calls_before or self._task.done(),
             timeout=15,

@@ -6,8 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.accounts.limiter import SlidingWindowLimiter
-from bot.accounts.supervisor import Supervisor
+from bot.accounts import Account, SlidingWindowLimiter
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import Event, OrderFilled, OrderFound, OrderNotPlaced
 from bot.orders.desk import OrderDesk
@@ -21,21 +20,21 @@ from brokers.paper import PaperBroker
 async def _rig(tmp_path: Path):  # type: ignore[no-untyped-def]
     broker = PaperBroker(tmp_path / "paper.json", tick_seconds=0)
     store = await Store.open(tmp_path / "db.sqlite")
-    supervisor = Supervisor(broker, SlidingWindowLimiter(10, 1.0))
-    await supervisor.start()
-    index = await InstrumentIndex.build(await supervisor.instruments())
+    account = Account(broker, SlidingWindowLimiter(10, 1.0))
+    await account.start()
+    index = await InstrumentIndex.build(await account.instruments())
     events: list[Event] = []
 
     async def publish(event: Event) -> None:
         events.append(event)
 
-    tracker = OrderTracker(store, supervisor, publish, unknown_grace=timedelta(0))
-    desk = OrderDesk(store, supervisor, index, confirm_ttl=timedelta(seconds=60))
-    return broker, store, supervisor, tracker, desk, events
+    tracker = OrderTracker(store, account, publish, unknown_grace=timedelta(0))
+    desk = OrderDesk(store, account, index, confirm_ttl=timedelta(seconds=60))
+    return broker, store, account, tracker, desk, events
 
 
 async def test_a_pushed_fill_and_a_later_poll_announce_once(tmp_path: Path) -> None:
-    broker, store, supervisor, tracker, desk, events = await _rig(tmp_path)
+    broker, store, account, tracker, desk, events = await _rig(tmp_path)
     broker.set_price("NSE:SBIN", Decimal("808.30"))
     ticket = OrderTicket(Side.BUY, "NSE:SBIN", 2, OrderType.LIMIT, price=Decimal("800"))
     prepared = await desk.prepare_order(1, 1, ticket)
@@ -50,14 +49,14 @@ async def test_a_pushed_fill_and_a_later_poll_announce_once(tmp_path: Path) -> N
     await tracker.apply(filled)
     assert [type(e) for e in events] == [OrderFilled]
     assert (await store.live_orders()) == []
-    await supervisor.stop()
+    await account.stop()
     await store.close()
 
 
 async def test_an_unknown_order_missing_from_the_book_is_declared_not_placed(
     tmp_path: Path,
 ) -> None:
-    broker, store, supervisor, tracker, desk, events = await _rig(tmp_path)
+    broker, store, account, tracker, desk, events = await _rig(tmp_path)
     ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal("700"))
     prepared = await desk.prepare_order(1, 1, ticket)
     await store.add_order(
@@ -69,7 +68,7 @@ async def test_an_unknown_order_missing_from_the_book_is_declared_not_placed(
     await tracker.check_once()
     assert [type(e) for e in events] == [OrderNotPlaced]
     assert await broker.orders() == []  # and it was never re-sent
-    await supervisor.stop()
+    await account.stop()
     await store.close()
 
 
@@ -87,17 +86,17 @@ async def test_a_place_timeout_is_reconciled_by_tag_and_never_resent(tmp_path: P
         broker = KotakBroker(kotak_config(sim, tmp_path, timeouts=KotakTimeouts(orders=quick)))
         store = await Store.open(tmp_path / "db.sqlite")
         totp = TotpSource(pyotp.random_base32())
-        supervisor = Supervisor(broker, SlidingWindowLimiter(10, 1.0), totp=totp)
+        account = Account(broker, SlidingWindowLimiter(10, 1.0), totp=totp)
         try:
-            await supervisor.start()
-            index = await InstrumentIndex.build(await supervisor.instruments())
+            await account.start()
+            index = await InstrumentIndex.build(await account.instruments())
             events: list[Event] = []
 
             async def publish(event: Event) -> None:
                 events.append(event)
 
-            tracker = OrderTracker(store, supervisor, publish)
-            desk = OrderDesk(store, supervisor, index, confirm_ttl=timedelta(seconds=60))
+            tracker = OrderTracker(store, account, publish)
+            desk = OrderDesk(store, account, index, confirm_ttl=timedelta(seconds=60))
             ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal("800"))
             prepared = await desk.prepare_order(1, 1, ticket)
             sim.fail_next("place", "timeout")
@@ -115,5 +114,5 @@ async def test_a_place_timeout_is_reconciled_by_tag_and_never_resent(tmp_path: P
             reconciled = await store.order_by_tag(row.tag)
             assert reconciled is not None and reconciled.broker_order_id == order_no
         finally:
-            await supervisor.stop()
+            await account.stop()
             await store.close()

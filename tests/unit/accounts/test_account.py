@@ -1,4 +1,5 @@
-"""The session supervisor against the Kotak simulator and a fake IP echo service, over loopback.
+"""An account (gate, session, call policy) against the Kotak simulator and a fake IP echo
+service, over loopback.
 
 The simulator decides 100008/1037 from the same simulated egress IP the echo service reports, so
 moving `echo.ip` and `sim.egress_ip` together is the host moving between addresses.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,11 +17,14 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from bot.accounts.egress import EgressChecker
-from bot.accounts.limiter import SlidingWindowLimiter
-from bot.accounts.session_file import SessionFile
-from bot.accounts.supervisor import Supervisor, Whitelist
-from bot.accounts.totp import TotpSource
+from bot.accounts import (
+    Account,
+    EgressChecker,
+    SessionFile,
+    SlidingWindowLimiter,
+    TotpSource,
+    Whitelist,
+)
 from bot.errors import ConfigError, UserError
 from bot.notify import (
     AdminEvent,
@@ -37,6 +40,7 @@ from brokers.kotak import KotakBroker
 from brokers.models import OrderRequest, OrderType, Product, Side
 from tests.fakes.ip_echo import FakeIPEcho
 from tests.fakes.kotak_sim import KotakSimulator, kotak_config
+from tests.fakes.totp_clock import SkipAheadClock
 
 PRIMARY, SECONDARY, ELSEWHERE = "203.0.113.10", "203.0.113.11", "198.51.100.99"
 SEED = pyotp.random_base32()
@@ -46,7 +50,7 @@ SEED = pyotp.random_base32()
 class Rig:
     sim: KotakSimulator
     echo: FakeIPEcho
-    sup: Supervisor
+    account: Account
     notices: list[AdminEvent]
     tmp: Path
     codes: list[str] = field(default_factory=list)
@@ -62,34 +66,24 @@ class Rig:
         return len(self.sim.calls_of("place"))
 
     async def order(self) -> OrderRequest:
-        sbin = await self.sup.broker.resolve("NSE:SBIN")  # type: ignore[attr-defined]
+        sbin = await self.account.broker.resolve("NSE:SBIN")  # type: ignore[attr-defined]
         return OrderRequest(
             sbin, Side.BUY, 1, OrderType.LIMIT, Decimal("800"), Product.CNC, tag="TBTEST"
         )
 
 
-class TotpClock:
-    """Real time plus whatever the TOTP source 'slept': a re-login does not wait 30 real
-    seconds for the next step, yet every code is still checked against the right step."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    async def sleep(self, seconds: float) -> None:
-        self.offset += seconds
+# A re-login does not wait 30 real seconds for the next TOTP step, yet every code is still
+# checked against the right step.
+CLOCK = SkipAheadClock()
 
 
-CLOCK = TotpClock()
-
-
-def make_supervisor(sim: KotakSimulator, echo: FakeIPEcho, tmp: Path, notices: list[AdminEvent]):  # type: ignore[no-untyped-def]
+def make_account(
+    sim: KotakSimulator, echo: FakeIPEcho, tmp: Path, notices: list[AdminEvent]
+) -> Account:
     async def note(event: AdminEvent) -> None:
         notices.append(event)
 
-    return Supervisor(
+    return Account(
         KotakBroker(kotak_config(sim, tmp / "master")),
         SlidingWindowLimiter(10, 1.0),
         whitelist=Whitelist.of(PRIMARY, SECONDARY),
@@ -104,22 +98,18 @@ def make_supervisor(sim: KotakSimulator, echo: FakeIPEcho, tmp: Path, notices: l
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     codes: list[str] = []
-
-    def check(code: str) -> bool:
-        codes.append(code)
-        return pyotp.TOTP(SEED).verify(code, for_time=CLOCK(), valid_window=1)
-
+    check = CLOCK.verifies(SEED, codes)
     async with KotakSimulator(expected_totp=check) as sim, FakeIPEcho(PRIMARY) as echo:
         sim.egress_ip = PRIMARY
         notices: list[AdminEvent] = []
-        sup = make_supervisor(sim, echo, tmp_path, notices)
-        await sup.start()
-        yield Rig(sim, echo, sup, notices, tmp_path, codes)
-        await sup.stop()
+        account = make_account(sim, echo, tmp_path, notices)
+        await account.start()
+        yield Rig(sim, echo, account, notices, tmp_path, codes)
+        await account.stop()
 
 
 async def test_start_logs_in_from_the_whitelisted_ip(rig: Rig) -> None:
-    status = rig.sup.status()
+    status = rig.account.status()
     assert status.orders_open and status.session_ip == PRIMARY == status.egress_ip
     assert status.egress_source == rig.echo.url
     assert rig.logins() == 1
@@ -127,34 +117,34 @@ async def test_start_logs_in_from_the_whitelisted_ip(rig: Rig) -> None:
 
 
 async def test_ip_drift_blocks_orders_and_a_whitelisted_ip_reopens_them(rig: Rig) -> None:
-    assert await rig.sup.place(await rig.order())
+    assert await rig.account.place(await rig.order())
     rig.move_to(ELSEWHERE)
-    await rig.sup.tick()
-    status = rig.sup.status()
+    await rig.account.tick()
+    status = rig.account.status()
     assert not status.orders_open and ELSEWHERE in (status.blocked_reason or "")
     with pytest.raises(UserError) as err:
-        await rig.sup.place(await rig.order())
+        await rig.account.place(await rig.order())
     assert err.value.reason == "orders_blocked"
     assert ELSEWHERE in err.value.text and PRIMARY in err.value.text and SECONDARY in err.value.text
     assert rig.places() == 1  # nothing left the host
-    assert len(await rig.sup.orders()) == 1  # reads keep working
+    assert len(await rig.account.orders()) == 1  # reads keep working
 
     rig.move_to(SECONDARY)
-    await rig.sup.tick()
-    status = rig.sup.status()
+    await rig.account.tick()
+    status = rig.account.status()
     assert status.orders_open and status.session_ip == SECONDARY
-    assert await rig.sup.place(await rig.order())
+    assert await rig.account.place(await rig.order())
     assert rig.logins() == 2
     assert any(isinstance(n, OrdersBlocked) for n in rig.notices)
     assert OrdersOpen("kotak") in rig.notices
 
 
 async def test_1037_recreates_the_session_and_retries_once(rig: Rig) -> None:
-    rig.move_to(SECONDARY)  # the host moved; the supervisor's timer has not noticed yet
-    order_id = await rig.sup.place(await rig.order())
+    rig.move_to(SECONDARY)  # the host moved; the account's timer has not noticed yet
+    order_id = await rig.account.place(await rig.order())
     assert order_id in rig.sim.orders
     assert rig.places() == 2 and rig.logins() == 2
-    assert rig.sup.status().session_ip == SECONDARY
+    assert rig.account.status().session_ip == SECONDARY
     assert len(rig.sim.orders) == 1
 
 
@@ -162,7 +152,7 @@ async def test_100008_on_a_whitelisted_ip_relogs_in_and_retries_only_once(rig: R
     rig.move_to(SECONDARY)
     rig.sim.whitelisted_ips = {PRIMARY}  # the broker has not taken the secondary yet
     with pytest.raises(IPNotWhitelisted):
-        await rig.sup.place(await rig.order())
+        await rig.account.place(await rig.order())
     assert rig.places() == 2 and rig.logins() == 2
     assert rig.sim.orders == {}
 
@@ -170,23 +160,23 @@ async def test_100008_on_a_whitelisted_ip_relogs_in_and_retries_only_once(rig: R
 async def test_100008_on_a_non_whitelisted_ip_explains_and_does_not_retry(rig: Rig) -> None:
     rig.move_to(ELSEWHERE)  # not yet noticed by the timer
     with pytest.raises(UserError) as err:
-        await rig.sup.place(await rig.order())
+        await rig.account.place(await rig.order())
     assert err.value.reason == "ip_not_whitelisted"
-    assert "code 100008" in err.value.text and ELSEWHERE in err.value.text
+    assert "(broker code 100008)" in err.value.text and ELSEWHERE in err.value.text
     assert rig.places() == 1 and rig.logins() == 1
-    assert not rig.sup.status().orders_open
+    assert not rig.account.status().orders_open
 
 
 async def test_an_expired_session_logs_in_again(rig: Rig) -> None:
     rig.sim.expire_sessions()
-    assert await rig.sup.orders() == []
+    assert await rig.account.orders() == []
     assert rig.logins() == 2
     assert SessionLapsed("kotak") in rig.notices
 
 
 async def test_totp_codes_are_never_reused(rig: Rig) -> None:
     rig.sim.expire_sessions()
-    await rig.sup.orders()
+    await rig.account.orders()
     assert len(rig.codes) == 2
     assert rig.codes[0] != rig.codes[1]
 
@@ -196,7 +186,7 @@ async def test_session_file_is_owner_only_and_a_restart_resumes_it(rig: Rig) -> 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     text = path.read_text()
     assert rig.sim.access_token in text  # the tokens are what is being kept
-    second = make_supervisor(rig.sim, rig.echo, rig.tmp, [])
+    second = make_account(rig.sim, rig.echo, rig.tmp, [])
     await second.start()
     try:
         assert rig.logins() == 1  # resumed, no new login
@@ -210,7 +200,7 @@ async def test_a_wrong_mpin_is_reported_once_and_backs_off(tmp_path: Path) -> No
     async with KotakSimulator(expected_totp=lambda c: True) as sim, FakeIPEcho(PRIMARY) as echo:
         sim.egress_ip = PRIMARY
         notices: list[AdminEvent] = []
-        sup = Supervisor(
+        account = Account(
             KotakBroker(kotak_config(sim, tmp_path, mpin="000000")),
             SlidingWindowLimiter(10, 1.0),
             whitelist=Whitelist.of(PRIMARY, None),
@@ -219,18 +209,18 @@ async def test_a_wrong_mpin_is_reported_once_and_backs_off(tmp_path: Path) -> No
             notify=lambda event: _append(notices, event),
             check_every=3600,
         )
-        await sup.start()
+        await account.start()
         for _ in range(3):
-            await sup.tick()
-        status = sup.status()
+            await account.tick()
+        status = account.status()
         assert not status.orders_open and status.last_error
         assert len(sim.calls_of("validate")) == 1  # backing off: no retry loop
         failures = [n for n in notices if isinstance(n, LoginFailing)]
         assert len(failures) == 1 and "000000" not in failures[0].error
         with pytest.raises(UserError) as err:
-            await sup.funds()
+            await account.funds()
         assert err.value.reason == "no_session" and "try again at" in err.value.text
-        await sup.stop()
+        await account.stop()
 
 
 async def test_an_unreachable_ip_service_fails_closed_with_one_clear_reason(
@@ -239,15 +229,15 @@ async def test_an_unreachable_ip_service_fails_closed_with_one_clear_reason(
     async with KotakSimulator(expected_totp=lambda c: True) as sim, FakeIPEcho(PRIMARY) as echo:
         echo.down = True
         notices: list[AdminEvent] = []
-        sup = make_supervisor(sim, echo, tmp_path, notices)
-        await sup.start()
+        account = make_account(sim, echo, tmp_path, notices)
+        await account.start()
         with pytest.raises(UserError) as err:
-            rig = Rig(sim, echo, sup, notices, tmp_path)
-            await sup.place(await rig.order())
+            rig = Rig(sim, echo, account, notices, tmp_path)
+            await account.place(await rig.order())
         assert "could not find out this server's IP address" in err.value.text
         assert "HTTP 503" in err.value.text
         assert len(sim.calls_of("place")) == 0
-        await sup.stop()
+        await account.stop()
 
 
 async def test_clock_skew_is_measured_against_the_broker(rig: Rig) -> None:
@@ -255,9 +245,9 @@ async def test_clock_skew_is_measured_against_the_broker(rig: Rig) -> None:
 
     rig.echo.skew_seconds = -100  # the broker's clock is the one TOTP is checked against
     rig.sim.clock_skew = timedelta(seconds=40)
-    await rig.sup.orders()
-    await rig.sup.tick()
-    status = rig.sup.status()
+    await rig.account.orders()
+    await rig.account.tick()
+    status = rig.account.status()
     assert status.skew_seconds is not None and 35 < status.skew_seconds < 45
     assert any("clock is off by +" in w for w in status.warnings)
 
@@ -267,18 +257,18 @@ async def test_clock_skew_falls_back_to_the_ip_service(tmp_path: Path) -> None:
 
     async with FakeIPEcho(PRIMARY) as echo:
         echo.skew_seconds = 40
-        sup = Supervisor(
+        account = Account(
             PaperBroker(tmp_path / "paper.json", tick_seconds=0),
             SlidingWindowLimiter(10, 1.0),
             egress=EgressChecker([echo.url]),
             check_every=3600,
         )
-        await sup.start()
+        await account.start()
         try:
-            skew = sup.status().skew_seconds
+            skew = account.status().skew_seconds
             assert skew is not None and 35 < skew < 45
         finally:
-            await sup.stop()
+            await account.stop()
 
 
 def test_a_bad_totp_seed_is_a_config_error_without_the_value() -> None:
