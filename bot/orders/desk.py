@@ -259,7 +259,7 @@ class OrderDesk:
         return PreparedCancel(intent_id, order, expires)
 
     async def attach_card(self, intent_id: str, message_id: int) -> None:
-        await self._store.set_intent_message(intent_id, message_id)
+        await self._store.intents.set_message(intent_id, message_id)
 
     async def _open_order(self, order_id: str) -> Order:
         try:
@@ -282,7 +282,7 @@ class OrderDesk:
     ) -> tuple[str, datetime]:
         intent_id = secrets.token_urlsafe(9)
         expires = self._now() + self._ttl
-        await self._store.add_intent(
+        await self._store.intents.add(
             intent_id,
             user_id=user_id,
             chat_id=chat_id,
@@ -297,16 +297,16 @@ class OrderDesk:
     async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
         """The owner check and the compare-and-set that only one tap can win. Fast (no broker
         call), so a front end can answer the tap before `execute` does the sending."""
-        intent = await self._store.get_intent(intent_id)
+        intent = await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
         if intent.user_id != user_id:
             raise UserError("not_owner", "Only the person who asked can answer this.")
-        if intent.status == "PENDING" and await self._store.transition_intent(
+        if intent.status == "PENDING" and await self._store.intents.transition(
             intent_id, "PENDING", to_status, unexpired_at=self._now()
         ):
             return self._prepared(intent.id, intent.action, intent.payload, intent.expires_at)
-        if await self._store.transition_intent(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
+        if await self._store.intents.transition(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
             raise UserError(
                 "expired",
                 f"This confirmation expired after {int(self._ttl.total_seconds())} s; nothing "
@@ -334,13 +334,13 @@ class OrderDesk:
 
     async def decline(self, intent_id: str, user_id: int) -> Outcome:
         prepared = await self.claim(intent_id, user_id, "DECLINED")
-        await self._store.finish_intent(intent_id, "DECLINED", "declined by the user")
+        await self._store.intents.finish(intent_id, "DECLINED", "declined by the user")
         return Outcome(prepared, "declined")
 
     async def execute(self, prepared: Prepared, progress: Progress | None = None) -> Outcome:
         """Send a claimed intent. Call only with what `claim` returned."""
         intent_id = prepared.intent_id
-        intent = await self._store.get_intent(intent_id)
+        intent = await self._store.intents.get(intent_id)
         if intent is None or intent.status != "SENDING":
             raise UserError("already_answered", "This was already answered; nothing more was done.")
         match prepared:
@@ -352,7 +352,7 @@ class OrderDesk:
                 results = (await self._cancel(prepared),)
         status = _overall(results)
         summary = "; ".join(r.order_id or r.error or "?" for r in results)
-        await self._store.finish_intent(intent_id, status.upper(), summary)
+        await self._store.intents.finish(intent_id, status.upper(), summary)
         self._on_orders_sent()
         return Outcome(prepared, status, results)
 
@@ -366,7 +366,7 @@ class OrderDesk:
                 results.append(SliceResult(quantity, error="not sent: an earlier slice failed"))
                 continue
             tag = new_tag()
-            await self._store.add_order(
+            await self._store.orders.add(
                 tag,
                 intent_id=prepared.intent_id,
                 broker=self._supervisor.broker.name,
@@ -396,26 +396,26 @@ class OrderDesk:
         try:
             order_id = await self._supervisor.place(request)
         except UnknownOutcome as exc:
-            await self._store.update_order(tag, status="UNKNOWN", message=exc.message)
+            await self._store.orders.update(tag, status="UNKNOWN", message=exc.message)
             return SliceResult(request.quantity, error=explain(exc).text, unknown=True)
         except BrokerError as exc:
             text = explain(exc).text
-            await self._store.update_order(tag, status="FAILED", message=text)
+            await self._store.orders.update(tag, status="FAILED", message=text)
             return SliceResult(request.quantity, error=text)
         except UserError as exc:
-            await self._store.update_order(tag, status="FAILED", message=exc.text)
+            await self._store.orders.update(tag, status="FAILED", message=exc.text)
             return SliceResult(request.quantity, error=exc.text)
         except Exception:
             # A bug or an unexpected failure after the request may have left: we cannot know
             # whether the order exists, so it is reconciled by tag like a timeout.
             log.exception("unexpected error while placing %s", tag)
-            await self._store.update_order(tag, status="UNKNOWN", message="unexpected error")
+            await self._store.orders.update(tag, status="UNKNOWN", message="unexpected error")
             return SliceResult(
                 request.quantity,
                 error="Something went wrong while sending; I am checking the order book.",
                 unknown=True,
             )
-        await self._store.update_order(tag, broker_order_id=order_id, status="PENDING")
+        await self._store.orders.update(tag, broker_order_id=order_id, status="PENDING")
         return SliceResult(request.quantity, order_id=order_id)
 
     async def _modify(self, prepared: PreparedModify) -> SliceResult:
@@ -436,9 +436,9 @@ class OrderDesk:
             return SliceResult(prepared.quantity, error=explain(exc).text, unknown=_unknown(exc))
         except UserError as exc:
             return SliceResult(prepared.quantity, error=exc.text)
-        tracked = await self._store.order_by_broker_id(order.order_id)
+        tracked = await self._store.orders.by_broker_id(order.order_id)
         if tracked is not None:
-            await self._store.update_order(
+            await self._store.orders.update(
                 tracked.tag, quantity=prepared.quantity, price=str(prepared.price)
             )
         return SliceResult(prepared.quantity, order_id=order_id)
@@ -457,10 +457,10 @@ class OrderDesk:
         """Expire PENDING intents past their time; returns (chat_id, message_id) of their cards
         so the caller can take the buttons away."""
         expired = []
-        for intent in await self._store.intents_in("PENDING"):
+        for intent in await self._store.intents.in_status("PENDING"):
             if intent.expires_at > self._now():
                 continue
-            moved = await self._store.transition_intent(
+            moved = await self._store.intents.transition(
                 intent.id, "PENDING", "EXPIRED", unexpired_at=None
             )
             if moved and intent.message_id is not None:
