@@ -25,6 +25,15 @@ from bot.clock import utcnow
 from bot.errors import UserError
 from bot.market.instruments import InstrumentIndex
 from bot.orders.explain import explain
+from bot.orders.intents import (
+    CancelPayload,
+    ModifyPayload,
+    OrderPayload,
+    Payload,
+    PlacePayload,
+    dump_payload,
+    load_payload,
+)
 from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import check_tick
 from bot.orders.quantity import check_lots
@@ -32,27 +41,16 @@ from bot.parsing import ModifyArgs
 from bot.store.connection import Store
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import (
-    Instrument,
     ModifyRequest,
     Order,
     OrderRequest,
-    OrderStatus,
     OrderType,
-    Product,
     Side,
 )
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], Awaitable[None]]
-
-
-def _dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _str(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def new_tag() -> str:
@@ -108,75 +106,6 @@ class Outcome:
     results: tuple[SliceResult, ...] = field(default_factory=tuple)
 
 
-# -- payloads: the frozen intent, as stored -------------------------------------------------
-
-
-def _plan_payload(plan: OrderPlan) -> dict[str, Any]:
-    return {
-        "key": plan.instrument.key,
-        "side": plan.side.value,
-        "quantity": plan.quantity,
-        "order_type": plan.order_type.value,
-        "price": str(plan.price),
-        "trigger_price": _str(plan.trigger_price),
-        "product": plan.product.value,
-        "slices": list(plan.slices),
-        "requested_type": plan.requested_type.value,
-        "reference_price": _str(plan.reference_price),
-        "explanation": plan.explanation,
-        "lots": plan.lots,
-    }
-
-
-def _plan_from(payload: dict[str, Any], instrument: Instrument) -> OrderPlan:
-    return OrderPlan(
-        instrument=instrument,
-        side=Side(payload["side"]),
-        quantity=payload["quantity"],
-        order_type=OrderType(payload["order_type"]),
-        price=Decimal(payload["price"]),
-        trigger_price=_dec(payload["trigger_price"]),
-        product=Product(payload["product"]),
-        slices=tuple(payload["slices"]),
-        requested_type=OrderType(payload["requested_type"]),
-        reference_price=_dec(payload["reference_price"]),
-        explanation=payload["explanation"],
-        lots=payload["lots"],
-    )
-
-
-def _order_payload(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "key": order.key,
-        "side": order.side.value,
-        "quantity": order.quantity,
-        "order_type": order.order_type.value,
-        "product": order.product.value,
-        "status": order.status.value,
-        "price": str(order.price),
-        "trigger_price": _str(order.trigger_price),
-        "filled_quantity": order.filled_quantity,
-        "tag": order.tag,
-    }
-
-
-def _order_from(p: dict[str, Any]) -> Order:
-    return Order(
-        order_id=p["order_id"],
-        key=p["key"],
-        side=Side(p["side"]),
-        quantity=p["quantity"],
-        order_type=OrderType(p["order_type"]),
-        product=Product(p["product"]),
-        status=OrderStatus(p["status"]),
-        price=Decimal(p["price"]),
-        trigger_price=_dec(p["trigger_price"]),
-        filled_quantity=p["filled_quantity"],
-        tag=p["tag"],
-    )
-
-
 class OrderDesk:
     def __init__(
         self,
@@ -205,7 +134,7 @@ class OrderDesk:
         quote = (await self._supervisor.quotes([instrument])).get(instrument.key)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         intent_id, expires = await self._store_intent(
-            user_id, chat_id, "place", _plan_payload(plan)
+            user_id, chat_id, PlacePayload.from_plan(plan)
         )
         return PreparedOrder(intent_id, plan, expires)
 
@@ -242,20 +171,15 @@ class OrderDesk:
             )
         if (quantity, price, trigger) == (order.quantity, order.price, order.trigger_price):
             raise UserError("no_change", "The order already has those values; nothing to change.")
-        payload = {
-            "order": _order_payload(order),
-            "quantity": quantity,
-            "price": str(price),
-            "trigger_price": _str(trigger),
-        }
-        intent_id, expires = await self._store_intent(user_id, chat_id, "modify", payload)
+        payload = ModifyPayload(OrderPayload.from_order(order), quantity, price, trigger)
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
         return PreparedModify(intent_id, order, quantity, price, trigger, expires)
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
         self._supervisor.check_orders_open()
         order = await self._open_order(order_id)
-        payload = {"order": _order_payload(order)}
-        intent_id, expires = await self._store_intent(user_id, chat_id, "cancel", payload)
+        payload = CancelPayload(OrderPayload.from_order(order))
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
         return PreparedCancel(intent_id, order, expires)
 
     async def attach_card(self, intent_id: str, message_id: int) -> None:
@@ -278,7 +202,7 @@ class OrderDesk:
         raise UserError("order_not_found", f"There is no order {order_id} in today's order book.")
 
     async def _store_intent(
-        self, user_id: int, chat_id: int, action: str, payload: dict[str, Any]
+        self, user_id: int, chat_id: int, payload: Payload
     ) -> tuple[str, datetime]:
         intent_id = secrets.token_urlsafe(9)
         expires = self._now() + self._ttl
@@ -286,8 +210,8 @@ class OrderDesk:
             intent_id,
             user_id=user_id,
             chat_id=chat_id,
-            action=action,
-            payload=payload,
+            action=payload.action,
+            payload=dump_payload(payload),
             expires_at=expires,
         )
         return intent_id, expires
@@ -317,20 +241,20 @@ class OrderDesk:
     def _prepared(
         self, intent_id: str, action: str, payload: dict[str, Any], expires: datetime
     ) -> Prepared:
-        if action == "place":
-            plan = _plan_from(payload, self.index.resolve(payload["key"]))
-            return PreparedOrder(intent_id, plan, expires)
-        order = _order_from(payload["order"])
-        if action == "modify":
-            return PreparedModify(
-                intent_id,
-                order,
-                payload["quantity"],
-                Decimal(payload["price"]),
-                _dec(payload["trigger_price"]),
-                expires,
-            )
-        return PreparedCancel(intent_id, order, expires)
+        match load_payload(action, payload):
+            case PlacePayload() as place:
+                return PreparedOrder(intent_id, place.to_plan(self.index), expires)
+            case ModifyPayload() as modify:
+                return PreparedModify(
+                    intent_id,
+                    modify.order.to_order(),
+                    modify.quantity,
+                    modify.price,
+                    modify.trigger_price,
+                    expires,
+                )
+            case CancelPayload() as cancel:
+                return PreparedCancel(intent_id, cancel.order.to_order(), expires)
 
     async def decline(self, intent_id: str, user_id: int) -> Outcome:
         prepared = await self.claim(intent_id, user_id, "DECLINED")
