@@ -59,28 +59,30 @@ def command(needed: Role) -> Callable[[CommandFn], Handler]:
             user, chat, message = update.effective_user, update.effective_chat, update.message
             if user is None or chat is None or message is None:
                 return
-            audit_id = await services.store.audit(user.id, "command", (message.text or "")[:300])
+            audit_id = await services.store.audit.add(
+                user.id, "command", (message.text or "")[:300]
+            )
             role = services.role_of(user.id)
             if role is None:
-                await services.store.audit_outcome(audit_id, "refused: not allowed")
+                await services.store.audit.set_outcome(audit_id, "refused: not allowed")
                 await services.notifier.send(chat.id, NOT_ALLOWED)
                 return
             if not role.allows(needed):
-                await services.store.audit_outcome(audit_id, "refused: role")
+                await services.store.audit.set_outcome(audit_id, "refused: role")
                 await services.notifier.send(chat.id, esc(role_refusal(role, needed)))
                 return
             try:
                 await fn(update, context, services)
             except UserError as exc:
-                await services.store.audit_outcome(audit_id, f"refused: {exc.reason}")
+                await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
                 await services.notifier.send(chat.id, error_text(exc))
                 return
             except Exception:
                 log.exception("command failed")
-                await services.store.audit_outcome(audit_id, "error")
+                await services.store.audit.set_outcome(audit_id, "error")
                 await services.notifier.send(chat.id, INTERNAL_ERROR)
                 return
-            await services.store.audit_outcome(audit_id, "ok")
+            await services.store.audit.set_outcome(audit_id, "ok")
 
         return handler
 
@@ -103,24 +105,24 @@ def tap(needed: Role) -> Callable[[TapFn], Handler]:
             if query is None or user is None:
                 return
             data = query.data or ""
-            audit_id = await services.store.audit(user.id, "tap", data[:64])
+            audit_id = await services.store.audit.add(user.id, "tap", data[:64])
             role = services.role_of(user.id)
             if role is None or not role.allows(needed):
                 text = NOT_ALLOWED if role is None else role_refusal(role, needed)
-                await services.store.audit_outcome(audit_id, "refused: not allowed")
+                await services.store.audit.set_outcome(audit_id, "refused: not allowed")
                 await query.answer(text, show_alert=False)
                 return
             try:
                 outcome = await fn(update, context, services, data)
             except UserError as exc:
-                await services.store.audit_outcome(audit_id, f"refused: {exc.reason}")
+                await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
                 await query.answer(exc.text[:200], show_alert=False)
                 return
             except Exception:
                 log.exception("button handler failed")
-                await services.store.audit_outcome(audit_id, "error")
+                await services.store.audit.set_outcome(audit_id, "error")
                 return
-            await services.store.audit_outcome(audit_id, outcome)
+            await services.store.audit.set_outcome(audit_id, outcome)
 
         return handler
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.accounts import Account
+from bot.explain import explain
 from bot.market.instruments import InstrumentIndex
-from bot.orders.explain import explain
 from brokers.errors import BrokerError
 from brokers.models import Funds, Holding, Instrument, Order, Position, Quote, Trade
 

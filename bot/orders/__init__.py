@@ -1,5 +1,5 @@
 """Orders from request to fill: the order policy (market → protected limit, ticks, lots, slices),
-the desk (tickets → stored intents → confirmed orders), broker-error explanations and the tracker
+the desk (tickets → stored intents → confirmed orders), their stored payloads and the tracker
 that reconciles and follows every order the bot placed."""
 
 from bot.orders.desk import (
@@ -11,7 +11,6 @@ from bot.orders.desk import (
     PreparedOrder,
     SliceResult,
 )
-from bot.orders.explain import explain
 from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
 from bot.orders.tracker import OrderTracker
@@ -30,7 +29,6 @@ __all__ = [
     "PreparedOrder",
     "ProtectionGrid",
     "SliceResult",
-    "explain",
     "parse_grid",
     "plan_order",
 ]

@@ -23,8 +23,17 @@ from typing import Any, Literal
 from bot.accounts import Account
 from bot.clock import utcnow
 from bot.errors import UserError
+from bot.explain import explain
 from bot.market.instruments import InstrumentIndex
-from bot.orders.explain import explain
+from bot.orders.intents import (
+    CancelPayload,
+    ModifyPayload,
+    OrderPayload,
+    Payload,
+    PlacePayload,
+    dump_payload,
+    load_payload,
+)
 from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import check_tick
 from bot.orders.quantity import check_lots
@@ -32,27 +41,16 @@ from bot.parsing import ModifyArgs
 from bot.store.connection import Store
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import (
-    Instrument,
     ModifyRequest,
     Order,
     OrderRequest,
-    OrderStatus,
     OrderType,
-    Product,
     Side,
 )
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], Awaitable[None]]
-
-
-def _dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _str(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def new_tag() -> str:
@@ -108,75 +106,6 @@ class Outcome:
     results: tuple[SliceResult, ...] = field(default_factory=tuple)
 
 
-# -- payloads: the frozen intent, as stored -------------------------------------------------
-
-
-def _plan_payload(plan: OrderPlan) -> dict[str, Any]:
-    return {
-        "key": plan.instrument.key,
-        "side": plan.side.value,
-        "quantity": plan.quantity,
-        "order_type": plan.order_type.value,
-        "price": str(plan.price),
-        "trigger_price": _str(plan.trigger_price),
-        "product": plan.product.value,
-        "slices": list(plan.slices),
-        "requested_type": plan.requested_type.value,
-        "reference_price": _str(plan.reference_price),
-        "explanation": plan.explanation,
-        "lots": plan.lots,
-    }
-
-
-def _plan_from(payload: dict[str, Any], instrument: Instrument) -> OrderPlan:
-    return OrderPlan(
-        instrument=instrument,
-        side=Side(payload["side"]),
-        quantity=payload["quantity"],
-        order_type=OrderType(payload["order_type"]),
-        price=Decimal(payload["price"]),
-        trigger_price=_dec(payload["trigger_price"]),
-        product=Product(payload["product"]),
-        slices=tuple(payload["slices"]),
-        requested_type=OrderType(payload["requested_type"]),
-        reference_price=_dec(payload["reference_price"]),
-        explanation=payload["explanation"],
-        lots=payload["lots"],
-    )
-
-
-def _order_payload(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "key": order.key,
-        "side": order.side.value,
-        "quantity": order.quantity,
-        "order_type": order.order_type.value,
-        "product": order.product.value,
-        "status": order.status.value,
-        "price": str(order.price),
-        "trigger_price": _str(order.trigger_price),
-        "filled_quantity": order.filled_quantity,
-        "tag": order.tag,
-    }
-
-
-def _order_from(p: dict[str, Any]) -> Order:
-    return Order(
-        order_id=p["order_id"],
-        key=p["key"],
-        side=Side(p["side"]),
-        quantity=p["quantity"],
-        order_type=OrderType(p["order_type"]),
-        product=Product(p["product"]),
-        status=OrderStatus(p["status"]),
-        price=Decimal(p["price"]),
-        trigger_price=_dec(p["trigger_price"]),
-        filled_quantity=p["filled_quantity"],
-        tag=p["tag"],
-    )
-
-
 class OrderDesk:
     def __init__(
         self,
@@ -205,7 +134,7 @@ class OrderDesk:
         quote = (await self._account.quotes([instrument])).get(instrument.key)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         intent_id, expires = await self._store_intent(
-            user_id, chat_id, "place", _plan_payload(plan)
+            user_id, chat_id, PlacePayload.from_plan(plan)
         )
         return PreparedOrder(intent_id, plan, expires)
 
@@ -242,24 +171,19 @@ class OrderDesk:
             )
         if (quantity, price, trigger) == (order.quantity, order.price, order.trigger_price):
             raise UserError("no_change", "The order already has those values; nothing to change.")
-        payload = {
-            "order": _order_payload(order),
-            "quantity": quantity,
-            "price": str(price),
-            "trigger_price": _str(trigger),
-        }
-        intent_id, expires = await self._store_intent(user_id, chat_id, "modify", payload)
+        payload = ModifyPayload(OrderPayload.from_order(order), quantity, price, trigger)
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
         return PreparedModify(intent_id, order, quantity, price, trigger, expires)
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
         self._account.check_orders_open()
         order = await self._open_order(order_id)
-        payload = {"order": _order_payload(order)}
-        intent_id, expires = await self._store_intent(user_id, chat_id, "cancel", payload)
+        payload = CancelPayload(OrderPayload.from_order(order))
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
         return PreparedCancel(intent_id, order, expires)
 
     async def attach_card(self, intent_id: str, message_id: int) -> None:
-        await self._store.set_intent_message(intent_id, message_id)
+        await self._store.intents.set_message(intent_id, message_id)
 
     async def _open_order(self, order_id: str) -> Order:
         try:
@@ -278,16 +202,16 @@ class OrderDesk:
         raise UserError("order_not_found", f"There is no order {order_id} in today's order book.")
 
     async def _store_intent(
-        self, user_id: int, chat_id: int, action: str, payload: dict[str, Any]
+        self, user_id: int, chat_id: int, payload: Payload
     ) -> tuple[str, datetime]:
         intent_id = secrets.token_urlsafe(9)
         expires = self._now() + self._ttl
-        await self._store.add_intent(
+        await self._store.intents.add(
             intent_id,
             user_id=user_id,
             chat_id=chat_id,
-            action=action,
-            payload=payload,
+            action=payload.action,
+            payload=dump_payload(payload),
             expires_at=expires,
         )
         return intent_id, expires
@@ -297,16 +221,16 @@ class OrderDesk:
     async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
         """The owner check and the compare-and-set that only one tap can win. Fast (no broker
         call), so a front end can answer the tap before `execute` does the sending."""
-        intent = await self._store.get_intent(intent_id)
+        intent = await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
         if intent.user_id != user_id:
             raise UserError("not_owner", "Only the person who asked can answer this.")
-        if intent.status == "PENDING" and await self._store.transition_intent(
+        if intent.status == "PENDING" and await self._store.intents.transition(
             intent_id, "PENDING", to_status, unexpired_at=self._now()
         ):
             return self._prepared(intent.id, intent.action, intent.payload, intent.expires_at)
-        if await self._store.transition_intent(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
+        if await self._store.intents.transition(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
             raise UserError(
                 "expired",
                 f"This confirmation expired after {int(self._ttl.total_seconds())} s; nothing "
@@ -317,30 +241,30 @@ class OrderDesk:
     def _prepared(
         self, intent_id: str, action: str, payload: dict[str, Any], expires: datetime
     ) -> Prepared:
-        if action == "place":
-            plan = _plan_from(payload, self.index.resolve(payload["key"]))
-            return PreparedOrder(intent_id, plan, expires)
-        order = _order_from(payload["order"])
-        if action == "modify":
-            return PreparedModify(
-                intent_id,
-                order,
-                payload["quantity"],
-                Decimal(payload["price"]),
-                _dec(payload["trigger_price"]),
-                expires,
-            )
-        return PreparedCancel(intent_id, order, expires)
+        match load_payload(action, payload):
+            case PlacePayload() as place:
+                return PreparedOrder(intent_id, place.to_plan(self.index), expires)
+            case ModifyPayload() as modify:
+                return PreparedModify(
+                    intent_id,
+                    modify.order.to_order(),
+                    modify.quantity,
+                    modify.price,
+                    modify.trigger_price,
+                    expires,
+                )
+            case CancelPayload() as cancel:
+                return PreparedCancel(intent_id, cancel.order.to_order(), expires)
 
     async def decline(self, intent_id: str, user_id: int) -> Outcome:
         prepared = await self.claim(intent_id, user_id, "DECLINED")
-        await self._store.finish_intent(intent_id, "DECLINED", "declined by the user")
+        await self._store.intents.finish(intent_id, "DECLINED", "declined by the user")
         return Outcome(prepared, "declined")
 
     async def execute(self, prepared: Prepared, progress: Progress | None = None) -> Outcome:
         """Send a claimed intent. Call only with what `claim` returned."""
         intent_id = prepared.intent_id
-        intent = await self._store.get_intent(intent_id)
+        intent = await self._store.intents.get(intent_id)
         if intent is None or intent.status != "SENDING":
             raise UserError("already_answered", "This was already answered; nothing more was done.")
         match prepared:
@@ -352,7 +276,7 @@ class OrderDesk:
                 results = (await self._cancel(prepared),)
         status = _overall(results)
         summary = "; ".join(r.order_id or r.error or "?" for r in results)
-        await self._store.finish_intent(intent_id, status.upper(), summary)
+        await self._store.intents.finish(intent_id, status.upper(), summary)
         self._on_orders_sent()
         return Outcome(prepared, status, results)
 
@@ -366,7 +290,7 @@ class OrderDesk:
                 results.append(SliceResult(quantity, error="not sent: an earlier slice failed"))
                 continue
             tag = new_tag()
-            await self._store.add_order(
+            await self._store.orders.add(
                 tag,
                 intent_id=prepared.intent_id,
                 broker=self._account.broker.name,
@@ -396,26 +320,26 @@ class OrderDesk:
         try:
             order_id = await self._account.place(request)
         except UnknownOutcome as exc:
-            await self._store.update_order(tag, status="UNKNOWN", message=exc.message)
+            await self._store.orders.update(tag, status="UNKNOWN", message=exc.message)
             return SliceResult(request.quantity, error=explain(exc).text, unknown=True)
         except BrokerError as exc:
             text = explain(exc).text
-            await self._store.update_order(tag, status="FAILED", message=text)
+            await self._store.orders.update(tag, status="FAILED", message=text)
             return SliceResult(request.quantity, error=text)
         except UserError as exc:
-            await self._store.update_order(tag, status="FAILED", message=exc.text)
+            await self._store.orders.update(tag, status="FAILED", message=exc.text)
             return SliceResult(request.quantity, error=exc.text)
         except Exception:
             # A bug or an unexpected failure after the request may have left: we cannot know
             # whether the order exists, so it is reconciled by tag like a timeout.
             log.exception("unexpected error while placing %s", tag)
-            await self._store.update_order(tag, status="UNKNOWN", message="unexpected error")
+            await self._store.orders.update(tag, status="UNKNOWN", message="unexpected error")
             return SliceResult(
                 request.quantity,
                 error="Something went wrong while sending; I am checking the order book.",
                 unknown=True,
             )
-        await self._store.update_order(tag, broker_order_id=order_id, status="PENDING")
+        await self._store.orders.update(tag, broker_order_id=order_id, status="PENDING")
         return SliceResult(request.quantity, order_id=order_id)
 
     async def _modify(self, prepared: PreparedModify) -> SliceResult:
@@ -436,9 +360,9 @@ class OrderDesk:
             return SliceResult(prepared.quantity, error=explain(exc).text, unknown=_unknown(exc))
         except UserError as exc:
             return SliceResult(prepared.quantity, error=exc.text)
-        tracked = await self._store.order_by_broker_id(order.order_id)
+        tracked = await self._store.orders.by_broker_id(order.order_id)
         if tracked is not None:
-            await self._store.update_order(
+            await self._store.orders.update(
                 tracked.tag, quantity=prepared.quantity, price=str(prepared.price)
             )
         return SliceResult(prepared.quantity, order_id=order_id)
@@ -457,10 +381,10 @@ class OrderDesk:
         """Expire PENDING intents past their time; returns (chat_id, message_id) of their cards
         so the caller can take the buttons away."""
         expired = []
-        for intent in await self._store.intents_in("PENDING"):
+        for intent in await self._store.intents.in_status("PENDING"):
             if intent.expires_at > self._now():
                 continue
-            moved = await self._store.transition_intent(
+            moved = await self._store.intents.transition(
                 intent.id, "PENDING", "EXPIRED", unexpired_at=None
             )
             if moved and intent.message_id is not None:

@@ -26,7 +26,8 @@ from bot.notify.events import (
     OrderRejected,
     UserEvent,
 )
-from bot.store.connection import LIVE_ORDER_STATES, OrderRow, Store
+from bot.store.connection import Store
+from bot.store.orders import LIVE_ORDER_STATES, OrderRow
 from brokers.errors import BrokerError
 from brokers.models import Order, OrderStatus
 
@@ -62,9 +63,9 @@ class OrderTracker:
     async def start(self) -> None:
         """Orders left SENDING by a crash may or may not have reached the broker: they are
         unknown outcomes and get reconciled like timeouts."""
-        for row in await self._store.live_orders():
+        for row in await self._store.orders.live():
             if row.status == "SENDING":
-                await self._store.update_order(row.tag, status="UNKNOWN")
+                await self._store.orders.update(row.tag, status="UNKNOWN")
         self._task = asyncio.create_task(self._run(), name="order-tracker")
 
     async def stop(self) -> None:
@@ -89,9 +90,9 @@ class OrderTracker:
         """A pushed update (a broker's order feed), handled exactly like a row of the polled
         book; updates for orders the bot did not place are ignored."""
         async with self._lock:
-            row = await self._store.order_by_broker_id(order.order_id)
+            row = await self._store.orders.by_broker_id(order.order_id)
             if row is None and order.tag:
-                row = await self._store.order_by_tag(order.tag)
+                row = await self._store.orders.by_tag(order.tag)
             if row is not None and row.status in LIVE_ORDER_STATES and row.status != "SENDING":
                 await self._update(row, order)
 
@@ -100,7 +101,7 @@ class OrderTracker:
             await self._check()
 
     async def _check(self) -> None:
-        live = await self._store.live_orders()
+        live = await self._store.orders.live()
         if not live:
             return
         book = await self._account.orders()
@@ -120,7 +121,7 @@ class OrderTracker:
         first = self._unknown_since.setdefault(row.tag, self._now())
         if self._now() - first < self._grace:
             return
-        await self._store.update_order(row.tag, status="NOT_PLACED")
+        await self._store.orders.update(row.tag, status="NOT_PLACED")
         self._unknown_since.pop(row.tag, None)
         await self._publish(
             OrderNotPlaced(row.chat_id, row.symbol, row.side, row.quantity, row.tag)
@@ -135,7 +136,7 @@ class OrderTracker:
             and row.filled_quantity == order.filled_quantity
         ):
             return
-        await self._store.update_order(
+        await self._store.orders.update(
             row.tag,
             broker_order_id=order.order_id,
             status=status,

@@ -1,6 +1,17 @@
 """SQLite storage (aiosqlite): intents, orders placed through the bot and the audit trail, written
-before the bot acts on them."""
+before the bot acts on them. One `Store` holds the connection; each table has its repository."""
 
-from bot.store.connection import LIVE_ORDER_STATES, IntentRow, OrderRow, Store
+from bot.store.audit import AuditRepo
+from bot.store.connection import Store
+from bot.store.intents import IntentRepo, IntentRow
+from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
 
-__all__ = ["LIVE_ORDER_STATES", "IntentRow", "OrderRow", "Store"]
+__all__ = [
+    "LIVE_ORDER_STATES",
+    "AuditRepo",
+    "IntentRepo",
+    "IntentRow",
+    "OrderRepo",
+    "OrderRow",
+    "Store",
+]

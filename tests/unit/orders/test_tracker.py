@@ -48,7 +48,7 @@ async def test_a_pushed_fill_and_a_later_poll_announce_once(tmp_path: Path) -> N
     await tracker.check_once()
     await tracker.apply(filled)
     assert [type(e) for e in events] == [OrderFilled]
-    assert (await store.live_orders()) == []
+    assert (await store.orders.live()) == []
     await account.stop()
     await store.close()
 
@@ -59,11 +59,11 @@ async def test_an_unknown_order_missing_from_the_book_is_declared_not_placed(
     broker, store, account, tracker, desk, events = await _rig(tmp_path)
     ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal("700"))
     prepared = await desk.prepare_order(1, 1, ticket)
-    await store.add_order(
+    await store.orders.add(
         "TBLOST", intent_id=prepared.intent_id, broker="paper", user_id=1, chat_id=1,
         symbol="NSE:SBIN", side="BUY", quantity=1, price="700",
     )  # fmt: skip
-    await store.update_order("TBLOST", status="UNKNOWN")
+    await store.orders.update("TBLOST", status="UNKNOWN")
     await tracker.check_once()  # first sighting starts the grace period (zero here)
     await tracker.check_once()
     assert [type(e) for e in events] == [OrderNotPlaced]
@@ -102,7 +102,7 @@ async def test_a_place_timeout_is_reconciled_by_tag_and_never_resent(tmp_path: P
             sim.fail_next("place", "timeout")
             outcome = await desk.execute(await desk.claim(prepared.intent_id, 1))
             assert outcome.status == "unknown" and outcome.results[0].unknown
-            [row] = await store.live_orders()
+            [row] = await store.orders.live()
             assert row.status == "UNKNOWN" and row.broker_order_id is None
 
             await tracker.check_once()
@@ -111,7 +111,7 @@ async def test_a_place_timeout_is_reconciled_by_tag_and_never_resent(tmp_path: P
             [order_no] = sim.orders
             assert found.order_id == order_no
             assert len(sim.calls_of("place")) == 1  # reconciled, not re-sent
-            reconciled = await store.order_by_tag(row.tag)
+            reconciled = await store.orders.by_tag(row.tag)
             assert reconciled is not None and reconciled.broker_order_id == order_no
         finally:
             await account.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.orders import explain
+from bot.explain import explain
 from brokers.errors import BrokerError, IPNotWhitelisted, SessionIPMismatch
 
 

@@ -1,0 +1,167 @@
+"""Intent payloads: the frozen request a confirmation card shows, as stored and as read back.
+
+A confirmation must send exactly what the card showed, possibly after a restart, so the whole
+request is stored with the intent: one typed model per action (place, modify, cancel), turned
+into JSON-ready data by a pydantic `TypeAdapter`. Decimals are written as strings (never floats,
+so a price is never rounded), enums as their values. An instrument is stored by its key and
+resolved from the instrument index on read, so the payload stays small and a read goes through
+the same index as a new order.
+
+The shape is field for field the one the desk wrote before these models existed, so intents
+already stored still load; unknown extra fields are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+
+from bot.market.instruments import InstrumentIndex
+from bot.orders.policy import OrderPlan
+from brokers.models import Order, OrderStatus, OrderType, Product, Side
+
+
+@dataclass(frozen=True, slots=True)
+class PlacePayload:
+    """An `OrderPlan`, with its instrument by key."""
+
+    action: ClassVar[str] = "place"
+
+    key: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    price: Decimal
+    trigger_price: Decimal | None
+    product: Product
+    slices: tuple[int, ...]
+    requested_type: OrderType
+    reference_price: Decimal | None
+    explanation: str | None
+    lots: int | None
+
+    @classmethod
+    def from_plan(cls, plan: OrderPlan) -> PlacePayload:
+        return cls(
+            key=plan.instrument.key,
+            side=plan.side,
+            quantity=plan.quantity,
+            order_type=plan.order_type,
+            price=plan.price,
+            trigger_price=plan.trigger_price,
+            product=plan.product,
+            slices=plan.slices,
+            requested_type=plan.requested_type,
+            reference_price=plan.reference_price,
+            explanation=plan.explanation,
+            lots=plan.lots,
+        )
+
+    def to_plan(self, index: InstrumentIndex) -> OrderPlan:
+        return OrderPlan(
+            instrument=index.resolve(self.key),
+            side=self.side,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            product=self.product,
+            slices=self.slices,
+            requested_type=self.requested_type,
+            reference_price=self.reference_price,
+            explanation=self.explanation,
+            lots=self.lots,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPayload:
+    """An order from the broker's book as it was when the user asked to change it: what the card
+    showed and what a modify or cancel needs (not its fills' price, messages or times)."""
+
+    order_id: str
+    key: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    status: OrderStatus
+    price: Decimal
+    trigger_price: Decimal | None
+    filled_quantity: int
+    tag: str
+
+    @classmethod
+    def from_order(cls, order: Order) -> OrderPayload:
+        return cls(
+            order_id=order.order_id,
+            key=order.key,
+            side=order.side,
+            quantity=order.quantity,
+            order_type=order.order_type,
+            product=order.product,
+            status=order.status,
+            price=order.price,
+            trigger_price=order.trigger_price,
+            filled_quantity=order.filled_quantity,
+            tag=order.tag,
+        )
+
+    def to_order(self) -> Order:
+        return Order(
+            order_id=self.order_id,
+            key=self.key,
+            side=self.side,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            product=self.product,
+            status=self.status,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            filled_quantity=self.filled_quantity,
+            tag=self.tag,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyPayload:
+    """The order and its new terms (each already checked against the instrument)."""
+
+    action: ClassVar[str] = "modify"
+
+    order: OrderPayload
+    quantity: int
+    price: Decimal
+    trigger_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPayload:
+    action: ClassVar[str] = "cancel"
+
+    order: OrderPayload
+
+
+Payload = PlacePayload | ModifyPayload | CancelPayload
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    model.action: TypeAdapter(model) for model in (PlacePayload, ModifyPayload, CancelPayload)
+}
+
+
+def dump_payload(payload: Payload) -> dict[str, Any]:
+    """JSON-ready data for the store; `payload.action` names the model to read it back with."""
+    data: dict[str, Any] = _ADAPTERS[payload.action].dump_python(payload, mode="json")
+    return data
+
+
+def load_payload(action: str, data: dict[str, Any]) -> Payload:
+    """The stored payload of an intent whose action is `action`."""
+    adapter = _ADAPTERS.get(action)
+    if adapter is None:
+        raise ValueError(f"no payload model for intent action {action!r}")
+    payload: Payload = adapter.validate_python(data)
+    return payload

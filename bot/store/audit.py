@@ -1,0 +1,37 @@
+"""The audit table: every command and tap, written before the bot acts on it, and its outcome
+once known, so a line without an outcome marks something that was cut short."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import utcnow
+
+
+class AuditRepo:
+    """Every method is one short transaction on the shared connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def add(self, user_id: int | None, kind: str, what: str) -> int:
+        """Record a command or tap before acting on it; returns the line id for the outcome."""
+        cur = await self._db.execute(
+            "INSERT INTO audit (at, user_id, kind, what) VALUES (?, ?, ?, ?)",
+            (utcnow().isoformat(), user_id, kind, what),
+        )
+        await self._db.commit()
+        return int(cur.lastrowid or 0)
+
+    async def set_outcome(self, audit_id: int, outcome: str) -> None:
+        await self._db.execute("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, audit_id))
+        await self._db.commit()
+
+    async def latest(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest lines first."""
+        async with self._db.execute(
+            "SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cur:
+            return [dict(r) for r in await cur.fetchall()]

@@ -1,0 +1,109 @@
+"""The intents table: what a user asked for, frozen until they confirm, decline or it expires.
+
+An intent only ever moves forward (PENDING → SENDING/DECLINED/EXPIRED → a final status), and
+every move out of a state is a compare-and-set in one UPDATE, so whatever the taps, retries or
+restarts, exactly one caller wins it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import utcnow
+from bot.store.rows import RowMapper
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRow:
+    id: str
+    user_id: int
+    chat_id: int
+    message_id: int | None
+    action: str
+    payload: dict[str, Any]
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    result: str | None
+
+
+_ROWS = RowMapper(IntentRow)
+
+
+class IntentRepo:
+    """Every method is one short transaction on the shared connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        intent_id: str,
+        *,
+        user_id: int,
+        chat_id: int,
+        action: str,
+        payload: dict[str, Any],
+        expires_at: datetime,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO intents (id, user_id, chat_id, action, payload, status, created_at,"
+            " expires_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+            (
+                intent_id,
+                user_id,
+                chat_id,
+                action,
+                json.dumps(payload),
+                utcnow().isoformat(),
+                expires_at.isoformat(),
+            ),
+        )
+        await self._db.commit()
+
+    async def set_message(self, intent_id: str, message_id: int) -> None:
+        """Remember the confirmation card, so an expiry can take its buttons away."""
+        await self._db.execute(
+            "UPDATE intents SET message_id = ? WHERE id = ?", (message_id, intent_id)
+        )
+        await self._db.commit()
+
+    async def get(self, intent_id: str) -> IntentRow | None:
+        rows = await self._select("id = ?", (intent_id,))
+        return rows[0] if rows else None
+
+    async def transition(
+        self, intent_id: str, from_status: str, to_status: str, *, unexpired_at: datetime | None
+    ) -> bool:
+        """Compare-and-set. Only one caller can move an intent out of a state; with
+        `unexpired_at`, the move also requires the intent not to have expired by then."""
+        sql = "UPDATE intents SET status = ? WHERE id = ? AND status = ?"
+        args: list[Any] = [to_status, intent_id, from_status]
+        if unexpired_at is not None:
+            sql += " AND expires_at > ?"
+            args.append(unexpired_at.isoformat())
+        cur = await self._db.execute(sql, args)
+        await self._db.commit()
+        return cur.rowcount == 1
+
+    async def finish(self, intent_id: str, status: str, result: str) -> None:
+        await self._db.execute(
+            "UPDATE intents SET status = ?, result = ? WHERE id = ?", (status, result, intent_id)
+        )
+        await self._db.commit()
+
+    async def in_status(self, status: str) -> list[IntentRow]:
+        return await self._select("status = ?", (status,))
+
+    async def _select(self, where: str, args: Sequence[Any]) -> list[IntentRow]:
+        return await _ROWS.select(
+            self._db,
+            f"SELECT * FROM intents WHERE {where} ORDER BY created_at",  # noqa: S608 - internal
+            args,
+        )

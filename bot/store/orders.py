@@ -1,0 +1,113 @@
+"""The orders table: one row per order the bot sent, written (status SENDING, with our tag)
+before its request leaves, so a crash or a timeout leaves a row to reconcile, never a gap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import utcnow
+from bot.store.rows import RowMapper
+
+# Order row states that the tracker still follows. SENDING/UNKNOWN rows have no confirmed broker id
+# yet and are reconciled by tag.
+LIVE_ORDER_STATES = ("SENDING", "UNKNOWN", "PENDING", "OPEN", "TRIGGER_PENDING", "PARTIALLY_FILLED")
+
+# The columns `update` may change; the rest of a row is fixed once written.
+_UPDATABLE = frozenset(
+    {
+        "broker_order_id",
+        "status",
+        "filled_quantity",
+        "average_price",
+        "message",
+        "quantity",
+        "price",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    tag: str
+    intent_id: str
+    broker: str
+    broker_order_id: str | None
+    user_id: int
+    chat_id: int
+    symbol: str
+    side: str
+    quantity: int
+    price: str
+    status: str
+    filled_quantity: int
+    average_price: str | None
+    message: str
+
+
+_ROWS = RowMapper(OrderRow)
+
+
+class OrderRepo:
+    """Every method is one short transaction on the shared connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        tag: str,
+        *,
+        intent_id: str,
+        broker: str,
+        user_id: int,
+        chat_id: int,
+        symbol: str,
+        side: str,
+        quantity: int,
+        price: str,
+    ) -> None:
+        now = utcnow().isoformat()
+        await self._db.execute(
+            "INSERT INTO orders (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity,"
+            " price, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENDING', ?, ?)",
+            (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity, price, now, now),
+        )
+        await self._db.commit()
+
+    async def update(self, tag: str, **fields: Any) -> None:
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        await self._db.execute(
+            f"UPDATE orders SET {sets}, updated_at = ? WHERE tag = ?",  # noqa: S608 - names are whitelisted
+            (*fields.values(), utcnow().isoformat(), tag),
+        )
+        await self._db.commit()
+
+    async def live(self) -> list[OrderRow]:
+        marks = ", ".join("?" for _ in LIVE_ORDER_STATES)
+        return await self._select(f"status IN ({marks})", LIVE_ORDER_STATES)
+
+    async def for_intent(self, intent_id: str) -> list[OrderRow]:
+        return await self._select("intent_id = ?", (intent_id,))
+
+    async def by_tag(self, tag: str) -> OrderRow | None:
+        rows = await self._select("tag = ?", (tag,))
+        return rows[0] if rows else None
+
+    async def by_broker_id(self, broker_order_id: str) -> OrderRow | None:
+        rows = await self._select("broker_order_id = ?", (broker_order_id,))
+        return rows[0] if rows else None
+
+    async def _select(self, where: str, args: Sequence[Any]) -> list[OrderRow]:
+        return await _ROWS.select(
+            self._db,
+            f"SELECT * FROM orders WHERE {where} ORDER BY created_at, tag",  # noqa: S608 - internal
+            args,
+        )
