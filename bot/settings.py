@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     protection_grid: str | None = None
     order_rate_limit: int = Field(default=10, ge=1)
     registered_algo: bool = False
+    # Order-rate safety margin: the 10-per-second window is counted as 1 s + this (issue 10).
+    order_rate_margin_ms: int = Field(default=100, ge=0, le=1000)
     ltp_max_age_seconds: int = Field(default=300, ge=1)
 
     database_path: Path = Path("data/tradebot.db")

@@ -107,3 +107,13 @@ class ReportsServerClock(Protocol):
     supervisor prefers this to the IP service's clock, since TOTP is checked by the broker."""
 
     clock_skew_seconds: float | None
+
+
+@runtime_checkable
+class PacesOrderWrites(Protocol):
+    """Optional: a broker that can await the account's order-rate limiter at the last moment,
+    right before an order request is written to the wire (Kotak, through httpx's trace hook).
+    The count that matters is taken where requests arrive, so a slot taken earlier (before a
+    connect, or a pause) could let 11 requests land inside one second."""
+
+    def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None: ...

@@ -7,6 +7,8 @@ MPIN, password) may appear in an error message; messages are safe to show the us
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class BrokerError(Exception):
     """Base class. `code` is the broker's own code when it gave one (stCode, errorcode)."""
@@ -73,6 +75,38 @@ class BrokerUnavailable(BrokerError):
     request could have taken effect. Reads may be retried with backoff."""
 
 
+class DuplicateTag(BrokerError):
+    """The broker already holds an order under this request's tag (Kotak stCode 32 / 5204,
+    "Client OrderID already exists"; tags stay taken even after that order is cancelled). It
+    means an order with this tag WAS accepted earlier, not that this one was refused: find the
+    tag in the order book and adopt that order's number. Never send the order again, with this
+    tag or a new one; if the book does not show the tag yet, treat it as an unknown outcome."""
+
+
+class OutcomeCause(StrEnum):
+    """Why an `UnknownOutcome` is unknown, so its explanation matches what happened: only a
+    timeout is "the broker did not answer in time"."""
+
+    TIMEOUT = "timeout"  # sent, and no answer within the read/write timeout
+    CONNECTION_LOST = "connection_lost"  # sent, and the connection dropped before the answer
+    SERVER_ERROR = "server_error"  # the broker answered HTTP 5xx
+    BAD_REPLY = "bad_reply"  # an HTML page, garbled JSON, or a success without an order number
+    UNKNOWN_CODE = "unknown_code"  # a refusal with an error code the adapter does not know
+    UNCHECKED = "unchecked"  # a refusal that proves nothing, and the order book could not settle it
+    UNSPECIFIED = "unspecified"  # the adapter did not say
+
+
 class UnknownOutcome(BrokerError):
-    """A place/modify/cancel was sent but no answer came back (read timeout, dropped connection).
-    The order may or may not exist: reconcile against the order book by tag, never re-send."""
+    """A place/modify/cancel was sent but no answer came back (read timeout, dropped connection),
+    or the answer does not say what happened. The order may or may not exist: reconcile against
+    the order book by tag, never re-send. `cause` says why it is unknown (see `OutcomeCause`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: OutcomeCause = OutcomeCause.UNSPECIFIED,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.cause = cause

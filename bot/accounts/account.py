@@ -4,7 +4,12 @@ An `Account` composes the gate (whitelist, egress IP, the fail-closed order verd
 (login, resume, daily renewal, backoff) and the call policy (what is retried, and how), and runs
 the timer that keeps them current: the egress IP is checked at start, every `check_every`
 seconds and after any IP refusal, because a host whose IP moves keeps its old session alive
-while the broker refuses every order from it. Reads pass through the same door without the gate.
+while the broker refuses every order from it; a reading older than `EGRESS_MAX_CHECKS` intervals
+no longer counts. Reads pass through the same door without the gate.
+
+The limiter admits order calls; when the broker can wait at the moment of the write
+(`PacesOrderWrites`), a twin of it paces the writes too, so the budget holds where the requests
+arrive.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from bot.accounts.calls import CallPolicy
 from bot.accounts.egress import EgressChecker, EgressReading, IPAddress
@@ -26,7 +31,7 @@ from bot.accounts.totp import TotpSource
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.notify.events import AdminEvent, NoWhitelist
-from brokers.base import Broker
+from brokers.base import Broker, PacesOrderWrites
 from brokers.errors import BrokerError
 from brokers.models import (
     Funds,
@@ -41,6 +46,10 @@ from brokers.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# The egress reading expires after this many check intervals without an answer: long enough for
+# a service to miss a check or two, short enough that a moved host is not trusted for long.
+EGRESS_MAX_CHECKS = 3
 
 
 async def _no_notice(_: AdminEvent) -> None:
@@ -67,7 +76,14 @@ class Account:
         self._notify = notify
         self._check_every = check_every
         self._warn_without_whitelist = warn_without_whitelist  # the paper broker checks no IP
-        self._gate = Gate(broker, whitelist or Whitelist(), egress, notify)
+        self._gate = Gate(
+            broker,
+            whitelist or Whitelist(),
+            egress,
+            notify,
+            max_age=timedelta(seconds=EGRESS_MAX_CHECKS * check_every),
+            now=now,
+        )
         self._session = Session(
             broker,
             self._gate,
@@ -77,7 +93,9 @@ class Account:
             relogin_at=relogin_at,
             now=now,
         )
-        self._calls = CallPolicy(self._gate, self._session, limiter)
+        self._calls = CallPolicy(broker, self._gate, self._session, limiter)
+        if isinstance(broker, PacesOrderWrites):
+            broker.pace_order_writes(limiter.twin().acquire)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -107,6 +125,7 @@ class Account:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._session.close()
         await self._gate.close()
         await self.broker.close()
 
@@ -143,13 +162,15 @@ class Account:
     # -- order calls (gated, rate limited) -----------------------------------------------------
 
     async def place(self, request: OrderRequest) -> str:
-        return await self._calls.order(lambda: self.broker.place_order(request))
+        """The broker's order number. `UnknownOutcome` when it cannot be known yet (reconcile by
+        tag); a reused tag is settled here, from the book, and never surfaces."""
+        return await self._calls.place(request)
 
     async def modify(self, request: ModifyRequest) -> str:
-        return await self._calls.order(lambda: self.broker.modify_order(request))
+        return await self._calls.modify(request)
 
     async def cancel(self, order_id: str) -> str:
-        return await self._calls.order(lambda: self.broker.cancel_order(order_id))
+        return await self._calls.cancel(order_id)
 
     # -- reads (not IP-checked by brokers) -----------------------------------------------------
 

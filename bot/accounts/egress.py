@@ -4,6 +4,9 @@ Brokers accept order calls only from a whitelisted static IP (SEBI retail-algo r
 2026-04-01), so each account's gate must know the egress IP. It asks IP echo services
 (IP_CHECK_URLS, tried in order with short timeouts). Each answer's HTTP `Date` header also
 gives a clock-skew reading, because TOTP logins fail when the local clock is off.
+
+Environment proxy variables are ignored (`trust_env=False`), as in the broker's client: an IP
+learnt through a proxy the broker's traffic does not take would open the gate for the wrong host.
 """
 
 from __future__ import annotations
@@ -72,7 +75,10 @@ class EgressChecker:
     ) -> None:
         self._urls = urls
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=True
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=True,
+            trust_env=False,
         )
 
     async def close(self) -> None:

@@ -6,6 +6,10 @@ checked. So the gate keeps the last good egress reading (IP services, overridden
 own view when it has one), and closes for orders, before anything leaves, when that IP is unknown
 or not whitelisted: the broker would refuse anyway, and a refusal is better said in plain words
 than learnt from a rejection. Each change of verdict is announced once to the admins.
+
+A reading has a maximum age (`max_age`, the account's three check intervals): when the IP
+services have not answered for longer, the host may have moved meanwhile, so the IP counts as
+unknown and orders are blocked with that reason instead of trusting an old answer for ever.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.accounts.egress import EgressChecker, EgressReading, IPAddress, parse_ip
+from bot.clock import utcnow
 from bot.errors import UserError
 from bot.notify.events import AdminEvent, EgressIPChanged, OrdersBlocked, OrdersOpen
 from brokers.base import Broker, ReportsClientIP, ReportsServerClock
@@ -69,12 +75,18 @@ class Gate:
         whitelist: Whitelist,
         egress: EgressChecker | None,
         notify: Callable[[AdminEvent], Awaitable[None]],
+        *,
+        max_age: timedelta = timedelta(minutes=3),
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.whitelist = whitelist
         self._broker = broker
         self._egress = egress
         self._notify = notify
+        self._max_age = max_age
+        self._now = now
         self._reading: EgressReading | None = None  # the last one that found an address
+        self._read_at: datetime | None = None  # when it was taken, on our clock
         self._egress_error: str | None = None
         self._skew: float | None = None
         self._blocked: str | None = None
@@ -82,11 +94,23 @@ class Gate:
 
     @property
     def egress_ip(self) -> IPAddress | None:
-        return self._reading.ip if self._reading else None
+        """The egress IP, or None when it is unknown: never found, or last found more than
+        `max_age` ago."""
+        if self._reading is None or self._stale_for() is not None:
+            return None
+        return self._reading.ip
+
+    def _stale_for(self) -> timedelta | None:
+        """How old the last good reading is, when it is older than `max_age`."""
+        if self._read_at is None:
+            return None
+        age = self._now() - self._read_at
+        return age if age > self._max_age else None
 
     @property
     def reading(self) -> EgressReading | None:
-        """The last reading that found an address (an unanswered check keeps the previous)."""
+        """The last reading that found an address (an unanswered check keeps the previous,
+        however old: `egress_ip` is what decides)."""
         return self._reading
 
     @property
@@ -123,9 +147,10 @@ class Gate:
             reading = EgressReading(broker_ip, "broker", reading.at, reading.skew_seconds)
         if reading.ip is None:
             self._egress_error = reading.error
+            self.update(session)  # the last good reading may just have grown too old
             return self._reading
-        previous = self.egress_ip
-        self._reading, self._egress_error = reading, None
+        previous = self._reading.ip if self._reading else None
+        self._reading, self._read_at, self._egress_error = reading, self._now(), None
         if previous is not None and previous != reading.ip:
             await self._notify(EgressIPChanged(str(previous), str(reading.ip)))
         self.update(session)
@@ -152,11 +177,18 @@ class Gate:
         if not self.whitelist.configured:
             return None
         ip = self.egress_ip
+        stale = self._stale_for()
+        if stale is not None:
+            return (
+                f"the IP check services have not answered for {_minutes(stale)} "
+                f"({self._egress_error or 'no answer'}), so I no longer know this server's IP "
+                "address and cannot tell whether the broker would accept orders from it"
+            )
         if ip is None:
             return (
                 "I could not find out this server's IP address "
                 f"({self._egress_error or 'no answer'}), so I cannot tell whether the broker "
-                "would accept orders from it."
+                "would accept orders from it"
             )
         if not self.whitelist.allows(ip):
             return (
@@ -194,3 +226,8 @@ class Gate:
 
     async def _announce(self, event: AdminEvent) -> None:
         await self._notify(event)
+
+
+def _minutes(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"

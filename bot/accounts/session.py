@@ -1,8 +1,10 @@
 """The broker session: create it (TOTP login), resume it from disk, renew it daily, back off.
 
-One login at a time: a lock serializes every caller that noticed a missing or expired session,
-so two logins never overlap (and `TotpSource` never hands out one step's code twice, because
-brokers refuse a replayed code). Failed logins
+One login at a time, single-flight: callers that notice a missing or expired session while a
+login is under way wait for that login and share its outcome, its failure included, instead of
+queueing for logins of their own (each would wait for a fresh TOTP step, because brokers refuse a
+replayed code, and each would replace the session an order in flight is using). A caller that was
+refused with a session that has since been replaced uses the new one (`renew`). Failed logins
 back off exponentially (5 s doubling, at most 15 minutes) and are announced once per streak, not
 in a loop. Each session remembers the egress IP it was created from, because a broker refuses
 order calls from a session created elsewhere (kotak-neo.md §11). Sessions lapse overnight, so a
@@ -66,7 +68,7 @@ class Session:
         self._last_error: str | None = None
         self._failures = 0
         self._next_login: datetime | None = None
-        self._lock = asyncio.Lock()
+        self._login_task: asyncio.Task[None] | None = None
 
     @property
     def info(self) -> SessionInfo | None:
@@ -143,49 +145,73 @@ class Session:
             with contextlib.suppress(BrokerError, UserError):
                 await self.login(reason)
 
-    async def lapsed(self) -> None:
-        """The broker said the session expired: announce it and forget it."""
-        await self._notify(SessionLapsed(self._broker.name))
-        self.forget()
-
-    def forget(self) -> None:
-        """Drop the session so the next call logs in. The gate is not told: the login that
-        follows settles it either way."""
-        self._session = None
+    async def renew(
+        self, refused: SessionInfo | None, reason: str, *, lapsed: bool = False
+    ) -> None:
+        """Replace `refused`, the session a call was just refused with, by a new one; once,
+        however many callers were refused with it. When another caller has already replaced it,
+        the new session is used as it is. `lapsed`: the broker said it expired (announced once).
+        The gate is not told when the session is dropped: the login that follows settles it."""
+        current = self._session
+        if current is not None and current is not refused:
+            return
+        if current is not None:
+            self._session = None
+            if lapsed:
+                await self._notify(SessionLapsed(self._broker.name))
+        await self.login(reason)
 
     async def login(self, reason: str) -> None:
-        """Create a session. Serialized: a caller that arrives during a login waits for it to
-        end, then logs in itself (the lock does not coalesce callers). Failures back off
-        exponentially and are announced once per streak."""
-        async with self._lock:
-            if self._next_login is not None and self._now() < self._next_login:
-                raise UserError(
-                    "no_session",
-                    f"Logging in to the broker failed ({self._last_error}); I will try again at "
-                    f"{self._next_login.astimezone(IST):%H:%M:%S} IST.",
-                )
-            ip = self._gate.egress_ip
-            log.info("logging in to %s (%s)", self._broker.name, reason)
-            otp = await self._totp.fresh_code() if self._totp else None
-            try:
-                session = await self._broker.login(otp)
-            except BrokerError as exc:
-                self._failures += 1
-                self._last_error = exc.message
-                delay = min(timedelta(seconds=5 * 2 ** (self._failures - 1)), MAX_BACKOFF)
-                self._next_login = self._now() + delay
-                if self._failures == 1:
-                    await self._notify(LoginFailing(self._broker.name, exc.message))
-                self._session = None
-                self._gate.update(self)
-                raise
-            recovered = self._failures > 0
-            self._failures, self._next_login, self._last_error = 0, None, None
-            self._adopt(session, ip)
-            await self._save(session, ip)
-            await self._notify(
-                SessionCreated(self._broker.name, str(ip) if ip else None, reason, recovered)
+        """Create a session, single-flight: a caller that arrives while a login is under way
+        waits for it and shares its outcome (a failure too) rather than starting another.
+        Failures back off exponentially and are announced once per streak. A caller cancelled
+        while it waits does not cancel the login the others are waiting for."""
+        task = self._login_task
+        if task is None or task.done():
+            task = asyncio.get_running_loop().create_task(
+                self._login(reason), name=f"login-{self._broker.name}"
             )
+            task.add_done_callback(_retrieved)
+            self._login_task = task
+        await asyncio.shield(task)
+
+    async def close(self) -> None:
+        """Stop a login still under way (the account is stopping)."""
+        task = self._login_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, BrokerError, UserError):
+                await task
+
+    async def _login(self, reason: str) -> None:
+        if self._next_login is not None and self._now() < self._next_login:
+            raise UserError(
+                "no_session",
+                f"Logging in to the broker failed ({self._last_error}); I will try again at "
+                f"{self._next_login.astimezone(IST):%H:%M:%S} IST.",
+            )
+        ip = self._gate.egress_ip
+        log.info("logging in to %s (%s)", self._broker.name, reason)
+        otp = await self._totp.fresh_code() if self._totp else None
+        try:
+            session = await self._broker.login(otp)
+        except BrokerError as exc:
+            self._failures += 1
+            self._last_error = exc.message
+            delay = min(timedelta(seconds=5 * 2 ** (self._failures - 1)), MAX_BACKOFF)
+            self._next_login = self._now() + delay
+            if self._failures == 1:
+                await self._notify(LoginFailing(self._broker.name, exc.message))
+            self._session = None
+            self._gate.update(self)
+            raise
+        recovered = self._failures > 0
+        self._failures, self._next_login, self._last_error = 0, None, None
+        self._adopt(session, ip)
+        await self._save(session, ip)
+        await self._notify(
+            SessionCreated(self._broker.name, str(ip) if ip else None, reason, recovered)
+        )
 
     def relogin_due(self, created: datetime | None = None) -> bool:
         """Has the daily re-login time passed since `created` (default: the current session)?"""
@@ -211,3 +237,9 @@ class Session:
                 self._broker.name, session.account, session.created_at, where, data
             )
             await self._session_file.save(saved)
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    """Mark a login's failure as seen even when every caller waiting for it was cancelled."""
+    if not task.cancelled():
+        task.exception()

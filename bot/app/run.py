@@ -76,6 +76,7 @@ def build_account(
     limiter = SlidingWindowLimiter(
         max_calls=settings.order_rate_limit,
         period=1.0,
+        margin=settings.order_rate_margin_ms / 1000,
         allow_above_ten=settings.registered_algo,
     )
     urls = settings.ip_check_url_list

@@ -4,7 +4,11 @@ Every request goes through `_send`, which picks the credential headers for the c
 the timeout for the call class, classifies transport failures (connect/pool timeout: nothing was
 sent; read/write timeout on an order call: unknown outcome), and records the server's `Date`. Every
 reply then goes through `replies.classify` once. A place is never retried here
-(style.md "Absorb" 5).
+(style.md "Absorb" 5). Environment proxy variables are ignored (`trust_env=False`), so the broker is
+reached by the same route as the egress-IP check that decides whether orders may leave.
+The order-rate slot is taken at the last moment: `pace_order_writes` installs the account's
+limiter, which is awaited right before an order request's headers are written (after connecting),
+so the time counted is the time the request leaves (`brokers.base.PacesOrderWrites`).
 Order updates come from polling `orders()` and, faster, from the `/realtime` order feed
 (`stream_orders`, ref §9.1, `feed.py`).
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,6 +33,7 @@ from brokers.errors import (
     BrokerError,
     BrokerUnavailable,
     OrderNotFound,
+    OutcomeCause,
     SessionExpired,
     UnknownOutcome,
 )
@@ -85,6 +91,17 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
+# The trace event httpcore emits right before a request's headers go on the wire (HTTP/1.1; the
+# HTTP/2 connection emits the same name under `http2.`), after any connect.
+_WRITE_STARTS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
+# The saved session proves it was made with this configuration by a hash of the access token:
+# the token itself is a long-lived credential and never goes to disk (issue 10, secrets at rest).
+_HASH_FIELD = "access_token_sha256"
+
+
+def _token_hash(access_token: str) -> str:
+    return hashlib.sha256(access_token.encode()).hexdigest()
+
 
 def _today_ist() -> date:
     """The scrip master is published per IST trading date (ref §7.2 folder names)."""
@@ -121,7 +138,10 @@ class KotakBroker:
         self, config: KotakConfig, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._config = config
-        self._http = httpx.AsyncClient(transport=transport, headers={"User-Agent": USER_AGENT})
+        self._http = httpx.AsyncClient(
+            transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
+        )
+        self._pace: Callable[[], Awaitable[None]] | None = None
         self._session: TradeSession | None = None
         self._master: ScripMaster | None = None
         self._master_lock = asyncio.Lock()
@@ -151,6 +171,15 @@ class KotakBroker:
             CallKind.CDN: t.master,
         }[kind]
 
+    def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None:
+        """`brokers.base.PacesOrderWrites`: await `pace` right before each place/modify/cancel
+        request is written, so a rate slot is counted when the request leaves, not earlier."""
+        self._pace = pace
+
+    async def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event in _WRITE_STARTS and self._pace is not None:
+            await self._pace()
+
     def _require_session(self) -> TradeSession:
         if self._session is None:
             raise SessionExpired("Kotak: not logged in")
@@ -175,6 +204,7 @@ class KotakBroker:
         headers = headers_for(
             kind, access_token=self._config.access_token, session=self._session, view=view
         )
+        paced = kind is CallKind.ORDERS and self._pace is not None
         started = asyncio.get_running_loop().time()
         try:
             response = await self._http.request(
@@ -185,6 +215,7 @@ class KotakBroker:
                 data=form,
                 timeout=self._timeout(kind),
                 follow_redirects=kind is CallKind.CDN,  # never carry Auth/Sid across a redirect
+                extensions={"trace": self._on_trace} if paced else None,
             )
         except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
             log.warning("kotak %s: could not connect (%s)", what, type(exc).__name__)
@@ -194,9 +225,11 @@ class KotakBroker:
         except httpx.TransportError as exc:
             log.warning("kotak %s: no reply (%s)", what, type(exc).__name__)
             if kind is CallKind.ORDERS:
+                timed_out = isinstance(exc, httpx.TimeoutException)
                 raise UnknownOutcome(
                     f"Kotak {what}: sent but no reply ({type(exc).__name__}); the order may or may "
-                    "not exist, check the order book by tag before doing anything else"
+                    "not exist, check the order book by tag before doing anything else",
+                    cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
                 ) from None
             raise BrokerUnavailable(f"Kotak {what}: no reply ({type(exc).__name__})") from None
         self._note_date(response)
@@ -226,12 +259,18 @@ class KotakBroker:
         form: dict[str, str] | None = None,
         empty_ok: bool = False,
         not_found_ok: bool = False,
+        place: bool = False,
     ) -> Any:
         if base is None:
             base = self._require_session().base_url
         response = await self._send(method, kind, base + path, what=what, form=form)
         return classify(
-            response, kind=kind, what=what, empty_ok=empty_ok, not_found_ok=not_found_ok
+            response,
+            kind=kind,
+            what=what,
+            empty_ok=empty_ok,
+            not_found_ok=not_found_ok,
+            place=place,
         )
 
     # ------------------------------------------------------------------ session
@@ -276,13 +315,15 @@ class KotakBroker:
         return SessionInfo(account=self._session.ucc, created_at=created)
 
     def export_session(self) -> dict[str, str] | None:
-        """Everything an authenticated call needs (ref §2.6), as strings; None when logged out.
-        The supervisor stores this owner-only. Contains secrets: never log it."""
+        """Today's session (ref §2.6), as strings; None when logged out. The supervisor stores
+        this owner-only. It holds the session's own tokens (secrets: never log it) but not the
+        access token, a long-lived credential: only its SHA-256, so `resume_session` can tell
+        that the session was made with the configured one."""
         s = self._session
         if s is None:
             return None
         data = {
-            "access_token": self._config.access_token,
+            _HASH_FIELD: _token_hash(self._config.access_token),
             "token": s.token,
             "sid": s.sid,
             "base_url": s.base_url,
@@ -299,7 +340,9 @@ class KotakBroker:
     async def resume_session(self, data: dict[str, str]) -> SessionInfo:
         """Adopt a session saved by `export_session` without logging in. Nothing is sent: the
         supervisor proves the tokens with a read. Raises SessionExpired (never echoing a value)
-        when the saved data is incomplete or does not belong to this configuration."""
+        when the saved data is incomplete or does not belong to this configuration. A file from
+        before the hash (it held the access token itself) is not resumed: the login that follows
+        writes the new form over it."""
 
         def text(key: str, *, required: bool = True) -> str:
             value = data.get(key, "")
@@ -307,7 +350,9 @@ class KotakBroker:
                 raise SessionExpired("saved session is incomplete")
             return value.strip()
 
-        access_token = text("access_token")
+        if _HASH_FIELD not in data and "access_token" in data:
+            raise SessionExpired("saved session is in an old format")
+        token_hash = text(_HASH_FIELD)
         token, sid, base_url, ucc = text("token"), text("sid"), text("base_url"), text("ucc")
         data_center = text("data_center", required=False)
         feed_url, rt_url = text("feed_url", required=False), text("rt_url", required=False)
@@ -319,7 +364,7 @@ class KotakBroker:
             raise SessionExpired("saved session is incomplete")
         if not base_url.startswith(("https://", "http://")):
             raise SessionExpired("saved session is incomplete")
-        if not hmac.compare_digest(access_token, self._config.access_token):
+        if not hmac.compare_digest(token_hash, _token_hash(self._config.access_token)):
             raise SessionExpired("saved session was made with a different access token")
         if ucc.casefold() != self._config.ucc.strip().casefold():
             raise SessionExpired("saved session belongs to a different account")
@@ -360,7 +405,8 @@ class KotakBroker:
     # ------------------------------------------------------------------ orders
 
     async def place_order(self, request: OrderRequest) -> str:
-        """Place one order with our tag in `ig`. Never retried: a timeout raises UnknownOutcome."""
+        """Place one order with our tag in `ig`. Never retried: a timeout raises UnknownOutcome,
+        a tag Kotak has seen before raises DuplicateTag (that order exists)."""
         fields = mapping.place_fields(request)
         log.info(
             "kotak place: tag=%s %s %s %s x%d",
@@ -371,12 +417,18 @@ class KotakBroker:
             request.quantity,
         )
         body = await self._call(
-            "POST", CallKind.ORDERS, PATH_PLACE, what="place order", form=mapping.jdata(fields)
+            "POST",
+            CallKind.ORDERS,
+            PATH_PLACE,
+            what="place order",
+            form=mapping.jdata(fields),
+            place=True,
         )
         order_id = str(body.get("nOrdNo") or "")
         if not order_id:
             raise UnknownOutcome(
-                "Kotak place order: accepted without an order number; check the order book by tag"
+                "Kotak place order: accepted without an order number; check the order book by tag",
+                cause=OutcomeCause.BAD_REPLY,
             )
         log.info("kotak placed: tag=%s order=%s", request.tag, order_id)
         return order_id

@@ -64,7 +64,8 @@ class CallKind(StrEnum):
     CDN = "cdn"  # scrip-master CSV: no credentials at all (ref §7.2)
 
 
-# stCodes (ref §8 table). Only these get a specific class; anything else Not_Ok is a rejection.
+# stCodes (ref §8 table). These get a specific class. Any other Not_Ok is a rejection, except
+# on a place, where only `PLACE_REJECTIONS` prove that nothing was placed (see below).
 ST_OK: Final = 200
 ST_CLIENT_IP_OK: Final = 1000
 ST_NO_DATA: Final = 5203
@@ -73,6 +74,15 @@ ST_ORDER_COMPLETED: Final = 1021
 ST_INVALID_SESSION: Final = 100022
 ST_IP_NOT_WHITELISTED: Final = 100008
 ST_SESSION_IP_MISMATCH: Final = 1037
+# "Client OrderID already exists": the `ig` tag was used before, even by a cancelled order
+# (ref §4.1): 32 ("error from core", v2 SDK era) and 5204 (older). The text is matched too.
+ST_DUPLICATE_TAG: Final = frozenset({"32", "5204"})
+DUPLICATE_TAG_TEXT: Final = "client orderid already exists"
+# The codes a refused place may carry that are known to mean "nothing was placed" (ref §8 table:
+# bad input, exchange, symbol, quantity, algo/access type, blank fields). A place refused with any
+# other code is an unknown outcome: a new code is not proof that no order exists. 1005 "Internal
+# Error" is left out on purpose: an internal error says nothing about the order.
+PLACE_REJECTIONS: Final = frozenset({"400", "1006", "1007", "1009", "1017", "5202", "100021"})
 GATEWAY_THROTTLED: Final = "900802"  # WSO2 fault code with HTTP 429 (ref §8 shape 3, [3P])
 GATEWAY_INVALID_CREDENTIALS: Final = "900901"
 

@@ -213,6 +213,7 @@ class OrderFeed:
             async with connect(
                 url,
                 user_agent_header=USER_AGENT,
+                proxy=None,  # like the REST client: environment proxies are not followed
                 open_timeout=s.open_timeout,
                 ping_interval=s.ping_interval,
                 ping_timeout=s.ping_timeout,

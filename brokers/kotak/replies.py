@@ -3,7 +3,9 @@
 Ref §8 "What an adapter should do instead" is the rule set implemented here, in its order:
 HTTP status first (a 200 is not success), then the body (non-JSON is garbage), then the envelope
 (`stat`/`stCode`, case-insensitive `ok`). Order calls are special: a 5xx or an unreadable body
-after a place/modify/cancel means the outcome is unknown (ref §8 rule 3), never "nothing happened".
+after a place/modify/cancel means the outcome is unknown (ref §8 rule 3), never "nothing happened";
+so does a place refused with a code we do not know to be a rejection (`PLACE_REJECTIONS`). A reused
+tag (32 / 5204) is `DuplicateTag`: an order with that tag exists.
 Messages carry the broker's text verbatim plus our own plain words; never a header or a body.
 """
 
@@ -21,20 +23,25 @@ from brokers.errors import (
     BrokerError,
     BrokerRejected,
     BrokerUnavailable,
+    DuplicateTag,
     InstrumentNotFound,
     InvalidQuantity,
     IPNotWhitelisted,
     OrderNotFound,
     OrderNotModifiable,
+    OutcomeCause,
     SessionExpired,
     SessionIPMismatch,
     Throttled,
     UnknownOutcome,
 )
 from brokers.kotak.constants import (
+    DUPLICATE_TAG_TEXT,
     GATEWAY_INVALID_CREDENTIALS,
     GATEWAY_THROTTLED,
+    PLACE_REJECTIONS,
     ST_CLIENT_IP_OK,
+    ST_DUPLICATE_TAG,
     ST_INVALID_QTY,
     ST_INVALID_SESSION,
     ST_IP_NOT_WHITELISTED,
@@ -97,14 +104,27 @@ def _entry_code(entry: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-def _garbage(kind: CallKind, what: str, detail: str, code: str | None = None) -> BrokerError:
+def _garbage(
+    kind: CallKind, what: str, detail: str, cause: OutcomeCause, code: str | None = None
+) -> BrokerError:
     if kind is CallKind.ORDERS:
         return UnknownOutcome(
             f"Kotak {what}: {detail}; the order may or may not have been accepted, "
             "check the order book before doing anything else",
+            cause=cause,
             code=code,
         )
     return BrokerUnavailable(f"Kotak {what}: {detail}", code=code)
+
+
+def _duplicate_tag_text(body: dict[str, Any]) -> str | None:
+    """The broker's words for a reused tag, when it says so: code 32 carries "error from core" in
+    `errMsg` and the real text in `stat` (ref §4.1), 5204 the text in `errMsg`."""
+    for key in ("errMsg", "stat", "emsg", "message"):
+        value = body.get(key)
+        if isinstance(value, str) and DUPLICATE_TAG_TEXT in value.casefold():
+            return value.strip()
+    return None
 
 
 def _parse_json(content: bytes) -> Any:
@@ -117,8 +137,11 @@ def _parse_json(content: bytes) -> Any:
 _NOT_JSON = object()
 
 
-def error_for_code(code: str | None, message: str, *, kind: CallKind) -> BrokerError:
-    """Map an stCode to the most specific error (ref §8 table, §11 for the IP codes)."""
+def error_for_code(
+    code: str | None, message: str, *, kind: CallKind, place: bool = False
+) -> BrokerError:
+    """Map an stCode to the most specific error (ref §8 table, §11 for the IP codes). On a
+    `place`, a code outside `PLACE_REJECTIONS` and the session/IP codes is an unknown outcome."""
     if code == str(ST_INVALID_SESSION):
         return SessionExpired(message, code=code)
     if code == str(ST_IP_NOT_WHITELISTED):
@@ -132,6 +155,13 @@ def error_for_code(code: str | None, message: str, *, kind: CallKind) -> BrokerE
         if kind is CallKind.MARKET_DATA:
             return InstrumentNotFound(message, code=code)
         return InvalidQuantity(message, code=code)
+    if place and code not in PLACE_REJECTIONS:
+        return UnknownOutcome(
+            f"{message} (a reply I do not know; the order may or may not have been accepted, "
+            "check the order book by tag)",
+            cause=OutcomeCause.UNKNOWN_CODE,
+            code=code,
+        )
     return BrokerRejected(message, code=code)
 
 
@@ -142,11 +172,13 @@ def classify(
     what: str,
     empty_ok: bool = False,
     not_found_ok: bool = False,
+    place: bool = False,
 ) -> Any:
     """Return the parsed body of a successful reply, `NO_DATA` for 5203 when `empty_ok`, or raise.
 
     `what` names the call in plain words for messages ("place order", "order book").
-    `not_found_ok` turns 5203 into `OrderNotFound` (single-order lookups).
+    `not_found_ok` turns 5203 into `OrderNotFound` (single-order lookups). `place` marks a
+    place: an HTTP 2xx refusal with a code not known to be a rejection is `UnknownOutcome`.
     """
     raise_if_throttled(response, what)
     status = response.status_code
@@ -156,16 +188,18 @@ def classify(
             f"Kotak {what}: session is no longer valid (HTTP {status})", code=str(status)
         )
     if status >= 500:
-        raise _garbage(kind, what, f"server error HTTP {status}", code=str(status))
+        raise _garbage(
+            kind, what, f"server error HTTP {status}", OutcomeCause.SERVER_ERROR, code=str(status)
+        )
     body = _parse_json(response.content)
     if body is _NOT_JSON:
         if status >= 400:
             raise BrokerRejected(f"Kotak {what}: refused with HTTP {status}", code=str(status))
-        raise _garbage(kind, what, "unreadable reply (not JSON)")
+        raise _garbage(kind, what, "unreadable reply (not JSON)", OutcomeCause.BAD_REPLY)
     if isinstance(body, list):
         return body  # quotes are a bare list (ref §7.1)
     if not isinstance(body, dict):
-        raise _garbage(kind, what, "unexpected reply shape")
+        raise _garbage(kind, what, "unexpected reply shape", OutcomeCause.BAD_REPLY)
     fault = body.get("fault")
     if isinstance(fault, dict):  # WSO2 gateway fault (ref §8 shape 3)
         fcode = str(fault.get("code", ""))
@@ -198,7 +232,15 @@ def classify(
             return NO_DATA
         if not_found_ok:
             raise OrderNotFound(_message(body, "No Data"), code=code)
-    raise error_for_code(code, _message(body, f"Kotak {what} failed"), kind=kind)
+    said = _duplicate_tag_text(body)
+    if place and (code in ST_DUPLICATE_TAG or said):
+        raise DuplicateTag(
+            f"Kotak {what}: an order with this tag already exists "
+            f"({said or _message(body, 'tag already used')})",
+            code=code,
+        )
+    message = _message(body, f"Kotak {what} failed")
+    raise error_for_code(code, message, kind=kind, place=place and status < 400)
 
 
 def path_missing(response: httpx.Response) -> bool:

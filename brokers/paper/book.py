@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from brokers.errors import (
     BrokerRejected,
+    DuplicateTag,
     InstrumentNotFound,
     InsufficientFunds,
     OrderNotFound,
@@ -67,6 +68,10 @@ class Book:
         return self._ledger
 
     def place(self, request: OrderRequest) -> str:
+        """A tag already in the book is refused as `DuplicateTag`, cancelled order or not, as
+        Kotak does (kotak-neo.md §4.1), so a second send of one order cannot make two."""
+        if request.tag and any(o.tag == request.tag for o in self._ledger.orders.values()):
+            raise DuplicateTag(f"An order with tag {request.tag} already exists.")
         instrument = self._instrument(request.instrument.key)
         check_order(instrument, request)
         stop_loss = request.order_type is OrderType.SL

@@ -15,6 +15,8 @@ import pytest
 from brokers.base import Broker
 from brokers.errors import (
     BrokerError,
+    BrokerRejected,
+    DuplicateTag,
     InvalidQuantity,
     IPNotWhitelisted,
     OrderNotModifiable,
@@ -202,6 +204,20 @@ async def test_our_tag_finds_the_order_again(driver: BrokerDriver) -> None:
     assert first != second
     assert [o.order_id for o in await tagged(driver, "contract-tag-1")] == [first]
     assert [o.order_id for o in await tagged(driver, "contract-tag-2")] == [second]
+
+
+async def test_a_reused_tag_is_refused_as_a_duplicate(driver: BrokerDriver) -> None:
+    """A tag names one order for good, even after that order is cancelled (kotak-neo.md §4.1):
+    a second place with it is `DuplicateTag` (not a rejection: that order exists), and nothing
+    new is made. This is what makes a second send of one order safe."""
+    request = await resting_buy(driver, "contract-dup")
+    first = await driver.broker.place_order(request)
+    await driver.broker.cancel_order(first)
+    with pytest.raises(DuplicateTag) as caught:
+        await driver.broker.place_order(request)
+    assert not isinstance(caught.value, BrokerRejected)
+    assert caught.value.message.strip()
+    assert [o.order_id for o in await tagged(driver, "contract-dup")] == [first]
 
 
 async def test_a_fill_shows_in_trades_and_positions(driver: BrokerDriver) -> None:

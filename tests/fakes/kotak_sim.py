@@ -10,10 +10,15 @@ Test controls (all synchronous unless noted):
     sim.expected_totp = "123456" | callable(totp) -> bool;  sim.mpin = "..."
     sim.egress_ip = "198.51.100.7";  sim.whitelisted_ips = {...}
     sim.expire_sessions()
-    sim.fail_next(kind_or_path, mode)  # modes: timeout, http500, html, malformed, throttle
+    sim.fail_next(kind_or_path, mode)  # modes: timeout, http500, html, malformed, throttle,
+                                       #   expired_after (the order IS made, then 100022),
+                                       #   odd_code (HTTP 200 with an stCode nobody knows)
+    sim.duplicate_tag_code = 32 | 5204  # how a reused `ig` tag is refused (ref §4.1)
+    await sim.go_offline(); await sim.go_online()  # refuse connections (nothing arrives)
     sim.set_ltp(symbol_or_token, value, *, omit=False)
     sim.fill(order_no, qty=None);  sim.reject(order_no, reason)
-    sim.calls  # list[SimCall]: method, path, kind, headers (lower-case names), json, jdata, ip
+    sim.calls  # list[SimCall]: method, path, kind, headers (lower-case names), json, jdata, ip,
+               #   at (time.monotonic() when the request arrived, before its body was read)
     sim.positions_v2 = False        # /portfolio/v2/positions is not served (only /quick/user/...)
     sim.missing_path_status = 404   # HTTP status for a path the server does not serve (or 405)
     sim.margin_rates = {...}        # check-margin: margin per rupee of order value, per product
@@ -38,6 +43,7 @@ import csv
 import io
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,7 +90,7 @@ _ROW_DEFAULTS = {
     "dOpenInterest ": "0",
 }
 
-MODES = ("timeout", "http500", "html", "malformed", "throttle")
+MODES = ("timeout", "http500", "html", "malformed", "throttle", "expired_after", "odd_code")
 SIM_TOTP = "739184"  # the code the simulator accepts unless told otherwise
 _PATHS = {
     ("POST", "/login/1.0/tradeApiLogin"): "login",
@@ -123,6 +129,20 @@ IP_MISMATCH = {
     "errMsg": "session ip doesnt match with reqest ip",
     "stat": "Not_Ok",
 }
+# A reused tag, in the two shapes reported (ref §4.1): v2 SDK era (32) and older (5204).
+DUPLICATE_TAG = {
+    32: {
+        "stCode": 32,
+        "errMsg": "error from core",
+        "stat": "Put Order Response : Client OrderID already exists Data: 0",
+    },
+    5204: {
+        "stat": "Not_Ok",
+        "errMsg": "Put Order Response : Client OrderID already exists",
+        "stCode": 5204,
+    },
+}
+ODD_CODE = {"stCode": 70707, "errMsg": "something this adapter has never seen", "stat": "Not_Ok"}
 ORDER_COMPLETED = {
     "stCode": 1021,
     "errMsg": "order is completed",
@@ -150,6 +170,7 @@ class SimCall:
     jdata: dict[str, Any] | None = None
     ip: str = ""
     raw_path: str = ""
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -399,6 +420,7 @@ class KotakSimulator:
         self._views: dict[str, str] = {}
         self._sessions: dict[str, SimSession] = {}
         self._fail: list[tuple[str, str]] = []
+        self.duplicate_tag_code = 32
         self._order_seq = 0
         self._trade_seq = 0
         self._instruments: dict[str, SimInstrument] = {}  # "seg|token" -> instrument
@@ -408,6 +430,7 @@ class KotakSimulator:
         self._files: dict[str, bytes] = {}
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self.feed_accepts = "both"
         self.feed_silent = False
         self.feed_connections = 0
@@ -433,9 +456,23 @@ class KotakSimulator:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
         self.port = int(self._runner.addresses[0][1])
+
+    async def go_offline(self) -> None:
+        """Stop listening and close every open connection: from now on a client cannot connect
+        at all (what a broker outage before anything is sent looks like)."""
+        if self._site is not None and self._runner is not None:
+            await self._site.stop()
+            self._site = None
+            await self._runner.server.shutdown(0.1)  # type: ignore[union-attr]
+
+    async def go_online(self) -> None:
+        """Listen again, on the same port."""
+        if self._site is None and self._runner is not None:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await self._site.start()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -794,6 +831,7 @@ class KotakSimulator:
         return None
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()  # the headers are in; the body may still be on its way
         kind = self._kind(request.method, request.path)
         raw = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -805,6 +843,7 @@ class KotakSimulator:
             query=dict(request.query),
             ip=self.egress_ip,
             raw_path=request.raw_path,
+            at=arrived,
         )
         self.calls.append(call)
         if kind is None:
@@ -819,6 +858,12 @@ class KotakSimulator:
                 with contextlib.suppress(ValueError):
                     call.jdata = json.loads(form["jData"][0])
         mode = self._take_failure(kind, request.path)
+        if mode == "expired_after":
+            await self._handle(kind, request, call)  # the order IS created/changed
+            self.expire_sessions()
+            return self._reply(INVALID_SESSION)
+        if mode == "odd_code":
+            return self._reply(ODD_CODE)
         if mode == "timeout":
             if kind in ORDER_KINDS:
                 await self._handle(kind, request, call)  # the order IS created/changed
@@ -1085,6 +1130,9 @@ class KotakSimulator:
         )
         if problem:
             return self._invalid(problem)
+        tag = data.get("ig") or ""
+        if tag and any(o.tag == tag for o in self.orders.values()):  # cancelled ones too
+            return self._reply(DUPLICATE_TAG[self.duplicate_tag_code])
         if data["es"] not in ("nse_cm", "bse_cm", "nse_fo", "bse_fo", "cde_fo", "mcx_fo"):
             return self._reply({"stat": "Not_Ok", "stCode": 1006, "errMsg": "Invalid Exchange"})
         inst = next(

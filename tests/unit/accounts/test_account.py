@@ -1,30 +1,19 @@
 """An account (gate, session, call policy) against the Kotak simulator and a fake IP echo
-service, over loopback.
-
-The simulator decides 100008/1037 from the same simulated egress IP the echo service reports, so
-moving `echo.ip` and `sim.egress_ip` together is the host moving between addresses.
-"""
+service, over loopback (the rig: `rig.py`)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import stat
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 
-from bot.accounts import (
-    Account,
-    EgressChecker,
-    SessionFile,
-    SlidingWindowLimiter,
-    TotpSource,
-    Whitelist,
-)
+from bot.accounts import Account, EgressChecker, SlidingWindowLimiter, TotpSource, Whitelist
+from bot.clock import utcnow
 from bot.errors import ConfigError, UserError
 from bot.notify import (
     AdminEvent,
@@ -35,77 +24,18 @@ from bot.notify import (
     SessionLapsed,
 )
 from bot.settings import load_settings
-from brokers.errors import IPNotWhitelisted
+from brokers.errors import AuthError, BrokerError, IPNotWhitelisted
 from brokers.kotak import KotakBroker
-from brokers.models import OrderRequest, OrderType, Product, Side
 from tests.fakes.ip_echo import FakeIPEcho
 from tests.fakes.kotak_sim import KotakSimulator, kotak_config
-from tests.fakes.totp_clock import SkipAheadClock
-
-PRIMARY, SECONDARY, ELSEWHERE = "203.0.113.10", "203.0.113.11", "198.51.100.99"
-SEED = pyotp.random_base32()
-
-
-@dataclass
-class Rig:
-    sim: KotakSimulator
-    echo: FakeIPEcho
-    account: Account
-    notices: list[AdminEvent]
-    tmp: Path
-    codes: list[str] = field(default_factory=list)
-
-    def move_to(self, ip: str) -> None:
-        self.sim.egress_ip = ip
-        self.echo.ip = ip
-
-    def logins(self) -> int:
-        return len(self.sim.calls_of("login"))
-
-    def places(self) -> int:
-        return len(self.sim.calls_of("place"))
-
-    async def order(self) -> OrderRequest:
-        sbin = await self.account.broker.resolve("NSE:SBIN")  # type: ignore[attr-defined]
-        return OrderRequest(
-            sbin, Side.BUY, 1, OrderType.LIMIT, Decimal("800"), Product.CNC, tag="TBTEST"
-        )
-
-
-# A re-login does not wait 30 real seconds for the next TOTP step, yet every code is still
-# checked against the right step.
-CLOCK = SkipAheadClock()
-
-
-def make_account(
-    sim: KotakSimulator, echo: FakeIPEcho, tmp: Path, notices: list[AdminEvent]
-) -> Account:
-    async def note(event: AdminEvent) -> None:
-        notices.append(event)
-
-    return Account(
-        KotakBroker(kotak_config(sim, tmp / "master")),
-        SlidingWindowLimiter(10, 1.0),
-        whitelist=Whitelist.of(PRIMARY, SECONDARY),
-        egress=EgressChecker([echo.url]),
-        totp=TotpSource(SEED, clock=CLOCK, sleep=CLOCK.sleep),
-        notify=note,
-        session_file=SessionFile(tmp, "kotak"),
-        check_every=3600,
-    )
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    codes: list[str] = []
-    check = CLOCK.verifies(SEED, codes)
-    async with KotakSimulator(expected_totp=check) as sim, FakeIPEcho(PRIMARY) as echo:
-        sim.egress_ip = PRIMARY
-        notices: list[AdminEvent] = []
-        account = make_account(sim, echo, tmp_path, notices)
-        await account.start()
-        yield Rig(sim, echo, account, notices, tmp_path, codes)
-        await account.stop()
+from tests.unit.accounts.rig import (
+    ELSEWHERE,
+    PRIMARY,
+    SECONDARY,
+    SEED,
+    Rig,
+    make_account,
+)
 
 
 async def test_start_logs_in_from_the_whitelisted_ip(rig: Rig) -> None:
@@ -133,7 +63,8 @@ async def test_ip_drift_blocks_orders_and_a_whitelisted_ip_reopens_them(rig: Rig
     await rig.account.tick()
     status = rig.account.status()
     assert status.orders_open and status.session_ip == SECONDARY
-    assert await rig.account.place(await rig.order())
+    assert await rig.account.place(await rig.order("TBTEST2"))
+    assert rig.places() == 2 and len(rig.sim.orders) == 2
     assert rig.logins() == 2
     assert any(isinstance(n, OrdersBlocked) for n in rig.notices)
     assert OrdersOpen("kotak") in rig.notices
@@ -184,16 +115,102 @@ async def test_totp_codes_are_never_reused(rig: Rig) -> None:
 async def test_session_file_is_owner_only_and_a_restart_resumes_it(rig: Rig) -> None:
     path = rig.tmp / "session-kotak.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    text = path.read_text()
-    assert rig.sim.access_token in text  # the tokens are what is being kept
+    saved = json.loads(path.read_text())["data"]
+    assert saved["token"] and saved["sid"]  # today's session tokens are what is being kept
     second = make_account(rig.sim, rig.echo, rig.tmp, [])
     await second.start()
     try:
         assert rig.logins() == 1  # resumed, no new login
-        assert second.status().orders_open
+        assert second.status().orders_open and second.status().resumed
         assert await second.place(await rig.order())
     finally:
         await second.stop()
+
+
+async def test_the_session_file_holds_no_configured_secret(rig: Rig) -> None:
+    """The access token, MPIN, mobile number and TOTP seed are long-lived credentials: only the
+    session's own tokens may be at rest (the access token is kept as a hash, to compare)."""
+    text = (rig.tmp / "session-kotak.json").read_text()
+    mobile_digits = "9876543210"
+    for secret in (rig.sim.access_token, rig.sim.mpin, SEED, mobile_digits):
+        assert secret not in text
+
+
+async def test_an_old_session_file_with_the_plain_token_is_replaced_by_a_login(rig: Rig) -> None:
+    path = rig.tmp / "session-kotak.json"
+    old = json.loads(path.read_text())
+    del old["data"]["access_token_sha256"]
+    old["data"]["access_token"] = rig.sim.access_token  # as written before issue 10
+    path.write_text(json.dumps(old))
+    second = make_account(rig.sim, rig.echo, rig.tmp, [])
+    await second.start()
+    try:
+        assert rig.logins() == 2  # not resumed from the old form
+        assert second.status().orders_open and not second.status().resumed
+        assert rig.sim.access_token not in path.read_text()  # upgraded by the login's save
+    finally:
+        await second.stop()
+
+
+async def test_many_callers_of_an_expired_session_make_one_login(rig: Rig) -> None:
+    rig.sim.expire_sessions()
+    reads = [rig.account.orders() for _ in range(20)]
+    places = [rig.account.place(await rig.order(f"ONE{i}")) for i in range(5)]
+    results = await asyncio.gather(*reads, *places)
+    assert rig.logins() == 2  # start-up, then exactly one for all 25 callers
+    assert len(rig.codes) == 2
+    placed = results[20:]
+    assert sorted(placed) == sorted(rig.sim.orders)  # each order once, none doubled
+    assert [n for n in rig.notices if isinstance(n, SessionLapsed)] == [SessionLapsed("kotak")]
+
+
+async def test_a_failed_login_is_shared_by_every_caller_waiting_for_it(rig: Rig) -> None:
+    rig.sim.mpin = "135790"  # the broker no longer takes the configured MPIN
+    rig.sim.expire_sessions()
+    results = await asyncio.gather(
+        *(rig.account.funds() for _ in range(10)), return_exceptions=True
+    )
+    assert all(isinstance(r, BrokerError | UserError) for r in results)
+    assert any(isinstance(r, AuthError) for r in results)
+    assert len(rig.sim.calls_of("validate")) == 2  # start-up, then one failed login for all ten
+    assert len([n for n in rig.notices if isinstance(n, LoginFailing)]) == 1
+
+
+async def test_an_old_egress_reading_blocks_orders_after_three_check_intervals(
+    tmp_path: Path,
+) -> None:
+    """Paper, so that only the IP services answer (Kotak's own client-IP view would count too)."""
+    from brokers.paper import PaperBroker
+
+    clock = [utcnow()]
+    async with FakeIPEcho(PRIMARY) as echo:
+        account = Account(
+            PaperBroker(tmp_path / "paper.json", tick_seconds=0),
+            SlidingWindowLimiter(10, 1.0),
+            whitelist=Whitelist.of(PRIMARY, None),
+            egress=EgressChecker([echo.url]),
+            check_every=60,
+            now=lambda: clock[0],
+        )
+        await account.start()
+        try:
+            echo.down = True
+            clock[0] += timedelta(seconds=170)
+            await account.tick()
+            assert account.status().orders_open  # the last answer is 170 s old: still good
+            clock[0] += timedelta(seconds=20)
+            await account.tick()
+            status = account.status()
+            assert not status.orders_open and status.egress_ip is None
+            assert "have not answered for 3 min 10 s" in (status.blocked_reason or "")
+            with pytest.raises(UserError) as err:
+                account.check_orders_open()
+            assert err.value.reason == "orders_blocked"
+            echo.down = False
+            await account.tick()
+            assert account.status().orders_open
+        finally:
+            await account.stop()
 
 
 async def test_a_wrong_mpin_is_reported_once_and_backs_off(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from brokers.paper import PaperBroker
 from tests.fakes.ip_echo import FakeIPEcho
 
 PRIMARY, SECONDARY, ELSEWHERE = "203.0.113.10", "203.0.113.11", "198.51.100.99"
+MAX_AGE = timedelta(minutes=3)
 
 
 def test_whitelist_parses_compares_and_describes() -> None:
@@ -61,7 +62,7 @@ def make_rig(tmp: Path, echo: FakeIPEcho, whitelist: Whitelist, *, checked: bool
 
     broker = PaperBroker(tmp / "paper.json", tick_seconds=0)
     egress = EgressChecker([echo.url]) if checked else None
-    gate = Gate(broker, whitelist, egress, note)
+    gate = Gate(broker, whitelist, egress, note, max_age=MAX_AGE, now=lambda: clock[0])
     session = Session(
         broker,
         gate,
@@ -131,6 +132,33 @@ async def test_an_unanswered_check_keeps_the_last_good_reading(rig: Rig) -> None
     rig.echo.down = False
     await rig.gate.refresh(rig.session)
     assert rig.gate.egress_error is None
+
+
+async def test_a_reading_older_than_its_maximum_age_is_no_reading(rig: Rig) -> None:
+    await rig.gate.refresh(rig.session)
+    await rig.session.login("start-up")
+    rig.echo.down = True
+    rig.clock[0] += MAX_AGE - timedelta(seconds=1)
+    await rig.gate.refresh(rig.session)
+    rig.gate.check_orders_open()  # the last answer is still young enough
+    assert rig.gate.egress_ip == IPv4Address(PRIMARY)
+
+    rig.clock[0] += timedelta(seconds=2)  # no check at all: the reading ages on its own
+    assert rig.gate.egress_ip is None
+    with pytest.raises(UserError) as err:
+        rig.gate.check_orders_open()
+    assert err.value.reason == "orders_blocked"
+    assert "have not answered for 3 min 1 s (127.0.0.1: HTTP 503" in err.value.text
+    await rig.gate.refresh(rig.session)
+    assert "have not answered" in (rig.gate.blocked or "")
+    assert rig.gate.reading is not None  # still shown as the last one that answered
+
+    rig.echo.down = False
+    await rig.gate.refresh(rig.session)
+    rig.gate.check_orders_open()
+    assert rig.gate.blocked is None
+    notices = await rig.notices_sent()
+    assert EgressIPChanged(PRIMARY, PRIMARY) not in notices  # the same IP came back
 
 
 async def test_without_a_whitelist_the_broker_decides(tmp_path: Path) -> None:

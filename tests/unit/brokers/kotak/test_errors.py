@@ -20,10 +20,12 @@ from brokers.errors import (
     BrokerError,
     BrokerRejected,
     BrokerUnavailable,
+    DuplicateTag,
     InstrumentNotFound,
     InvalidQuantity,
     IPNotWhitelisted,
     OrderNotModifiable,
+    OutcomeCause,
     SessionExpired,
     SessionIPMismatch,
     Throttled,
@@ -187,14 +189,41 @@ async def test_garbage_on_reads_is_unavailable(
     await call()  # one failure only
 
 
-@pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
+@pytest.mark.parametrize(
+    ("mode", "cause"),
+    [
+        ("http500", OutcomeCause.SERVER_ERROR),
+        ("html", OutcomeCause.BAD_REPLY),
+        ("malformed", OutcomeCause.BAD_REPLY),
+        ("timeout", OutcomeCause.TIMEOUT),
+        ("odd_code", OutcomeCause.UNKNOWN_CODE),
+    ],
+)
 async def test_garbage_after_place_is_an_unknown_outcome(
-    sim: KotakSimulator, live: KotakBroker, mode: str
+    sim: KotakSimulator, live: KotakBroker, mode: str, cause: OutcomeCause
 ) -> None:
-    """ref §8 rule 3: a 5xx or an unreadable body after a place means the outcome is unknown."""
+    """ref §8 rule 3: a 5xx or an unreadable body after a place means the outcome is unknown, and
+    so does a refusal with a code the adapter does not know; `cause` says which it was."""
     sim.fail_next("place", mode)
-    with pytest.raises(UnknownOutcome):
+    with pytest.raises(UnknownOutcome) as caught:
         await live.place_order(order("garbage-1"))
+    assert caught.value.cause is cause
+
+
+@pytest.mark.parametrize("code", [32, 5204])
+async def test_a_reused_tag_is_a_duplicate_not_a_rejection(
+    sim: KotakSimulator, live: KotakBroker, code: int
+) -> None:
+    """ref §4.1: tags must be unique, even after the first order with the tag was cancelled."""
+    sim.duplicate_tag_code = code
+    first = await live.place_order(order("dup-1"))
+    await live.cancel_order(first)
+    with pytest.raises(DuplicateTag) as caught:
+        await live.place_order(order("dup-1"))
+    assert caught.value.code == str(code)
+    assert "Client OrderID already exists" in caught.value.message
+    assert not isinstance(caught.value, BrokerRejected)
+    assert len(sim.orders) == 1
 
 
 async def test_read_timeout_on_a_report_is_unavailable(
@@ -291,6 +320,26 @@ async def test_transport_failures_are_classified(
     await broker.close()
 
 
+@pytest.mark.parametrize(
+    ("exc", "cause"),
+    [
+        (httpx.ReadTimeout("t"), OutcomeCause.TIMEOUT),
+        (httpx.WriteTimeout("t"), OutcomeCause.TIMEOUT),
+        (httpx.RemoteProtocolError("x"), OutcomeCause.CONNECTION_LOST),
+        (httpx.ReadError("reset"), OutcomeCause.CONNECTION_LOST),
+    ],
+)
+async def test_an_unanswered_place_says_why(
+    tmp_path: Path, exc: Exception, cause: OutcomeCause
+) -> None:
+    """Only a timeout may be worded "the broker did not answer in time"."""
+    broker = await _mock_broker(tmp_path, exc)
+    with pytest.raises(UnknownOutcome) as caught:
+        await broker.place_order(order("mock-2"))
+    assert caught.value.cause is cause
+    await broker.close()
+
+
 def _response(
     status: int, body: bytes | str, headers: dict[str, str] | None = None
 ) -> httpx.Response:
@@ -368,6 +417,56 @@ def test_classify_table(
         classify(_response(status, body), kind=kind, what="x")
     assert type(caught.value) is expected
     assert caught.value.code == code
+
+
+_DUP_V2 = json.dumps(
+    {
+        "stCode": 32,
+        "errMsg": "error from core",
+        "stat": "Put Order Response : Client OrderID already exists Data: 0",
+    }
+)
+_DUP_OLD = _st(5204, "Put Order Response : Client OrderID already exists")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "code"),
+    [
+        (200, _DUP_V2, DuplicateTag, "32"),
+        (200, _DUP_OLD, DuplicateTag, "5204"),
+        (200, _st(1, "Client OrderID already exists"), DuplicateTag, "1"),  # by its text
+        (200, _st(70707, "a code nobody documented"), UnknownOutcome, "70707"),
+        (200, '{"stat": "Not_Ok", "errMsg": "no code at all"}', UnknownOutcome, None),
+        (200, _st(1005, "Internal Error"), UnknownOutcome, "1005"),  # says nothing of the order
+        (200, _st(1007, "Invalid Symbol"), BrokerRejected, "1007"),
+        (200, _st(1009, "please provide valid lotwise quantity"), InvalidQuantity, "1009"),
+        (200, _st(1017, "algo order not allowed"), BrokerRejected, "1017"),
+        (200, _st(100021, "invalid  access type"), BrokerRejected, "100021"),
+        (200, _st(5202, "Error: Invalid Request"), BrokerRejected, "5202"),
+        (200, _st(100022, "invalid session token"), SessionExpired, "100022"),
+        (200, _st(100008, "unauthorized"), IPNotWhitelisted, "100008"),
+        (400, _st(70707, "refused by HTTP status"), BrokerRejected, "70707"),
+        (200, '{"error": [{"code": "400", "message": "Missing"}]}', BrokerRejected, "400"),
+    ],
+)  # fmt: skip
+def test_classify_on_a_place(
+    status: int, body: str, expected: type[BrokerError], code: str | None
+) -> None:
+    """On a place only codes known to mean "nothing was placed" are rejections; any other code
+    is an unknown outcome (reconciled by tag), and a reused tag is `DuplicateTag`."""
+    with pytest.raises(expected) as caught:
+        classify(_response(status, body), kind=CallKind.ORDERS, what="place order", place=True)
+    assert type(caught.value) is expected
+    assert caught.value.code == code
+    if expected is UnknownOutcome:
+        assert caught.value.cause is OutcomeCause.UNKNOWN_CODE  # type: ignore[attr-defined]
+
+
+def test_an_unknown_code_on_a_modify_stays_a_rejection() -> None:
+    with pytest.raises(BrokerRejected):
+        classify(_response(200, _st(70707, "new")), kind=CallKind.ORDERS, what="modify order")
+    with pytest.raises(BrokerRejected):  # 32 means a reused tag on a place only
+        classify(_response(200, _DUP_V2), kind=CallKind.ORDERS, what="modify order")
 
 
 @pytest.mark.parametrize(

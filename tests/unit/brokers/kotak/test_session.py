@@ -1,11 +1,13 @@
 """KotakBroker session export/resume (`brokers.base.ResumableSession`) against the simulator.
 
 Ref §2.6: a session is the access token, trade token, trade sid, baseUrl, dataCenter and ucc (plus
-optional feed URLs); all of it is exported so a restart can skip the TOTP + MPIN login.
+optional feed URLs). All of it is exported so a restart can skip the TOTP + MPIN login, except the
+access token itself, a long-lived credential: only its SHA-256, to recognise the configuration.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -21,7 +23,7 @@ from brokers.models import OrderRequest, OrderType, Product, Side
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
 
 TOTP = SIM_TOTP
-REQUIRED = ("access_token", "token", "sid", "base_url", "ucc", "created_at")
+REQUIRED = ("access_token_sha256", "token", "sid", "base_url", "ucc", "created_at")
 
 
 @pytest.fixture
@@ -40,8 +42,12 @@ async def saved(broker: KotakBroker) -> dict[str, str]:
     return data
 
 
-def _secrets(data: dict[str, str]) -> list[str]:
-    return [data["access_token"], data["token"], data["sid"]]
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _secrets(sim: KotakSimulator, data: dict[str, str]) -> list[str]:
+    return [sim.access_token, data["token"], data["sid"]]
 
 
 async def test_is_resumable(broker: KotakBroker) -> None:
@@ -58,7 +64,8 @@ async def test_export_after_login_has_every_field(sim: KotakSimulator, broker: K
     assert data is not None
     assert all(isinstance(v, str) for v in data.values())
     assert set(REQUIRED) | {"data_center"} <= set(data)
-    assert data["access_token"] == sim.access_token
+    assert data["access_token_sha256"] == _sha256(sim.access_token)
+    assert sim.access_token not in data.values() and "access_token" not in data
     validate = sim.calls_of("validate")[0]
     assert data["token"].startswith("trade-")
     assert data["token"] != validate.headers["auth"]  # the trade pair, not the view pair
@@ -122,12 +129,12 @@ async def test_expired_saved_session_raises_session_expired(
 
 @pytest.mark.parametrize("missing", REQUIRED)
 async def test_incomplete_session_raises(
-    saved: dict[str, str], fresh: KotakBroker, missing: str
+    sim: KotakSimulator, saved: dict[str, str], fresh: KotakBroker, missing: str
 ) -> None:
     data = {k: v for k, v in saved.items() if k != missing}
     with pytest.raises(SessionExpired, match="saved session is incomplete") as caught:
         await fresh.resume_session(data)
-    assert not any(secret in str(caught.value) for secret in _secrets(saved))
+    assert not any(secret in str(caught.value) for secret in _secrets(sim, saved))
     assert fresh.export_session() is None  # nothing adopted
 
 
@@ -157,20 +164,37 @@ async def test_session_for_another_config_is_refused(
     saved: dict[str, str], fresh: KotakBroker
 ) -> None:
     with pytest.raises(SessionExpired) as caught:
-        await fresh.resume_session({**saved, "access_token": "other-access-token"})
-    assert "other-access-token" not in str(caught.value)
+        await fresh.resume_session({**saved, "access_token_sha256": _sha256("other-access-token")})
+    assert "different access token" in str(caught.value)
     with pytest.raises(SessionExpired):
         await fresh.resume_session({**saved, "ucc": "ZZOTHER"})
     assert fresh.export_session() is None
 
 
+async def test_a_session_saved_with_the_plain_access_token_is_not_resumed(
+    sim: KotakSimulator, saved: dict[str, str], fresh: KotakBroker
+) -> None:
+    """Files written before the hash held the access token itself: they are refused (the
+    account then logs in and writes the new form over them), without echoing the value."""
+    old = {k: v for k, v in saved.items() if k != "access_token_sha256"}
+    old["access_token"] = sim.access_token
+    with pytest.raises(SessionExpired, match="old format") as caught:
+        await fresh.resume_session(old)
+    assert sim.access_token not in str(caught.value)
+    assert fresh.export_session() is None
+
+
 async def test_no_secret_in_repr_or_logs(
-    saved: dict[str, str], fresh: KotakBroker, broker: KotakBroker, caplog: pytest.LogCaptureFixture
+    sim: KotakSimulator,
+    saved: dict[str, str],
+    fresh: KotakBroker,
+    broker: KotakBroker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await fresh.resume_session(saved)
     await fresh.orders()
     texts = [repr(broker), repr(fresh), repr(fresh._session), caplog.text]
-    for secret in _secrets(saved):
+    for secret in _secrets(sim, saved):
         for text in texts:
             assert secret not in text

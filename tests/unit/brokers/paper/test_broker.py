@@ -7,6 +7,7 @@ once for all of them in tests/contract; this module keeps what only paper does.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import date
@@ -70,6 +71,9 @@ async def ltp(broker: PaperBroker, key: str) -> Decimal:
     return quote.ltp
 
 
+_TAGS = itertools.count(1)
+
+
 async def order(broker: PaperBroker, order_id: str) -> Order:
     return next(o for o in await broker.orders() if o.order_id == order_id)
 
@@ -84,8 +88,10 @@ async def place(
     order_type: OrderType = OrderType.LIMIT,
     trigger_price: Decimal | str | None = None,
     validity: Validity = Validity.DAY,
-    tag: str = "tag-1",
+    tag: str | None = None,
 ) -> str:
+    """Place through the adapter; each call gets a tag of its own unless one is given (tags are
+    unique per order: a reused one is refused as DuplicateTag)."""
     return await broker.place_order(
         OrderRequest(
             instrument=await instrument(broker, key),
@@ -94,7 +100,7 @@ async def place(
             order_type=order_type,
             price=Decimal(price),
             product=product,
-            tag=tag,
+            tag=tag or f"tag-{next(_TAGS)}",
             trigger_price=None if trigger_price is None else Decimal(trigger_price),
             validity=validity,
         )
