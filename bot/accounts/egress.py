@@ -20,6 +20,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from brokers.tls import tls_context
+
 log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -79,6 +81,7 @@ class EgressChecker:
             transport=transport,
             follow_redirects=True,
             trust_env=False,
+            verify=tls_context(),
         )
 
     async def close(self) -> None:

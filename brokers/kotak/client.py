@@ -86,6 +86,7 @@ from brokers.models import (
     SessionInfo,
     Trade,
 )
+from brokers.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,10 @@ class KotakBroker:
     ) -> None:
         self._config = config
         self._http = httpx.AsyncClient(
-            transport=transport, headers={"User-Agent": USER_AGENT}, trust_env=False
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+            trust_env=False,
+            verify=tls_context(),
         )
         self._pace: Callable[[], Awaitable[None]] | None = None
         self._session: TradeSession | None = None
