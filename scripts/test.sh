@@ -7,4 +7,5 @@ sh scripts/install.sh dev
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict bot handlers brokers
-exec .venv/bin/python -m pytest "$@"
+# Two workers: much of an end-to-end test is waiting on loopback I/O and timers, not CPU.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@"
