@@ -12,6 +12,15 @@ from bot.accounts import ip_refusal
 from bot.errors import UserError
 from brokers import errors as be
 
+# Why an order call has no usable answer, by `UnknownOutcome.cause`: a server error or a garbled
+# page is not a slow broker, and the user should not be told it was.
+_NO_ANSWER = {
+    "timeout": "The broker did not answer in time",
+    "server_error": "The broker answered with a server error instead of a reply",
+    "bad_reply": "The broker's reply could not be read",
+    "connection_lost": "The connection to the broker broke before its reply came",
+}
+
 
 def explain(exc: be.BrokerError) -> UserError:
     """Most specific class first: the subclasses of BrokerRejected before BrokerRejected."""
@@ -52,8 +61,8 @@ def explain(exc: be.BrokerError) -> UserError:
         case be.UnknownOutcome():
             return UserError(
                 "unknown_outcome",
-                "The broker did not answer in time, so I don't know yet whether it went through. "
-                "I am checking the order book and will tell you; do not send it again.",
+                f"{_NO_ANSWER[exc.cause]}, so I don't know yet whether it went through. I am "
+                "checking the order book and will tell you; do not send it again.",
             )
         case _:
             return UserError(
@@ -61,3 +70,18 @@ def explain(exc: be.BrokerError) -> UserError:
                 "The broker could not be reached or answered with an error; nothing was "
                 "changed. Try again in a moment.",
             )
+
+
+def explain_read(exc: be.BrokerError, what: str) -> UserError:
+    """A failed read on the way to a card (a quote to price from, the order to change): the
+    broker's problem, said as such, with what could not be fetched. Session, login and IP
+    problems keep their own words."""
+    match exc:
+        case be.BrokerUnavailable() | be.UnknownOutcome() | be.Throttled():
+            return UserError(
+                "broker_unavailable",
+                f"The broker could not give me {what} just now (it could not be reached or "
+                "answered with an error); nothing was sent. Try again in a moment.",
+            )
+        case _:
+            return explain(exc)

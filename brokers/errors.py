@@ -7,6 +7,8 @@ MPIN, password) may appear in an error message; messages are safe to show the us
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class BrokerError(Exception):
     """Base class. `code` is the broker's own code when it gave one (stCode, errorcode)."""
@@ -75,4 +77,18 @@ class BrokerUnavailable(BrokerError):
 
 class UnknownOutcome(BrokerError):
     """A place/modify/cancel was sent but no answer came back (read timeout, dropped connection).
-    The order may or may not exist: reconcile against the order book by tag, never re-send."""
+    The order may or may not exist: reconcile against the order book by tag, never re-send.
+
+    `cause` says why there is no usable answer, so the user is told the right thing: `timeout`
+    (no reply in time), `server_error` (HTTP 5xx), `bad_reply` (HTML or garbled JSON) or
+    `connection_lost` (the connection broke after the request went out)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        cause: Literal["timeout", "server_error", "bad_reply", "connection_lost"] = "timeout",
+    ) -> None:
+        super().__init__(message, code=code)
+        self.cause = cause
