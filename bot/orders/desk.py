@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -44,9 +45,9 @@ from bot.orders.outcomes import (
     SliceResult,
     SliceState,
     overall,
-    place_outcome,
     prepared_of,
     summary,
+    with_skipped,
 )
 from bot.orders.policy import OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import check_tick
@@ -69,6 +70,15 @@ _UNEXPECTED = "Something went wrong on my side while sending; I am checking the 
 def new_tag() -> str:
     """Our order tag: short, unique, ASCII; brokers echo it in the order book."""
     return "TB" + secrets.token_hex(5).upper()
+
+
+@dataclass
+class _Batch:
+    """What the desk knows while it sends: the answered orders, in order, and the tag of the
+    one whose request may be on its way right now."""
+
+    results: list[SliceResult] = field(default_factory=list)
+    leaving: str | None = None
 
 
 class _Terms(NamedTuple):
@@ -284,52 +294,64 @@ class OrderDesk:
         intent = await self._store.intents.get(intent_id)
         if intent is None or intent.status != "SENDING":
             raise UserError("already_answered", "This was already answered; nothing more was done.")
-        results: list[SliceResult] = []
+        batch = _Batch()
         try:
             match prepared:
                 case PreparedOrder():
-                    await self._place(prepared, intent.user_id, intent.chat_id, progress)
+                    await self._place(prepared, intent.user_id, intent.chat_id, progress, batch)
                 case PreparedModify():
-                    results.append(await self._modify(prepared))
+                    batch.results.append(await self._modify(prepared))
                 case PreparedCancel():
-                    results.append(await self._cancel(prepared))
+                    batch.results.append(await self._cancel(prepared))
         except Exception:
             log.exception("unexpected error while sending intent %s", intent_id)
         finally:
-            outcome = await self._close(prepared, results)
+            outcome = await self._close(prepared, batch)
         self._on_orders_sent()
         return outcome
 
-    async def _close(self, prepared: Prepared, results: list[SliceResult]) -> Outcome:
-        """The outcome as the store has it, written to the intent. A place's rows are the
-        record (a row still SENDING was interrupted after it may have left: it is unknown);
-        the slices after the last row are skipped. The outcome is built before the intent is
-        finished, so its revision is older than any view the tracker builds afterwards."""
+    async def _close(self, prepared: Prepared, batch: _Batch) -> Outcome:
+        """The outcome as the desk saw it, written to the intent. An order whose request may
+        have left when the sending stopped is unknown (its row too, for the tracker); every
+        slice after the last one answered is skipped. The outcome is built before the intent
+        is finished, so its revision is older than any view the tracker builds afterwards."""
+        results = list(batch.results)
+        if batch.leaving is not None:
+            await self._interrupted(batch.leaving)
         if isinstance(prepared, PreparedOrder):
-            rows = []
-            for row in await self._store.orders.in_send_order(prepared.intent_id):
-                if row.status == "SENDING":
-                    await self._store.orders.update(row.tag, status="UNKNOWN", message=_UNEXPECTED)
-                    row = await self._store.orders.by_tag(row.tag) or row
-                rows.append(row)
-            outcome = place_outcome(prepared, rows)
-        else:
+            slices = prepared.plan.slices
+            if batch.leaving is not None:
+                results.append(
+                    SliceResult(slices[len(results)], error=_UNEXPECTED, state="unknown")
+                )
+            results = with_skipped(results, slices)
+        elif not results:
             if isinstance(prepared, PreparedModify):
                 quantity = prepared.quantity
             else:
                 quantity = prepared.order.quantity
-            if results:
-                result = results[0]
-            else:
-                result = SliceResult(quantity, error=_UNEXPECTED, state="unknown")
-            outcome = Outcome(prepared, overall((result,)), (result,))
+            results = [SliceResult(quantity, error=_UNEXPECTED, state="unknown")]
+        outcome = Outcome(prepared, overall(results), tuple(results))
         await self._store.intents.finish(
             prepared.intent_id, outcome.status.upper(), summary(outcome.results)
         )
         return outcome
 
+    async def _interrupted(self, tag: str) -> None:
+        """Best effort: the row of an order that may have left becomes UNKNOWN, so the
+        tracker reconciles it (at worst start-up does, for a row left SENDING)."""
+        try:
+            await self._store.orders.update(tag, status="UNKNOWN", message=_UNEXPECTED)
+        except Exception:
+            log.exception("could not mark order %s as unknown", tag)
+
     async def _place(
-        self, prepared: PreparedOrder, user_id: int, chat_id: int, progress: Progress | None
+        self,
+        prepared: PreparedOrder,
+        user_id: int,
+        chat_id: int,
+        progress: Progress | None,
+        batch: _Batch,
     ) -> None:
         """Send the slices in order; stop at the first that is not accepted (the rest are
         skipped, never sent blindly after a failure or an unknown outcome)."""
@@ -358,7 +380,10 @@ class OrderDesk:
                 tag=tag,
                 trigger_price=plan.trigger_price,
             )
+            batch.leaving = tag
             result = await self._send_one(tag, request)
+            batch.leaving = None
+            batch.results.append(result)
             if result.state != "sent":
                 return
             if progress is not None and total > 1:

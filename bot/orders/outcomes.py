@@ -141,14 +141,15 @@ _ROW_STATES: dict[str, SliceState] = {
 def place_outcome(prepared: PreparedOrder, rows: Sequence[OrderRow]) -> Outcome:
     """A place card from its order rows (in the order they were sent). Slices without a row
     were never sent: a batch stops at the first slice that fails or has no answer."""
-    results = [_slice_of(row) for row in rows]
-    slices = prepared.plan.slices
-    if len(results) < len(slices):
-        reason = skip_reason(len(results), results[-1] if results else None)
-        results += [
-            SliceResult(quantity, error=reason, state="skipped") for quantity in slices[len(rows) :]
-        ]
+    results = with_skipped([_slice_of(row) for row in rows], prepared.plan.slices)
     return Outcome(prepared, overall(results), tuple(results))
+
+
+def with_skipped(results: Sequence[SliceResult], slices: Sequence[int]) -> list[SliceResult]:
+    """`results` for the first slices, then each later slice explicitly skipped, saying why."""
+    reason = skip_reason(len(results), results[-1] if results else None)
+    skipped = [SliceResult(q, error=reason, state="skipped") for q in slices[len(results) :]]
+    return [*results, *skipped]
 
 
 def _slice_of(row: OrderRow) -> SliceResult:
@@ -166,4 +167,4 @@ def skip_reason(number: int, last: SliceResult | None) -> str:
         return f"not sent: order {number} of this batch has no answer yet"
     if last is not None and last.state == "failed":
         return f"not sent: order {number} of this batch failed"
-    return "not sent: the batch stopped after a problem on my side"
+    return "not sent: something went wrong on my side before it left"

@@ -241,18 +241,44 @@ async def test_a_card_deleted_mid_batch_stops_nothing(tmp_path) -> None:  # type
         assert status == "DONE"
 
 
-async def test_a_fault_of_ours_while_sending_is_said_on_the_card(harness: BotHarness) -> None:
-    """The database fails mid-send: the tap is answered, the card says what to do, and no
-    order reaches the broker without its row."""
+async def test_a_database_fault_before_an_order_leaves_skips_it_and_says_so(
+    harness: BotHarness,
+) -> None:
+    """The order's row cannot be written, so the order is not sent: the card says so, the
+    tap is answered and the intent is closed."""
     card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
     with sqlite3.connect(harness.settings.database_path) as db:
         db.execute("ALTER TABLE orders RENAME TO orders_gone")
     answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
     assert answer["text"] == "Sending…"
     edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id)
-    assert "Something went wrong on my side while sending" in edited.plain
-    assert "Check /orders" in edited.plain
+    assert "Not sent: something went wrong on my side before it left" in edited.plain
     assert await harness.broker.orders() == []
+    with sqlite3.connect(harness.settings.database_path) as db:
+        [(status,)] = db.execute("SELECT status FROM intents")
+    assert status == "FAILED"
+
+
+async def test_a_fault_of_ours_after_the_order_left_is_said_on_the_card(
+    tmp_path,
+    parts,  # noqa: F811 - the fixture imported above
+    totp_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    """The database fails while the broker is answering, so the intent cannot even be closed:
+    the card still says what to do instead of "Sending…" for ever."""
+    sim, echo = parts
+    sim.hang_seconds = 1.0
+    async with _kotak_bot(tmp_path, sim, echo, totp_clock, read_timeout=5.0) as h:
+        card = await h.say(ADMIN, "/buy NSE:SBIN 10 @800")
+        sim.fail_next("place", "timeout")  # slow: the order exists, the reply comes late
+        await h.tap(ADMIN, card, h.button(card, "Confirm"))
+        await h.telegram.wait_for(lambda t: sim.orders, what="the order at the broker")
+        with sqlite3.connect(h.settings.database_path) as db:
+            db.execute("ALTER TABLE intents RENAME TO intents_gone")
+        edited = await h.telegram.wait_for_edit(ADMIN, card.message_id, timeout=10)
+        assert "Something went wrong on my side while sending" in edited.plain
+        assert "Check /orders" in edited.plain
+        assert len(sim.calls_of("place")) == 1
 
 
 async def test_a_tap_that_fails_unexpectedly_is_answered_in_one_sentence(
@@ -279,6 +305,20 @@ async def test_the_error_handler_answers_what_escapes_the_handlers(harness: BotH
     assert await harness.broker.orders() == []
 
 
+def _kotak_bot(tmp_path, sim, echo, totp_clock, read_timeout: float = 0.3) -> BotHarness:  # type: ignore[no-untyped-def]
+    """The bot on the Kotak simulator, with a short order timeout so that a hang is quick."""
+    import httpx
+
+    from brokers.kotak import KotakBroker
+    from brokers.kotak.config import KotakTimeouts
+    from tests.fakes.kotak_sim import kotak_config
+
+    timeouts = KotakTimeouts(orders=httpx.Timeout(read_timeout, connect=2.0))
+    broker = KotakBroker(kotak_config(sim, tmp_path / "kotak", timeouts=timeouts))
+    settings = kotak_settings(sim, echo)
+    return BotHarness(tmp_path, instance=broker, totp_clock=totp_clock, **settings)
+
+
 async def test_a_place_without_answer_is_shown_on_its_card_once_found(
     tmp_path,
     parts,  # noqa: F811 - the fixture imported above
@@ -286,18 +326,9 @@ async def test_a_place_without_answer_is_shown_on_its_card_once_found(
 ) -> None:
     """Kotak creates the order but the reply never comes: the card first says so, then is
     edited to show the order number the tracker found by our tag (and a push says so)."""
-    import httpx
-
-    from brokers.kotak import KotakBroker
-    from brokers.kotak.config import KotakTimeouts
-    from tests.fakes.kotak_sim import kotak_config
-
     sim, echo = parts
     sim.hang_seconds = 1.0
-    quick = KotakTimeouts(orders=httpx.Timeout(0.3, connect=2.0))
-    broker = KotakBroker(kotak_config(sim, tmp_path / "kotak", timeouts=quick))
-    settings = kotak_settings(sim, echo)
-    async with BotHarness(tmp_path, instance=broker, totp_clock=totp_clock, **settings) as h:
+    async with _kotak_bot(tmp_path, sim, echo, totp_clock) as h:
         card = await h.say(ADMIN, "/buy NSE:SBIN 10 @800")
         sim.fail_next("place", "timeout")
         first = await h.confirm(ADMIN, card, done="know yet whether it went through")

@@ -5,6 +5,7 @@ a price is the broker's problem in plain words."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -109,6 +110,32 @@ async def test_a_failing_progress_report_never_stops_a_batch(tmp_path: Path) -> 
         assert len(await broker.orders()) == 3
         intent = await d.store.intents.get(prepared.intent_id)
         assert intent is not None and intent.status == "DONE"
+
+
+async def test_a_database_fault_mid_batch_skips_the_rest_and_closes_the_intent(
+    tmp_path: Path,
+) -> None:
+    """After slice 1 the orders table cannot be written: slice 2 is not sent (its row would be
+    missing), it and slice 3 are skipped by name, and the intent is closed as partial."""
+    async with paper_desk(tmp_path) as (broker, d):
+        future = _nifty_future(d.index)
+        assert future.freeze_qty is not None
+        quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+
+        async def progress(done: int, total: int) -> None:
+            with sqlite3.connect(tmp_path / "db.sqlite") as db:
+                db.execute("ALTER TABLE orders RENAME TO orders_gone")
+
+        outcome = await d.desk.execute(await d.desk.claim(prepared.intent_id, 1), progress)
+        assert [r.state for r in outcome.results] == ["sent", "skipped", "skipped"]
+        reason = "not sent: something went wrong on my side before it left"
+        assert [r.error for r in outcome.results[1:]] == [reason, reason]
+        assert outcome.status == "partial"
+        assert len(await broker.orders()) == 1
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "PARTIAL"
 
 
 async def test_after_a_slice_without_answer_each_later_slice_is_skipped_by_name(

@@ -31,7 +31,7 @@ from bot.notify.events import (
 from bot.orders.desk import OrderDesk
 from bot.orders.outcomes import Outcome
 from bot.orders.policy import OrderTicket
-from bot.orders.tracker import OrderTracker, Patience
+from bot.orders.tracker import IST, OrderTracker, Patience
 from bot.parsing import ModifyArgs
 from bot.store.connection import Store
 from brokers.kotak import KotakBroker
@@ -44,11 +44,18 @@ SBIN_LIMIT = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal
 CARD = 42
 
 
+def _early_today() -> datetime:
+    """01:00 IST today: rows the store stamps with the real clock are of the same trading day,
+    and a test can move the clock hours ahead without crossing into the next one."""
+    today = datetime.now(IST).date()
+    return datetime(today.year, today.month, today.day, 1, tzinfo=IST).astimezone(UTC)
+
+
 @dataclass
 class Clock:
     """The tracker's clock: tests move it instead of waiting minutes."""
 
-    now: datetime = field(default_factory=lambda: datetime(2026, 4, 1, 5, 0, tzinfo=UTC))
+    now: datetime = field(default_factory=_early_today)
 
     def __call__(self) -> datetime:
         return self.now
