@@ -12,6 +12,18 @@ from bot.accounts import ip_refusal
 from bot.errors import UserError
 from brokers import errors as be
 
+# Why an order call has no usable answer, by `UnknownOutcome.cause`: a server error or a garbled
+# page is not a slow broker, and the user should not be told it was.
+_NO_ANSWER: dict[be.OutcomeCause, str] = {
+    be.OutcomeCause.TIMEOUT: "The broker did not answer in time",
+    be.OutcomeCause.SERVER_ERROR: "The broker answered with a server error instead of a reply",
+    be.OutcomeCause.BAD_REPLY: "The broker's reply could not be read",
+    be.OutcomeCause.CONNECTION_LOST: "The connection to the broker broke before its reply came",
+    be.OutcomeCause.UNKNOWN_CODE: "The broker answered with a code I do not know",
+    be.OutcomeCause.UNCHECKED: "The broker's answer did not say whether it was done",
+    be.OutcomeCause.UNSPECIFIED: "The broker gave no usable answer",
+}
+
 
 def explain(exc: be.BrokerError) -> UserError:
     """Most specific class first: the subclasses of BrokerRejected before BrokerRejected."""
@@ -49,11 +61,17 @@ def explain(exc: be.BrokerError) -> UserError:
                 "The broker is limiting requests right now; nothing was sent. "
                 "Try again in a few seconds.",
             )
+        case be.DuplicateTag():
+            return UserError(
+                "unknown_outcome",
+                "The broker already has an order under this order's tag, so it was accepted "
+                "earlier. I am looking it up in the order book; do not send it again.",
+            )
         case be.UnknownOutcome():
             return UserError(
                 "unknown_outcome",
-                "The broker did not answer in time, so I don't know yet whether it went through. "
-                "I am checking the order book and will tell you; do not send it again.",
+                f"{_NO_ANSWER[exc.cause]}, so I don't know yet whether it went through. I am "
+                "checking the order book and will tell you; do not send it again.",
             )
         case _:
             return UserError(
@@ -61,3 +79,18 @@ def explain(exc: be.BrokerError) -> UserError:
                 "The broker could not be reached or answered with an error; nothing was "
                 "changed. Try again in a moment.",
             )
+
+
+def explain_read(exc: be.BrokerError, what: str) -> UserError:
+    """A failed read on the way to a card (a quote to price from, the order to change): the
+    broker's problem, said as such, with what could not be fetched. Session, login and IP
+    problems keep their own words."""
+    match exc:
+        case be.BrokerUnavailable() | be.UnknownOutcome() | be.Throttled():
+            return UserError(
+                "broker_unavailable",
+                f"The broker could not give me {what} just now (it could not be reached or "
+                "answered with an error); nothing was sent. Try again in a moment.",
+            )
+        case _:
+            return explain(exc)

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     paper_tick_seconds: float = Field(default=1.0, ge=0, le=60)  # 0 freezes prices
     paper_seed: int | None = None
 
+    # An order whose place had no usable answer is reported "not found yet" only after this
+    # many order-book looks spanning at least this many seconds (then watched until day end).
+    unknown_order_looks: int = Field(default=3, ge=2, le=100)
+    unknown_order_window_seconds: int = Field(default=180, ge=60, le=3600)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot.errors import UserError
@@ -30,6 +30,7 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 NOT_ALLOWED = "Sorry, this is a private bot."
 INTERNAL_ERROR = "Something went wrong on my side; nothing was sent to the broker."
+TAP_FAILED = "Something went wrong on my side. Check /orders before you try again."
 
 
 def services_of(context: Context) -> Services:
@@ -92,10 +93,20 @@ def command(needed: Role) -> Callable[[CommandFn], Handler]:
 TapFn = Callable[[Update, Context, Services, str], Awaitable[str]]
 
 
+async def answer_quietly(query: CallbackQuery, text: str) -> None:
+    """Answer a tap (clearing its spinner), never raising: a tap answered twice or too late is
+    refused by Telegram, and that must not turn one failure into two."""
+    try:
+        await query.answer(text[:200], show_alert=False)
+    except Exception:
+        log.warning("could not answer a button tap", exc_info=True)
+
+
 def tap(needed: Role) -> Callable[[TapFn], Handler]:
     """Wrap a button handler. The allowlist is checked here because `filters.User` only guards
     messages. The wrapped function returns the audit outcome; it must answer the query itself
-    (refusals raised as UserError are answered here, as a short toast)."""
+    (refusals raised as UserError are answered here, as a short toast, and so is an unexpected
+    failure, in one plain sentence: a tap never keeps spinning)."""
 
     def wrap(fn: TapFn) -> Handler:
         @functools.wraps(fn)
@@ -110,16 +121,17 @@ def tap(needed: Role) -> Callable[[TapFn], Handler]:
             if role is None or not role.allows(needed):
                 text = NOT_ALLOWED if role is None else role_refusal(role, needed)
                 await services.store.audit.set_outcome(audit_id, "refused: not allowed")
-                await query.answer(text, show_alert=False)
+                await answer_quietly(query, text)
                 return
             try:
                 outcome = await fn(update, context, services, data)
             except UserError as exc:
+                await answer_quietly(query, exc.text)
                 await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
-                await query.answer(exc.text[:200], show_alert=False)
                 return
             except Exception:
                 log.exception("button handler failed")
+                await answer_quietly(query, TAP_FAILED)
                 await services.store.audit.set_outcome(audit_id, "error")
                 return
             await services.store.audit.set_outcome(audit_id, outcome)

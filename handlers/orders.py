@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 
 from telegram import Update
 
 from bot.errors import UserError
+from bot.notify import CardRef, Notifier, next_revision
 from bot.orders import Prepared
 from bot.parsing import parse_cancel, parse_modify, parse_order
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Side
 from handlers import render
-from handlers.guard import Context, command, tap
+from handlers.guard import Context, answer_quietly, command, tap
+
+log = logging.getLogger(__name__)
 
 
 async def _send_card(update: Update, services: Services, prepared: Prepared) -> None:
@@ -57,27 +62,62 @@ async def cancel(update: Update, context: Context, services: Services) -> None:
     await _send_card(update, services, await services.desk.prepare_cancel(*_ids(update), order_id))
 
 
+class _ProgressCard:
+    """Best-effort "Sending… n/N" edits of a batch's card: at most one a second and one in
+    flight (the last one waits for its turn), each a single attempt. The batch never waits
+    for them, and a failed edit is only logged; the final outcome has a later revision, so no
+    progress edit can land over it."""
+
+    def __init__(self, notifier: Notifier, card: CardRef, prepared: Prepared) -> None:
+        self._notifier = notifier
+        self._card = card
+        self._prepared = prepared
+        self._last = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __call__(self, done: int, total: int) -> None:
+        busy = self._task is not None and not self._task.done()
+        final = done == total
+        if not final and (busy or time.monotonic() - self._last < 1.0):
+            return
+        self._last = time.monotonic()
+        text = render.progress(self._prepared, done, total)
+        self._task = asyncio.create_task(self._edit(self._task, text, next_revision()))
+
+    async def _edit(self, previous: asyncio.Task[None] | None, text: str, revision: int) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await self._notifier.edit_card(self._card, text, revision=revision, best_effort=True)
+
+
 @tap(Role.TRADER)
 async def confirm_tap(update: Update, context: Context, services: Services, data: str) -> str:
-    """Confirm: claim the intent (one tap wins), answer the tap, send, edit the card."""
+    """Confirm: claim the intent (one tap wins), then send while the tap is being answered (the
+    order does not wait on Telegram), and edit the card with the outcome."""
     query = update.callback_query
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.CONFIRM_PREFIX)
     prepared = await services.desk.claim(intent_id, query.from_user.id)
-    await query.answer("Sending…")
-    chat_id, message_id = query.message.chat.id, query.message.message_id
-    last_edit = 0.0
-
-    async def progress(done: int, total: int) -> None:
-        nonlocal last_edit
-        if time.monotonic() - last_edit >= 1.0 or done == total:
-            last_edit = time.monotonic()
-            text = render.card(prepared) + f"\n\n⏳ Sending… {done}/{total}"
-            await services.notifier.edit(chat_id, message_id, text)
-
-    result = await services.desk.execute(prepared, progress)
-    await services.notifier.edit(chat_id, message_id, render.outcome(result))
+    answering = asyncio.create_task(answer_quietly(query, "Sending…"))
+    card = CardRef(query.message.chat.id, query.message.message_id)
+    progress = _ProgressCard(services.notifier, card, prepared)
+    try:
+        result = await services.desk.execute(prepared, progress)
+    except Exception:
+        await _sending_failed(services.notifier, card, prepared, answering)
+        raise
+    await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
+    await answering
     return result.status
+
+
+async def _sending_failed(
+    notifier: Notifier, card: CardRef, prepared: Prepared, answering: asyncio.Task[None]
+) -> None:
+    """The desk closes every intent it sends, so this is a fault of ours (the database, a
+    bug): the card says so in one sentence, and the tap is still answered."""
+    await notifier.edit_card(card, render.send_failed(prepared), revision=next_revision())
+    await answering
 
 
 @tap(Role.TRADER)
@@ -87,10 +127,9 @@ async def decline_tap(update: Update, context: Context, services: Services, data
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.DECLINE_PREFIX)
     result = await services.desk.decline(intent_id, query.from_user.id)
-    await query.answer("Cancelled")
-    await services.notifier.edit(
-        query.message.chat.id, query.message.message_id, render.outcome(result)
-    )
+    await answer_quietly(query, "Cancelled")
+    card = CardRef(query.message.chat.id, query.message.message_id)
+    await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
     return "declined"
 
 

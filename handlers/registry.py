@@ -3,6 +3,7 @@ this list, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
@@ -13,9 +14,21 @@ from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SE
 from bot.services import Services
 from bot.settings import Role
 from handlers import orders, reports, session
-from handlers.guard import Context, Handler, command
+from handlers.guard import (
+    NOT_ALLOWED,
+    TAP_FAILED,
+    Context,
+    Handler,
+    answer_quietly,
+    command,
+    services_of,
+)
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
 from handlers.render.markup import esc
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on my side; please try again in a moment."
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +151,30 @@ def bot_commands() -> list[BotCommand]:
     return [BotCommand(c.name, c.description) for c in COMMANDS]
 
 
+async def on_error(update: object, context: Context) -> None:
+    """python-telegram-bot's error handler: whatever escaped a handler (the guard catches what
+    the handlers raise, so this is the database or Telegram failing around them) is logged, and
+    a known user hears one plain sentence instead of silence or a spinning button."""
+    log.error("update failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    try:
+        known = services_of(context).role_of(update.effective_user.id) is not None
+    except Exception:
+        log.warning("no services to answer a failed update with", exc_info=True)
+        known = False
+    if update.callback_query is not None:
+        await answer_quietly(update.callback_query, TAP_FAILED if known else NOT_ALLOWED)
+        return
+    if known and update.effective_chat is not None:
+        try:
+            await services_of(context).notifier.send(update.effective_chat.id, UNEXPECTED)
+        except Exception:
+            log.warning("could not tell the user about a failed update", exc_info=True)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_error_handler(on_error)
     for c in COMMANDS:
         app.add_handler(CommandHandler(c.name, c.callback))
     app.add_handler(

@@ -37,7 +37,7 @@ from bot.notify.events import AdminEvent
 from bot.notify.notifier import Notifier
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
-from bot.orders.tracker import OrderTracker
+from bot.orders.tracker import OrderTracker, Patience
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.connection import Store
@@ -214,7 +214,15 @@ async def run(
         log.info("broker %s ready with %d instruments", broker.name, len(index))
 
         tracker = OrderTracker(
-            store, account, notifier.publish, poll_seconds=settings.order_poll_seconds
+            store,
+            account,
+            notifier.publish,
+            index=index,
+            poll_seconds=settings.order_poll_seconds,
+            patience=Patience(
+                settings.unknown_order_looks,
+                timedelta(seconds=settings.unknown_order_window_seconds),
+            ),
         )
         desk = OrderDesk(
             store,

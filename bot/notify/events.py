@@ -4,33 +4,71 @@ Each event is its own model (not a dict with a 'type' key), so a new kind of not
 class plus one rendering branch in `handlers/render/events.py`, and tests assert on events rather
 than on text. `UserEvent`s go to the chat that placed the order; `AdminEvent`s (session, IP and
 order-gate changes) go to every admin.
+
+A `CardUpdate` is the one event that edits a message instead of sending one: the confirmation
+card it names is rewritten to show `content` (the core's outcome of the card's request, worded
+in `handlers/render`). The notifier routes it by its card and revision and never looks inside.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
     "AdminEvent",
+    "CardRef",
+    "CardUpdate",
+    "ChangeSettled",
     "EgressIPChanged",
     "Event",
+    "LapsedOrder",
     "LoginFailing",
     "NoWhitelist",
     "OrderCancelled",
     "OrderEvent",
     "OrderFilled",
     "OrderFound",
-    "OrderNotPlaced",
+    "OrderNotFound",
     "OrderPartiallyFilled",
     "OrderRejected",
     "OrdersBlocked",
+    "OrdersLapsed",
     "OrdersOpen",
     "SessionCreated",
     "SessionLapsed",
     "StaticIPsChanged",
     "UserEvent",
+    "next_revision",
 ]
+
+C = TypeVar("C")
+_REVISIONS = itertools.count(1)
+
+
+def next_revision() -> int:
+    """A number larger than every one handed out before in this process: take it when a view
+    of a card is built, so the notifier can drop a view older than one it already showed."""
+    return next(_REVISIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """A confirmation card the bot sent, which it edits to show what became of the request."""
+
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardUpdate(Generic[C]):
+    """Rewrite `card` to show `content`; ignored when the card already shows a later revision."""
+
+    card: CardRef
+    content: C
+    revision: int
 
 
 # -- about one order, to the chat that placed it ----------------------------------------------
@@ -68,12 +106,15 @@ class OrderCancelled(OrderEvent):
 
 @dataclass(frozen=True, slots=True)
 class OrderFound(OrderEvent):
-    """An order whose place timed out turned up in the order book by its tag."""
+    """An order whose place had no usable answer turned up in the order book by its tag (also
+    after it was reported not found: a late appearance)."""
 
 
 @dataclass(frozen=True, slots=True)
-class OrderNotPlaced:
-    """An order whose place timed out never appeared in the order book."""
+class OrderNotFound:
+    """An order whose place had no usable answer is still not in the order book after several
+    looks over a few minutes. It is not declared unplaced: it is watched for the rest of the
+    trading day, and the user should check the book before sending it again."""
 
     chat_id: int
     key: str
@@ -82,13 +123,52 @@ class OrderNotPlaced:
     tag: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeSettled:
+    """A modify or cancel whose outcome was unknown is now known from the order book:
+    `applied` or not; `status` is the order's state there (lower case), None when the order
+    is not in the book at all."""
+
+    chat_id: int
+    order_id: str
+    key: str
+    side: str
+    action: Literal["modify", "cancel"]
+    applied: bool
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LapsedOrder:
+    """One order closed out at the start of a new trading day. `found` is False for an order
+    whose place had no answer and which never appeared in the order book that day."""
+
+    key: str
+    side: str
+    quantity: int
+    order_id: str | None
+    found: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersLapsed:
+    """Orders still followed from an earlier trading day, closed out instead of being polled
+    for ever (day orders end with their day): one event per chat."""
+
+    chat_id: int
+    orders: tuple[LapsedOrder, ...]
+
+
 UserEvent = (
     OrderFilled
     | OrderPartiallyFilled
     | OrderRejected
     | OrderCancelled
     | OrderFound
-    | OrderNotPlaced
+    | OrderNotFound
+    | ChangeSettled
+    | OrdersLapsed
+    | CardUpdate[Any]
 )
 
 

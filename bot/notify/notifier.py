@@ -16,13 +16,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bot.notify.events import AdminEvent, UserEvent
+from bot.notify.events import AdminEvent, CardRef, CardUpdate, UserEvent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Telegram counts message length in UTF-16 code units (entity offsets do); stay well under 4096.
 MAX_UNITS = 4000
+# How many cards' last shown revision are remembered: far more than are edited in one session.
+_CARD_MEMORY = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,8 @@ class Notifier:
         self._max_retries = max_retries
         self._next_slot: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._card_locks: dict[int, asyncio.Lock] = {}
+        self._card_revisions: dict[CardRef, int] = {}
         self._posting: set[asyncio.Task[None]] = set()
 
     async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
@@ -134,15 +138,71 @@ class Notifier:
     async def edit(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
     ) -> None:
-        text = split_message(text)[0]
+        """Edit a message to show `text` whole: a text too long for one message is edited in
+        with its first part and the rest follows as new messages (the keyboard goes on the
+        last part), so a 40-slice outcome is never cut."""
+        first, *rest = split_message(text)
 
         async def attempt(markup: bool) -> None:
-            await self._outbox.edit(chat_id, message_id, text, markup=markup, keyboard=keyboard)
+            kb = None if rest else keyboard
+            await self._outbox.edit(chat_id, message_id, first, markup=markup, keyboard=kb)
 
         await self._deliver(attempt)
+        if rest:
+            await self.send(chat_id, "\n".join(rest), keyboard)
+
+    async def edit_card(
+        self, card: CardRef, text: str, *, revision: int, best_effort: bool = False
+    ) -> None:
+        """Show `text` on a confirmation card, unless the card already shows a later revision
+        (edits of one chat's cards are made one at a time, so none lands out of order). Never
+        raises. `best_effort` (progress): one attempt, and a failure is only logged. Otherwise
+        flood control is waited out and, when the card cannot be edited at all (deleted, too
+        old), the text is sent as a new message so the user still reads it."""
+        lock = self._card_locks.setdefault(card.chat_id, asyncio.Lock())
+        async with lock:
+            if revision <= self._card_revisions.get(card, 0):
+                return
+            self._remember(card, revision)
+            if best_effort:
+                await self._try_progress(card, text)
+                return
+            try:
+                await self.edit(card.chat_id, card.message_id, text)
+            except Exception:
+                log.warning("could not edit card %s; sending it as a message", card, exc_info=True)
+            else:
+                return
+            try:
+                await self.send(card.chat_id, text)
+            except Exception:
+                log.exception("could not deliver a card's outcome to chat %s", card.chat_id)
+
+    async def _try_progress(self, card: CardRef, text: str) -> None:
+        try:
+            await self._outbox.edit(
+                card.chat_id, card.message_id, split_message(text)[0], markup=True, keyboard=None
+            )
+        except Exception:
+            log.warning("progress edit of card %s failed; the batch goes on", card, exc_info=True)
+
+    def _remember(self, card: CardRef, revision: int) -> None:
+        self._card_revisions.pop(card, None)
+        self._card_revisions[card] = revision
+        if len(self._card_revisions) > _CARD_MEMORY:
+            del self._card_revisions[next(iter(self._card_revisions))]
 
     async def publish(self, event: UserEvent) -> None:
-        """Push an order event to the chat it belongs to."""
+        """Deliver an order event: a card update edits its card, anything else is pushed to
+        the chat it belongs to. Never raises."""
+        if isinstance(event, CardUpdate):
+            try:
+                text = self._render(event)
+            except Exception:
+                log.exception("could not render a card update")
+                return
+            await self.edit_card(event.card, text, revision=event.revision)
+            return
         await self.push(event.chat_id, self._render(event))
 
     async def tell_admins(self, event: AdminEvent) -> None:

@@ -8,6 +8,9 @@
 3. Each order row is written (status SENDING, with our tag) before its request leaves. A timeout
    is an unknown outcome: the row becomes UNKNOWN and the tracker reconciles it by tag against the
    broker's order book. A place is never re-sent.
+4. Never half: whatever fails while a batch is sent (a card edit, a bug), every slice is sent or
+   explicitly skipped and the intent is closed with its outcome. No MARKET or SL-M order leaves,
+   a modify included: a modify of such an order is sent as a protected LIMIT or SL one.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import NamedTuple
 
 from bot.accounts import Account
 from bot.clock import utcnow
 from bot.errors import UserError
-from bot.explain import explain
+from bot.explain import explain, explain_read
 from bot.market.instruments import InstrumentIndex
 from bot.orders.intents import (
     CancelPayload,
@@ -32,25 +35,36 @@ from bot.orders.intents import (
     Payload,
     PlacePayload,
     dump_payload,
-    load_payload,
 )
-from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
+from bot.orders.outcomes import (
+    Outcome,
+    Prepared,
+    PreparedCancel,
+    PreparedModify,
+    PreparedOrder,
+    SliceResult,
+    SliceState,
+    overall,
+    prepared_of,
+    summary,
+    with_skipped,
+)
+from bot.orders.policy import OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import check_tick
 from bot.orders.quantity import check_lots
 from bot.parsing import ModifyArgs
 from bot.store.connection import Store
 from brokers.errors import BrokerError, UnknownOutcome
-from brokers.models import (
-    ModifyRequest,
-    Order,
-    OrderRequest,
-    OrderType,
-    Side,
-)
+from brokers.models import Instrument, ModifyRequest, Order, OrderRequest, OrderType, Quote, Side
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], Awaitable[None]]
+
+# Order types that never reach a broker (SEBI retail-algo rules): the policy turns them into
+# LIMIT / SL; this is the last check before a request leaves.
+_NEVER_SENT = (OrderType.MARKET, OrderType.SL_M)
+_UNEXPECTED = "Something went wrong on my side while sending; I am checking the order book."
 
 
 def new_tag() -> str:
@@ -58,52 +72,22 @@ def new_tag() -> str:
     return "TB" + secrets.token_hex(5).upper()
 
 
-# -- what a confirmation card shows ---------------------------------------------------------
+@dataclass
+class _Batch:
+    """What the desk knows while it sends: the answered orders, in order, and the tag of the
+    one whose request may be on its way right now."""
+
+    results: list[SliceResult] = field(default_factory=list)
+    leaving: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedOrder:
-    intent_id: str
-    plan: OrderPlan
-    expires_at: datetime
+class _Terms(NamedTuple):
+    """A modify's new terms as they go on the wire."""
 
-
-@dataclass(frozen=True, slots=True)
-class PreparedModify:
-    intent_id: str
-    order: Order
-    quantity: int
+    order_type: OrderType
     price: Decimal
     trigger_price: Decimal | None
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedCancel:
-    intent_id: str
-    order: Order
-    expires_at: datetime
-
-
-Prepared = PreparedOrder | PreparedModify | PreparedCancel
-
-
-@dataclass(frozen=True, slots=True)
-class SliceResult:
-    quantity: int
-    order_id: str | None = None
-    error: str | None = None
-    unknown: bool = False
-
-
-OutcomeStatus = Literal["done", "partial", "failed", "unknown", "declined"]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    prepared: Prepared
-    status: OutcomeStatus
-    results: tuple[SliceResult, ...] = field(default_factory=tuple)
+    explanation: str | None
 
 
 class OrderDesk:
@@ -131,12 +115,19 @@ class OrderDesk:
     async def prepare_order(self, user_id: int, chat_id: int, ticket: OrderTicket) -> PreparedOrder:
         instrument = self.index.resolve(ticket.key)
         self._account.check_orders_open()
-        quote = (await self._account.quotes([instrument])).get(instrument.key)
+        quote = await self._quote(instrument)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         intent_id, expires = await self._store_intent(
             user_id, chat_id, PlacePayload.from_plan(plan)
         )
         return PreparedOrder(intent_id, plan, expires)
+
+    async def _quote(self, instrument: Instrument) -> Quote | None:
+        """The latest quote, or the broker's failure to give one in plain words."""
+        try:
+            return (await self._account.quotes([instrument])).get(instrument.key)
+        except BrokerError as exc:
+            raise explain_read(exc, f"a price for {instrument.key}") from None
 
     async def prepare_modify(self, user_id: int, chat_id: int, args: ModifyArgs) -> PreparedModify:
         self._account.check_orders_open()
@@ -150,30 +141,71 @@ class OrderDesk:
                 f"{quantity} is above the exchange freeze quantity {instrument.freeze_qty} for "
                 f"{instrument.key}; a single order cannot be that large.",
             )
-        price = args.price if args.price is not None else order.price
-        check_tick(price, instrument.tick_size)
-        trigger = order.trigger_price
-        if args.trigger_price is not None:
-            if order.order_type is not OrderType.SL:
-                raise UserError(
-                    "bad_trigger", "Only stop-loss orders have a trigger price to change."
-                )
-            check_tick(args.trigger_price, instrument.tick_size)
-            trigger = args.trigger_price
-        if trigger is not None and (
-            (order.side is Side.BUY and price < trigger)
-            or (order.side is Side.SELL and price > trigger)
+        if order.order_type in _NEVER_SENT:
+            terms = await self._protected_terms(order, instrument, quantity, args)
+        else:
+            terms = _limit_terms(order, instrument, args)
+        if (quantity, terms.price, terms.trigger_price, terms.order_type) == (
+            order.quantity,
+            order.price,
+            order.trigger_price,
+            order.order_type,
         ):
+            raise UserError("no_change", "The order already has those values; nothing to change.")
+        payload = ModifyPayload(
+            OrderPayload.from_order(order),
+            quantity,
+            terms.price,
+            terms.trigger_price,
+            terms.order_type,
+            terms.explanation,
+        )
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
+        return PreparedModify(
+            intent_id,
+            order,
+            quantity,
+            terms.price,
+            terms.trigger_price,
+            expires,
+            terms.order_type,
+            terms.explanation,
+        )
+
+    async def _protected_terms(
+        self, order: Order, instrument: Instrument, quantity: int, args: ModifyArgs
+    ) -> _Terms:
+        """A MARKET or SL-M order in the book (placed outside the bot) may only be changed
+        into what the bot itself would send: a LIMIT at the user's price or protected from
+        the LTP, an SL with the user's limit or one protected from the trigger. The order
+        policy prices it, with the same refusals as a new order."""
+        stop = order.order_type is OrderType.SL_M
+        if not stop and args.trigger_price is not None:
+            raise UserError("bad_trigger", "Only stop-loss orders have a trigger price to change.")
+        trigger = args.trigger_price if args.trigger_price is not None else order.trigger_price
+        if stop and trigger is None:
             raise UserError(
                 "bad_trigger",
-                "For a stop-loss BUY the price must be at or above the trigger; for a SELL, at "
-                "or below it.",
+                f"Order {order.order_id} is a stop-loss without a trigger price in the order "
+                "book; give one with trigger=PRICE.",
             )
-        if (quantity, price, trigger) == (order.quantity, order.price, order.trigger_price):
-            raise UserError("no_change", "The order already has those values; nothing to change.")
-        payload = ModifyPayload(OrderPayload.from_order(order), quantity, price, trigger)
-        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
-        return PreparedModify(intent_id, order, quantity, price, trigger, expires)
+        if args.price is not None:
+            requested = OrderType.SL if stop else OrderType.LIMIT
+        else:
+            requested = order.order_type
+        ticket = OrderTicket(
+            order.side,
+            order.key,
+            quantity,
+            requested,
+            price=args.price,
+            trigger_price=trigger if stop else None,
+            product=order.product,
+        )
+        needs_quote = requested is OrderType.MARKET
+        quote = await self._quote(instrument) if needs_quote else None
+        plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        return _Terms(plan.order_type, plan.price, plan.trigger_price, plan.explanation)
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
         self._account.check_orders_open()
@@ -189,7 +221,7 @@ class OrderDesk:
         try:
             book = await self._account.orders()
         except BrokerError as exc:
-            raise explain(exc) from None
+            raise explain_read(exc, "the order book") from None
         for order in book:
             if order.order_id == order_id:
                 if order.status.is_final:
@@ -198,8 +230,19 @@ class OrderDesk:
                         f"Order {order_id} is already {order.status.value.lower()}; it cannot "
                         "be changed.",
                     )
+                await self._adopt(order)
                 return order
         raise UserError("order_not_found", f"There is no order {order_id} in today's order book.")
+
+    async def _adopt(self, order: Order) -> None:
+        """An order of ours whose place had no answer, seen here by its tag: note its number
+        now. A modify or cancel makes the broker rewrite the tag it echoes (Kotak does), and
+        from then on the order can only be matched by number."""
+        if not order.tag or await self._store.orders.by_broker_id(order.order_id) is not None:
+            return
+        row = await self._store.orders.by_tag(order.tag)
+        if row is not None and row.broker_order_id is None:
+            await self._store.orders.update(row.tag, broker_order_id=order.order_id)
 
     async def _store_intent(
         self, user_id: int, chat_id: int, payload: Payload
@@ -220,7 +263,7 @@ class OrderDesk:
 
     async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
         """The owner check and the compare-and-set that only one tap can win. Fast (no broker
-        call), so a front end can answer the tap before `execute` does the sending."""
+        call), so a front end can answer the tap while `execute` does the sending."""
         intent = await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
@@ -229,7 +272,7 @@ class OrderDesk:
         if intent.status == "PENDING" and await self._store.intents.transition(
             intent_id, "PENDING", to_status, unexpired_at=self._now()
         ):
-            return self._prepared(intent.id, intent.action, intent.payload, intent.expires_at)
+            return prepared_of(intent, self.index)
         if await self._store.intents.transition(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
             raise UserError(
                 "expired",
@@ -238,57 +281,83 @@ class OrderDesk:
             )
         raise UserError("already_answered", "This was already answered; nothing more was done.")
 
-    def _prepared(
-        self, intent_id: str, action: str, payload: dict[str, Any], expires: datetime
-    ) -> Prepared:
-        match load_payload(action, payload):
-            case PlacePayload() as place:
-                return PreparedOrder(intent_id, place.to_plan(self.index), expires)
-            case ModifyPayload() as modify:
-                return PreparedModify(
-                    intent_id,
-                    modify.order.to_order(),
-                    modify.quantity,
-                    modify.price,
-                    modify.trigger_price,
-                    expires,
-                )
-            case CancelPayload() as cancel:
-                return PreparedCancel(intent_id, cancel.order.to_order(), expires)
-
     async def decline(self, intent_id: str, user_id: int) -> Outcome:
         prepared = await self.claim(intent_id, user_id, "DECLINED")
         await self._store.intents.finish(intent_id, "DECLINED", "declined by the user")
         return Outcome(prepared, "declined")
 
     async def execute(self, prepared: Prepared, progress: Progress | None = None) -> Outcome:
-        """Send a claimed intent. Call only with what `claim` returned."""
+        """Send a claimed intent. Call only with what `claim` returned. Whatever happens on the
+        way (an unexpected error, a cancelled task), the intent is closed with its outcome:
+        sent, failed, unknown or skipped, slice by slice."""
         intent_id = prepared.intent_id
         intent = await self._store.intents.get(intent_id)
         if intent is None or intent.status != "SENDING":
             raise UserError("already_answered", "This was already answered; nothing more was done.")
-        match prepared:
-            case PreparedOrder():
-                results = await self._place(prepared, intent.user_id, intent.chat_id, progress)
-            case PreparedModify():
-                results = (await self._modify(prepared),)
-            case PreparedCancel():
-                results = (await self._cancel(prepared),)
-        status = _overall(results)
-        summary = "; ".join(r.order_id or r.error or "?" for r in results)
-        await self._store.intents.finish(intent_id, status.upper(), summary)
+        batch = _Batch()
+        try:
+            match prepared:
+                case PreparedOrder():
+                    await self._place(prepared, intent.user_id, intent.chat_id, progress, batch)
+                case PreparedModify():
+                    batch.results.append(await self._modify(prepared))
+                case PreparedCancel():
+                    batch.results.append(await self._cancel(prepared))
+        except Exception:
+            log.exception("unexpected error while sending intent %s", intent_id)
+        finally:
+            outcome = await self._close(prepared, batch)
         self._on_orders_sent()
-        return Outcome(prepared, status, results)
+        return outcome
+
+    async def _close(self, prepared: Prepared, batch: _Batch) -> Outcome:
+        """The outcome as the desk saw it, written to the intent. An order whose request may
+        have left when the sending stopped is unknown (its row too, for the tracker); every
+        slice after the last one answered is skipped. The outcome is built before the intent
+        is finished, so its revision is older than any view the tracker builds afterwards."""
+        results = list(batch.results)
+        if batch.leaving is not None:
+            await self._interrupted(batch.leaving)
+        if isinstance(prepared, PreparedOrder):
+            slices = prepared.plan.slices
+            if batch.leaving is not None:
+                results.append(
+                    SliceResult(slices[len(results)], error=_UNEXPECTED, state="unknown")
+                )
+            results = with_skipped(results, slices)
+        elif not results:
+            if isinstance(prepared, PreparedModify):
+                quantity = prepared.quantity
+            else:
+                quantity = prepared.order.quantity
+            results = [SliceResult(quantity, error=_UNEXPECTED, state="unknown")]
+        outcome = Outcome(prepared, overall(results), tuple(results))
+        await self._store.intents.finish(
+            prepared.intent_id, outcome.status.upper(), summary(outcome.results)
+        )
+        return outcome
+
+    async def _interrupted(self, tag: str) -> None:
+        """Best effort: the row of an order that may have left becomes UNKNOWN, so the
+        tracker reconciles it (at worst start-up does, for a row left SENDING)."""
+        try:
+            await self._store.orders.update(tag, status="UNKNOWN", message=_UNEXPECTED)
+        except Exception:
+            log.exception("could not mark order %s as unknown", tag)
 
     async def _place(
-        self, prepared: PreparedOrder, user_id: int, chat_id: int, progress: Progress | None
-    ) -> tuple[SliceResult, ...]:
+        self,
+        prepared: PreparedOrder,
+        user_id: int,
+        chat_id: int,
+        progress: Progress | None,
+        batch: _Batch,
+    ) -> None:
+        """Send the slices in order; stop at the first that is not accepted (the rest are
+        skipped, never sent blindly after a failure or an unknown outcome)."""
         plan = prepared.plan
-        results: list[SliceResult] = []
+        total = len(plan.slices)
         for number, quantity in enumerate(plan.slices, start=1):
-            if results and results[-1].order_id is None:
-                results.append(SliceResult(quantity, error="not sent: an earlier slice failed"))
-                continue
             tag = new_tag()
             await self._store.orders.add(
                 tag,
@@ -311,45 +380,53 @@ class OrderDesk:
                 tag=tag,
                 trigger_price=plan.trigger_price,
             )
-            results.append(await self._send_one(tag, request))
-            if progress is not None and len(plan.slices) > 1:
-                await progress(number, len(plan.slices))
-        return tuple(results)
+            batch.leaving = tag
+            result = await self._send_one(tag, request)
+            batch.leaving = None
+            batch.results.append(result)
+            if result.state != "sent":
+                return
+            if progress is not None and total > 1:
+                await _report(progress, number, total)
 
     async def _send_one(self, tag: str, request: OrderRequest) -> SliceResult:
+        if request.order_type in _NEVER_SENT:
+            text = f"{request.order_type} orders are never sent; this is a bug, nothing was sent."
+            await self._store.orders.update(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text, state="failed")
         try:
             order_id = await self._account.place(request)
         except UnknownOutcome as exc:
-            await self._store.orders.update(tag, status="UNKNOWN", message=exc.message)
-            return SliceResult(request.quantity, error=explain(exc).text, unknown=True)
+            text = explain(exc).text
+            await self._store.orders.update(tag, status="UNKNOWN", message=text)
+            return SliceResult(request.quantity, error=text, state="unknown")
         except BrokerError as exc:
             text = explain(exc).text
             await self._store.orders.update(tag, status="FAILED", message=text)
-            return SliceResult(request.quantity, error=text)
+            return SliceResult(request.quantity, error=text, state="failed")
         except UserError as exc:
             await self._store.orders.update(tag, status="FAILED", message=exc.text)
-            return SliceResult(request.quantity, error=exc.text)
+            return SliceResult(request.quantity, error=exc.text, state="failed")
         except Exception:
             # A bug or an unexpected failure after the request may have left: we cannot know
             # whether the order exists, so it is reconciled by tag like a timeout.
             log.exception("unexpected error while placing %s", tag)
-            await self._store.orders.update(tag, status="UNKNOWN", message="unexpected error")
-            return SliceResult(
-                request.quantity,
-                error="Something went wrong while sending; I am checking the order book.",
-                unknown=True,
-            )
+            await self._store.orders.update(tag, status="UNKNOWN", message=_UNEXPECTED)
+            return SliceResult(request.quantity, error=_UNEXPECTED, state="unknown")
         await self._store.orders.update(tag, broker_order_id=order_id, status="PENDING")
         return SliceResult(request.quantity, order_id=order_id)
 
     async def _modify(self, prepared: PreparedModify) -> SliceResult:
         order = prepared.order
+        if prepared.order_type in _NEVER_SENT:
+            text = f"A modify to {prepared.order_type} is never sent; nothing was changed."
+            return SliceResult(prepared.quantity, error=text, state="failed")
         request = ModifyRequest(
             order_id=order.order_id,
             instrument=self.index.resolve(order.key),
             side=order.side,
             quantity=prepared.quantity,
-            order_type=order.order_type,
+            order_type=prepared.order_type,
             price=prepared.price,
             product=order.product,
             trigger_price=prepared.trigger_price,
@@ -357,9 +434,9 @@ class OrderDesk:
         try:
             order_id = await self._account.modify(request)
         except BrokerError as exc:
-            return SliceResult(prepared.quantity, error=explain(exc).text, unknown=_unknown(exc))
+            return _refused(prepared.quantity, exc)
         except UserError as exc:
-            return SliceResult(prepared.quantity, error=exc.text)
+            return SliceResult(prepared.quantity, error=exc.text, state="failed")
         tracked = await self._store.orders.by_broker_id(order.order_id)
         if tracked is not None:
             await self._store.orders.update(
@@ -372,9 +449,9 @@ class OrderDesk:
         try:
             order_id = await self._account.cancel(order.order_id)
         except BrokerError as exc:
-            return SliceResult(order.quantity, error=explain(exc).text, unknown=_unknown(exc))
+            return _refused(order.quantity, exc)
         except UserError as exc:
-            return SliceResult(order.quantity, error=exc.text)
+            return SliceResult(order.quantity, error=exc.text, state="failed")
         return SliceResult(order.quantity, order_id=order_id)
 
     async def expire_due(self) -> list[tuple[int, int]]:
@@ -392,14 +469,36 @@ class OrderDesk:
         return expired
 
 
-def _unknown(exc: BrokerError) -> bool:
-    return isinstance(exc, UnknownOutcome)
+def _limit_terms(order: Order, instrument: Instrument, args: ModifyArgs) -> _Terms:
+    """New terms for a LIMIT or SL order: its type stays, each value is checked."""
+    price = args.price if args.price is not None else order.price
+    check_tick(price, instrument.tick_size)
+    trigger = order.trigger_price
+    if args.trigger_price is not None:
+        if order.order_type is not OrderType.SL:
+            raise UserError("bad_trigger", "Only stop-loss orders have a trigger price to change.")
+        check_tick(args.trigger_price, instrument.tick_size)
+        trigger = args.trigger_price
+    if trigger is not None and (
+        (order.side is Side.BUY and price < trigger)
+        or (order.side is Side.SELL and price > trigger)
+    ):
+        raise UserError(
+            "bad_trigger",
+            "For a stop-loss BUY the price must be at or above the trigger; for a SELL, at "
+            "or below it.",
+        )
+    return _Terms(order.order_type, price, trigger, None)
 
 
-def _overall(results: tuple[SliceResult, ...]) -> OutcomeStatus:
-    if any(r.unknown for r in results):
-        return "unknown"
-    ok = sum(1 for r in results if r.order_id is not None)
-    if ok == len(results):
-        return "done"
-    return "partial" if ok else "failed"
+async def _report(progress: Progress, done: int, total: int) -> None:
+    """Progress is for the user's eyes only: its failure never stops or delays a batch."""
+    try:
+        await progress(done, total)
+    except Exception:
+        log.exception("progress report failed; the batch goes on")
+
+
+def _refused(quantity: int, exc: BrokerError) -> SliceResult:
+    state: SliceState = "unknown" if isinstance(exc, UnknownOutcome) else "failed"
+    return SliceResult(quantity, error=explain(exc).text, state=state)

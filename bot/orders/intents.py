@@ -128,7 +128,10 @@ class OrderPayload:
 
 @dataclass(frozen=True, slots=True)
 class ModifyPayload:
-    """The order and its new terms (each already checked against the instrument)."""
+    """The order and its new terms (each already checked against the instrument). `order_type`
+    is what goes on the wire when it differs from the book's (a MARKET or SL-M order becomes a
+    protected LIMIT or SL one, priced as `explanation` says); intents stored before it existed
+    have neither and keep the book's type."""
 
     action: ClassVar[str] = "modify"
 
@@ -136,6 +139,8 @@ class ModifyPayload:
     quantity: int
     price: Decimal
     trigger_price: Decimal | None
+    order_type: OrderType | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +160,12 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
 def dump_payload(payload: Payload) -> dict[str, Any]:
     """JSON-ready data for the store; `payload.action` names the model to read it back with."""
     data: dict[str, Any] = _ADAPTERS[payload.action].dump_python(payload, mode="json")
+    if isinstance(payload, ModifyPayload):
+        # A modify that keeps the order's type is stored in the shape the previous release
+        # reads and writes.
+        for name in ("order_type", "explanation"):
+            if data[name] is None:
+                del data[name]
     return data
 
 

@@ -213,6 +213,7 @@ def _protect_market(
     An option with no LTP is refused (Kotak rejects it too: kotak-neo.md §11; NSE code 17181 for an
     option not traded that day). Equity and futures fall back to the best ask (BUY) or bid (SELL)
     of a fresh quote. A stale quote is refused outright: its bid and ask are as old as its LTP.
+    So is an undated one: its age is unknown, so it may be just as stale.
     """
     buying = ticket.side is Side.BUY
     is_option = instrument.kind.is_option
@@ -223,6 +224,9 @@ def _protect_market(
     elif quote.at is not None and now - quote.at > config.max_ltp_age:
         recent = "recent "
         why = f"the last quote is {_age(now - quote.at)} old"
+    elif _priced(quote, buying, is_option) and quote.at is None:
+        recent = "dated "
+        why = "the quote carries no time, so its age is unknown"
     elif quote.ltp is not None and quote.ltp > 0:
         return _protect_from(ticket, instrument, quote, quote.ltp, "LTP", config)
     else:
@@ -241,6 +245,14 @@ def _protect_market(
         f"Send a limit order instead, e.g. /{ticket.side.lower()} {instrument.key} "
         f"{ticket.quantity} @{example}.",
     )
+
+
+def _priced(quote: Quote, buying: bool, is_option: bool) -> bool:
+    """Whether the quote has a price a market order could be protected from."""
+    if quote.ltp is not None and quote.ltp > 0:
+        return True
+    best = quote.ask if buying else quote.bid
+    return not is_option and best is not None and best > 0
 
 
 def _protect_from(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
@@ -96,6 +97,26 @@ class OrderRepo:
 
     async def for_intent(self, intent_id: str) -> list[OrderRow]:
         return await self._select("intent_id = ?", (intent_id,))
+
+    async def in_states(self, states: Sequence[str]) -> list[OrderRow]:
+        marks = ", ".join("?" for _ in states)
+        return await self._select(f"status IN ({marks})", tuple(states))
+
+    async def created_before(self, cutoff: datetime, states: Sequence[str]) -> list[OrderRow]:
+        """Rows in `states` written before `cutoff` (e.g. orders of an earlier trading day).
+        Stored times are UTC ISO text, so the cutoff is compared in UTC too."""
+        marks = ", ".join("?" for _ in states)
+        return await self._select(
+            f"status IN ({marks}) AND created_at < ?",
+            (*states, cutoff.astimezone(UTC).isoformat()),
+        )
+
+    async def in_send_order(self, intent_id: str) -> list[OrderRow]:
+        """An intent's rows in the order they were written, which is the order its slices were
+        sent in (rowid, unlike a timestamp, cannot tie or go backwards)."""
+        return await _ROWS.select(
+            self._db, "SELECT * FROM orders WHERE intent_id = ? ORDER BY rowid", (intent_id,)
+        )
 
     async def by_tag(self, tag: str) -> OrderRow | None:
         rows = await self._select("tag = ?", (tag,))

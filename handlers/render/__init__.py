@@ -9,6 +9,8 @@ from handlers.render.cards import (
     confirm_keyboard,
     expired_card,
     outcome,
+    progress,
+    send_failed,
 )
 from handlers.render.events import render_event
 from handlers.render.markup import esc, html_to_plain, money
@@ -30,9 +32,11 @@ __all__ = [
     "orders",
     "outcome",
     "positions",
+    "progress",
     "quotes",
     "render_event",
     "render_status",
     "search",
+    "send_failed",
     "trades",
 ]

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
+    CardUpdate,
+    ChangeSettled,
     EgressIPChanged,
     Event,
+    LapsedOrder,
     LoginFailing,
     NoWhitelist,
     OrderCancelled,
     OrderFilled,
     OrderFound,
-    OrderNotPlaced,
+    OrderNotFound,
     OrderPartiallyFilled,
     OrderRejected,
     OrdersBlocked,
+    OrdersLapsed,
     OrdersOpen,
     SessionCreated,
     SessionLapsed,
     StaticIPsChanged,
 )
+from bot.orders import Outcome
+from handlers.render.cards import outcome
 from handlers.render.markup import esc
 
 __all__ = ["render_event"]
@@ -28,19 +34,28 @@ __all__ = ["render_event"]
 def render_event(event: Event) -> str:
     """HTML for Telegram; every dynamic value escaped."""
     match event:
-        case OrderNotPlaced():
+        case CardUpdate(content=Outcome() as result):
+            return outcome(result)
+        case CardUpdate():
+            raise TypeError(f"no card rendering for {type(event.content).__name__}")
+        case OrderNotFound():
             return (
-                f"⚠️ <b>Not placed</b>: {esc(event.side)} {event.quantity} {esc(event.key)}. The "
-                f"broker never answered and the order (tag {esc(event.tag)}) is not in its order "
-                "book, so nothing was placed. Send it again if you still want it."
+                f"❓ <b>Not found in the order book yet</b>: {esc(event.side)} {event.quantity} "
+                f"{esc(event.key)} (tag {esc(event.tag)}). The broker gave no usable answer and "
+                "the order has not appeared in its book over several looks. Check /orders "
+                "before sending it again; I keep watching for it today."
             )
         case OrderFilled() | OrderPartiallyFilled() | OrderRejected() | OrderCancelled():
             return _order_change(event)
         case OrderFound():
             return (
-                f"ℹ️ <b>Placed after all</b>: {_what(event)}. The broker was slow to answer but "
-                "the order is in its book; I am following it."
+                f"ℹ️ <b>Placed after all</b>: {_what(event)}. The broker gave no usable answer "
+                "at first, but the order is in its book; I am following it."
             )
+        case ChangeSettled():
+            return _change_settled(event)
+        case OrdersLapsed():
+            return _lapsed(event)
         case SessionCreated():
             where = f" from IP {esc(event.ip)}" if event.ip else ""
             note = " Login works again." if event.recovered else ""
@@ -96,3 +111,36 @@ def _order_change(
             return f"❌ <b>Rejected</b>: {what}. Reason: {esc(event.reason or 'not given')}."
         case OrderCancelled():
             return f"🚫 <b>Cancelled</b>: {what}."
+
+
+def _change_settled(event: ChangeSettled) -> str:
+    what = f"{esc(event.side)} {esc(event.key)} (order {esc(event.order_id)})"
+    if event.action == "cancel":
+        if event.applied:
+            return f"🚫 <b>Cancel confirmed</b>: {what} is cancelled."
+        where = f"is {esc(event.status)}" if event.status else "is not in the order book"
+        return f"⚠️ <b>Not cancelled</b>: {what} {where}. Check /orders."
+    if event.applied:
+        return f"✅ <b>Modify confirmed</b>: the order book shows the change to {what}."
+    where = f"shows it {esc(event.status)}" if event.status else "does not list it"
+    return (
+        f"⚠️ <b>Not modified</b>: the order book {where} without the change to {what}. "
+        "Check /orders."
+    )
+
+
+def _lapsed(event: OrdersLapsed) -> str:
+    lines = [
+        "📅 <b>Closed out from an earlier trading day</b>: day orders end with their day, so "
+        "I stopped following these:"
+    ]
+    lines += [f"• {_lapsed_line(o)}" for o in event.orders]
+    lines.append("Check /orders and the broker's order history if you need their final state.")
+    return "\n".join(lines)
+
+
+def _lapsed_line(order: LapsedOrder) -> str:
+    what = f"{esc(order.side)} {order.quantity} {esc(order.key)}"
+    if order.found and order.order_id:
+        return f"{what} (order {esc(order.order_id)})"
+    return f"{what}: never found in the order book"

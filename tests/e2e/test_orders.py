@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from brokers.models import OrderStatus, OrderType
 from tests.e2e.harness import ADMIN, STRANGER, TRADER, VIEWER, BotHarness
+from tests.e2e.test_kotak import kotak_settings, parts  # noqa: F401 - parts is a fixture
 
 
 async def test_start_help_and_menu(harness: BotHarness) -> None:
@@ -189,3 +190,154 @@ async def test_orders_survive_a_restart_and_a_card_cannot_run_twice(
     answer = await harness.tap(ADMIN, card, confirm)
     assert "already answered" in answer["text"]
     assert len(await harness.broker.orders()) == 1
+
+
+# -- nobody waits on Telegram, nothing is left half, every tap is answered ------------------------
+
+
+async def test_the_order_leaves_while_the_tap_is_still_being_answered(harness: BotHarness) -> None:
+    """Telegram is slow to take the tap's answer: the place does not wait for it."""
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    release = harness.telegram.hold("answerCallbackQuery")
+    harness.telegram.tap(ADMIN, card.message_id, harness.button(card, "Confirm"))
+    placed = await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    [order] = await harness.broker.orders()
+    assert order.order_id in placed.plain
+    assert harness.telegram.calls_of("answerCallbackQuery")  # asked for...
+    assert harness.telegram.callback_answers == []  # ...and still held
+    release.set()
+    answer = await harness.telegram.wait_for(
+        lambda t: next(iter(t.callback_answers), None), what="the tap's answer"
+    )
+    assert answer["text"] == "Sending…"
+
+
+async def test_a_card_deleted_mid_batch_stops_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Progress edits fail (the user deleted the card): every slice is still sent, the intent
+    is closed, and the outcome arrives as a new message."""
+    from brokers.models import InstrumentKind
+    from brokers.paper import PaperBroker
+
+    broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**10), tick_seconds=0)
+    async with BotHarness(tmp_path, instance=broker) as h:
+        future = next(
+            i
+            for i in await broker.instruments()
+            if i.kind is InstrumentKind.FUTURE and i.underlying == "NIFTY"
+        )
+        card = await h.say(ADMIN, f"/buy {future.key} {1755 * 12}")
+        before = len(h.telegram.messages(ADMIN))
+        await h.tap(ADMIN, card, h.button(card, "Confirm"))
+        h.telegram.message(ADMIN, card.message_id).deleted = True
+        outcome = await h.telegram.wait_for(
+            lambda t: next((m for m in t.messages(ADMIN)[before:] if "Placed" in m.text), None),
+            timeout=15,
+            what="the outcome as a new message",
+        )
+        assert outcome.plain.count("Placed: order") == 12
+        assert len(await broker.orders()) == 12
+        with sqlite3.connect(h.settings.database_path) as db:
+            [(status,)] = db.execute("SELECT status FROM intents WHERE action = 'place'")
+        assert status == "DONE"
+
+
+async def test_a_database_fault_before_an_order_leaves_skips_it_and_says_so(
+    harness: BotHarness,
+) -> None:
+    """The order's row cannot be written, so the order is not sent: the card says so, the
+    tap is answered and the intent is closed."""
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    with sqlite3.connect(harness.settings.database_path) as db:
+        db.execute("ALTER TABLE orders RENAME TO orders_gone")
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Sending…"
+    edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id)
+    assert "Not sent: something went wrong on my side before it left" in edited.plain
+    assert await harness.broker.orders() == []
+    with sqlite3.connect(harness.settings.database_path) as db:
+        [(status,)] = db.execute("SELECT status FROM intents")
+    assert status == "FAILED"
+
+
+async def test_a_fault_of_ours_after_the_order_left_is_said_on_the_card(
+    tmp_path,
+    parts,  # noqa: F811 - the fixture imported above
+    totp_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    """The database fails while the broker is answering, so the intent cannot even be closed:
+    the card still says what to do instead of "Sending…" for ever."""
+    sim, echo = parts
+    sim.hang_seconds = 1.0
+    async with _kotak_bot(tmp_path, sim, echo, totp_clock, read_timeout=5.0) as h:
+        card = await h.say(ADMIN, "/buy NSE:SBIN 10 @800")
+        sim.fail_next("place", "timeout")  # slow: the order exists, the reply comes late
+        await h.tap(ADMIN, card, h.button(card, "Confirm"))
+        await h.telegram.wait_for(lambda t: sim.orders, what="the order at the broker")
+        with sqlite3.connect(h.settings.database_path) as db:
+            db.execute("ALTER TABLE intents RENAME TO intents_gone")
+        edited = await h.telegram.wait_for_edit(ADMIN, card.message_id, timeout=10)
+        assert "Something went wrong on my side while sending" in edited.plain
+        assert "Check /orders" in edited.plain
+        assert len(sim.calls_of("place")) == 1
+
+
+async def test_a_tap_that_fails_unexpectedly_is_answered_in_one_sentence(
+    harness: BotHarness,
+) -> None:
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    with sqlite3.connect(harness.settings.database_path) as db:
+        db.execute("UPDATE intents SET payload = '{\"key\": 1}'")  # unreadable
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Something went wrong on my side. Check /orders before you try again."
+    assert await harness.broker.orders() == []
+
+
+async def test_the_error_handler_answers_what_escapes_the_handlers(harness: BotHarness) -> None:
+    """The audit table is gone, so even the guard fails: a known user still hears one
+    sentence, and a tap still stops spinning."""
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    with sqlite3.connect(harness.settings.database_path) as db:
+        db.execute("ALTER TABLE audit RENAME TO audit_gone")
+    reply = await harness.say(ADMIN, "/orders")
+    assert reply.plain == "Something went wrong on my side; please try again in a moment."
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Something went wrong on my side. Check /orders before you try again."
+    assert await harness.broker.orders() == []
+
+
+def _kotak_bot(tmp_path, sim, echo, totp_clock, read_timeout: float = 0.3) -> BotHarness:  # type: ignore[no-untyped-def]
+    """The bot on the Kotak simulator, with a short order timeout so that a hang is quick."""
+    import httpx
+
+    from brokers.kotak import KotakBroker
+    from brokers.kotak.config import KotakTimeouts
+    from tests.fakes.kotak_sim import kotak_config
+
+    timeouts = KotakTimeouts(orders=httpx.Timeout(read_timeout, connect=2.0))
+    broker = KotakBroker(kotak_config(sim, tmp_path / "kotak", timeouts=timeouts))
+    settings = kotak_settings(sim, echo)
+    return BotHarness(tmp_path, instance=broker, totp_clock=totp_clock, **settings)
+
+
+async def test_a_place_without_answer_is_shown_on_its_card_once_found(
+    tmp_path,
+    parts,  # noqa: F811 - the fixture imported above
+    totp_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    """Kotak creates the order but the reply never comes: the card first says so, then is
+    edited to show the order number the tracker found by our tag (and a push says so)."""
+    sim, echo = parts
+    sim.hang_seconds = 1.0
+    async with _kotak_bot(tmp_path, sim, echo, totp_clock) as h:
+        card = await h.say(ADMIN, "/buy NSE:SBIN 10 @800")
+        sim.fail_next("place", "timeout")
+        first = await h.confirm(ADMIN, card, done="know yet whether it went through")
+        assert "do not send it again" in first.plain
+        done = await h.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+        [number] = sim.orders
+        assert f"Placed: order {number}" in done.plain and "know yet" not in done.plain
+        await h.telegram.wait_for(
+            lambda t: any("Placed after all" in m.text for m in t.messages(ADMIN)),
+            what="the push that it was found",
+        )
+        assert len(sim.calls_of("place")) == 1

@@ -138,6 +138,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._holds: dict[str, asyncio.Event] = {}
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -236,6 +237,14 @@ class FakeTelegram:
             retry_after = 1
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         self._failures[method.lower()].append(ApiError(status, description, parameters))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Hold every call of ``method`` (Telegram being slow) until the returned event is set.
+
+        The calls are recorded when they arrive, so a test can see one waiting.
+        """
+        event = self._holds[method.lower()] = asyncio.Event()
+        return event
 
     # ------------------------------------------------------------------ observation
     def calls_of(self, method: str) -> list[JSON]:
@@ -361,6 +370,9 @@ class FakeTelegram:
         failures = self._failures.get(method)
         if failures:
             raise failures.popleft()
+        held = self._holds.get(method)
+        if held is not None:
+            await held.wait()
         handler = self._methods.get(method)
         if handler is None:
             raise ApiError(404, "Not Found: method not found")

@@ -25,16 +25,17 @@ PUBLIC: dict[str, set[str]] = {
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
     "bot.market": {"EXCHANGES", "InstrumentIndex", "Portfolio", "QuoteLine"},
     "bot.notify": {
-        "AdminEvent", "BadMarkup", "Button", "EgressIPChanged", "Event", "FloodWait", "Keyboard",
-        "LoginFailing", "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled",
-        "OrderFound", "OrderNotPlaced", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked",
+        "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
+        "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder", "LoginFailing",
+        "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled", "OrderFound",
+        "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked", "OrdersLapsed",
         "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated", "SessionLapsed",
-        "StaticIPsChanged", "UserEvent", "split_message", "utf16_len",
+        "StaticIPsChanged", "UserEvent", "next_revision", "split_message", "utf16_len",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
         "PolicyConfig", "Prepared", "PreparedCancel", "PreparedModify", "PreparedOrder",
-        "ProtectionGrid", "SliceResult", "parse_grid", "plan_order",
+        "ProtectionGrid", "SliceResult", "SliceState", "parse_grid", "plan_order",
     },
     "bot.store": {
         "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
@@ -43,7 +44,8 @@ PUBLIC: dict[str, set[str]] = {
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard", "esc",
         "expired_card", "funds", "holdings", "html_to_plain", "money", "orders", "outcome",
-        "positions", "quotes", "render_event", "render_status", "search", "trades",
+        "positions", "progress", "quotes", "render_event", "render_status", "search",
+        "send_failed", "trades",
     },
     "brokers": {"Broker"},
     "brokers.kotak": {"KotakBroker", "KotakConfig", "KotakTimeouts"},

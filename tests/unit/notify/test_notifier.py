@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.notify.events import CardRef, CardUpdate, next_revision
 from bot.notify.notifier import (
     BadMarkup,
     FloodWait,
@@ -93,3 +94,72 @@ async def test_post_does_not_wait_for_pacing_but_keeps_order() -> None:
         await asyncio.sleep(0.05)
     assert [t for _, t, _ in outbox.sent] == ["a", "b", "c"]
     assert time.monotonic() - start >= 0.35  # ...but the chat was still paced
+
+
+@dataclass
+class CardOutbox:
+    """Records sends and edits apart; edits fail as scripted."""
+
+    edit_failures: list[Exception] = field(default_factory=list)
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    edits: list[tuple[int, int, str]] = field(default_factory=list)
+
+    async def send(
+        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> int:
+        self.sent.append((chat_id, text))
+        return 100 + len(self.sent)
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> None:
+        if self.edit_failures:
+            raise self.edit_failures.pop(0)
+        self.edits.append((chat_id, message_id, text))
+
+
+async def test_a_long_edit_is_shown_whole_never_cut() -> None:
+    """A 40-slice outcome can exceed one message: the card gets the first part, the rest
+    follows as messages, and together they are the whole text."""
+    outbox = CardOutbox()
+    lines = [f"✅ Placed: order 2604010000{n:05d} (1755) — {'x' * 90}" for n in range(120)]
+    text = "\n".join(lines)
+    await Notifier(outbox, render_event).edit(7, 3, text)
+    [(_, message_id, first)] = outbox.edits
+    assert message_id == 3
+    rest = [t for _, t in outbox.sent]
+    assert rest and "\n".join([first, *rest]) == text
+    assert all(utf16_len(part) <= 4000 for part in [first, *rest])
+
+
+async def test_an_older_view_of_a_card_never_overwrites_a_newer_one() -> None:
+    outbox = CardOutbox()
+    notifier = Notifier(outbox, render_event)
+    card = CardRef(7, 3)
+    older, newer = next_revision(), next_revision()
+    await notifier.edit_card(card, "placed after all", revision=newer)
+    await notifier.edit_card(card, "no answer yet", revision=older)  # arrived late: dropped
+    assert [t for *_, t in outbox.edits] == ["placed after all"]
+
+
+async def test_a_card_that_cannot_be_edited_gets_its_outcome_as_a_message() -> None:
+    outbox = CardOutbox(edit_failures=[RuntimeError("Bad Request: message to edit not found")])
+    notifier = Notifier(outbox, render_event)
+    await notifier.edit_card(CardRef(7, 3), "✅ Placed", revision=next_revision())  # no raise
+    assert outbox.sent == [(7, "✅ Placed")]
+
+
+async def test_a_progress_edit_is_one_attempt_and_never_raises() -> None:
+    outbox = CardOutbox(edit_failures=[FloodWait(30), RuntimeError("down")])
+    notifier = Notifier(outbox, render_event)
+    card = CardRef(7, 3)
+    await notifier.edit_card(card, "Sending… 1/3", revision=next_revision(), best_effort=True)
+    await notifier.edit_card(card, "Sending… 2/3", revision=next_revision(), best_effort=True)
+    assert outbox.edits == [] and outbox.sent == []  # no wait, no retry, no fallback message
+
+
+async def test_a_card_update_event_edits_its_card() -> None:
+    outbox = CardOutbox()
+    notifier = Notifier(outbox, lambda event: f"card for {event.content}")  # type: ignore[union-attr]
+    await notifier.publish(CardUpdate(CardRef(7, 3), "intent X", next_revision()))
+    assert outbox.edits == [(7, 3, "card for intent X")] and outbox.sent == []

@@ -159,9 +159,18 @@ def test_ltp_age_limit_is_inclusive_and_configurable() -> None:
     assert "(the last quote is 90 seconds old)" in err.text
 
 
-def test_unknown_quote_age_is_accepted() -> None:
-    q = quote(SBIN, "808.30", at=None)
-    assert plan_order(ticket(SBIN, BUY, 1, OrderType.MARKET), SBIN, q, NOW).price == D("812.35")
+def test_an_undated_quote_never_prices_a_market_order() -> None:
+    """Its age is unknown, so it may be as stale as a 12-minute-old one; its bid and ask too."""
+    for q in (quote(SBIN, "808.30", at=None), quote(SBIN, None, ask="808.35", at=None)):
+        err = refusal(ticket(SBIN, BUY, 10, OrderType.MARKET), SBIN, q, NOW)
+        assert err.reason == "no_ltp"
+        assert err.text == (
+            "NSE:SBIN has no dated last traded price (the quote carries no time, so its age is "
+            "unknown), so a market order cannot be protected. Send a limit order instead, e.g. "
+            "/buy NSE:SBIN 10 @PRICE."
+        )
+    limit = ticket(SBIN, BUY, 10, OrderType.LIMIT, price="808.30")
+    assert plan_order(limit, SBIN, quote(SBIN, "808.30", at=None), NOW).price == D("808.30")
 
 
 def test_equity_without_ltp_falls_back_to_ask() -> None:

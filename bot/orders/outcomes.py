@@ -1,0 +1,170 @@
+"""What a confirmation card shows: the prepared request and, once answered, what became of it.
+
+The desk builds an `Outcome` when it has sent an intent; the tracker rebuilds one from the store
+whenever an outcome that was unknown becomes known, so the card itself can be edited to say so.
+Both come from here, so a card reads the same whoever edits it. Every `Outcome` carries a
+revision (the notifier's card counter, taken when it is built): an older view of a card never
+overwrites a newer one, however the edits race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from bot.market.instruments import InstrumentIndex
+from bot.notify.events import next_revision
+from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_payload
+from bot.orders.policy import OrderPlan
+from bot.store.intents import IntentRow
+from bot.store.orders import OrderRow
+from brokers.models import Order, OrderType
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOrder:
+    intent_id: str
+    plan: OrderPlan
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedModify:
+    """`order_type` is what goes on the wire: the book's type, except that a MARKET or SL-M
+    order is changed into a protected LIMIT or SL one (`explanation` says how it was priced)."""
+
+    intent_id: str
+    order: Order
+    quantity: int
+    price: Decimal
+    trigger_price: Decimal | None
+    expires_at: datetime
+    order_type: OrderType
+    explanation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCancel:
+    intent_id: str
+    order: Order
+    expires_at: datetime
+
+
+Prepared = PreparedOrder | PreparedModify | PreparedCancel
+
+# What became of one order of a card:
+# sent       the broker took it (order_id is its number)
+# failed     refused, by us or the broker (error says why)
+# skipped    never sent, because an earlier slice failed or is unknown (error says which)
+# unknown    sent without a usable answer; the order book is being checked
+# not_found  not in the order book after several looks; still watched for the rest of the day
+# lapsed     never found in the order book on its trading day; no longer looked for
+SliceState = Literal["sent", "failed", "skipped", "unknown", "not_found", "lapsed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    quantity: int
+    order_id: str | None = None
+    error: str | None = None
+    state: SliceState = "sent"
+
+    @property
+    def unknown(self) -> bool:
+        """Whether it may yet turn out to exist: never send it again before that is settled."""
+        return self.state in ("unknown", "not_found")
+
+
+OutcomeStatus = Literal["done", "partial", "failed", "unknown", "declined"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    prepared: Prepared
+    status: OutcomeStatus
+    results: tuple[SliceResult, ...] = ()
+    revision: int = field(default_factory=next_revision)
+
+
+def overall(results: Sequence[SliceResult]) -> OutcomeStatus:
+    if any(r.unknown for r in results):
+        return "unknown"
+    sent = sum(1 for r in results if r.state == "sent")
+    if sent == len(results):
+        return "done"
+    return "partial" if sent else "failed"
+
+
+def summary(results: Sequence[SliceResult]) -> str:
+    """The intent's stored result: one entry per order, in order."""
+    return "; ".join(r.order_id or r.error or r.state for r in results)
+
+
+def prepared_of(intent: IntentRow, index: InstrumentIndex | None) -> Prepared:
+    """The card's request, read back from its stored intent. A place needs the instrument
+    index (its instrument is stored by key); a modify or cancel does not."""
+    match load_payload(intent.action, intent.payload):
+        case PlacePayload() as place:
+            if index is None:
+                raise LookupError("a place card is rebuilt with the instrument index")
+            return PreparedOrder(intent.id, place.to_plan(index), intent.expires_at)
+        case ModifyPayload() as modify:
+            order = modify.order.to_order()
+            return PreparedModify(
+                intent.id,
+                order,
+                modify.quantity,
+                modify.price,
+                modify.trigger_price,
+                intent.expires_at,
+                modify.order_type or order.order_type,
+                modify.explanation,
+            )
+        case CancelPayload() as cancel:
+            return PreparedCancel(intent.id, cancel.order.to_order(), intent.expires_at)
+
+
+# Order-row states → what the card says about that order. A row with a broker order number
+# in any other state was sent (its fills and rejections are pushed as they happen); one without,
+# in any other state (LAPSED), was never found.
+_ROW_STATES: dict[str, SliceState] = {
+    "FAILED": "failed",
+    "SENDING": "unknown",
+    "UNKNOWN": "unknown",
+    "NOT_FOUND": "not_found",
+}
+
+
+def place_outcome(prepared: PreparedOrder, rows: Sequence[OrderRow]) -> Outcome:
+    """A place card from its order rows (in the order they were sent). Slices without a row
+    were never sent: a batch stops at the first slice that fails or has no answer."""
+    results = with_skipped([_slice_of(row) for row in rows], prepared.plan.slices)
+    return Outcome(prepared, overall(results), tuple(results))
+
+
+def with_skipped(results: Sequence[SliceResult], slices: Sequence[int]) -> list[SliceResult]:
+    """`results` for the first slices, then each later slice explicitly skipped, saying why."""
+    reason = skip_reason(len(results), results[-1] if results else None)
+    skipped = [SliceResult(q, error=reason, state="skipped") for q in slices[len(results) :]]
+    return [*results, *skipped]
+
+
+def _slice_of(row: OrderRow) -> SliceResult:
+    state = _ROW_STATES.get(row.status)
+    if state is None:
+        state = "sent" if row.broker_order_id else "lapsed"
+    order_id = row.broker_order_id if state == "sent" else None
+    error = (row.message or None) if state in ("failed", "unknown") else None
+    return SliceResult(row.quantity, order_id=order_id, error=error, state=state)
+
+
+def skip_reason(number: int, last: SliceResult | None) -> str:
+    """Why the slices after slice `number` (`last`, None when none was sent) were not sent."""
+    if last is not None and last.unknown:
+        return f"not sent: order {number} of this batch has no answer yet"
+    if last is not None and last.state == "failed":
+        return f"not sent: order {number} of this batch failed"
+    return "not sent: something went wrong on my side before it left"

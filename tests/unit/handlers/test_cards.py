@@ -1,0 +1,68 @@
+"""Cards and the words of order events: every order of a batch is on its card, a modify card
+shows what goes on the wire, and an unknown outcome never tells the user to send again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.notify.events import OrderNotFound
+from bot.orders import Outcome, PreparedModify, PreparedOrder, SliceResult
+from bot.orders.policy import OrderPlan
+from brokers.models import Instrument, InstrumentKind, Order, OrderStatus, OrderType, Product, Side
+from handlers.render import card, outcome, render_event
+from handlers.render.markup import html_to_plain
+
+D = Decimal
+WHEN = datetime(2026, 4, 1, tzinfo=UTC)
+FUT = Instrument("NFO", "NIFTY30DEC25FUT", "NIFTY", InstrumentKind.FUTURE, D("0.10"), 65, 1800)
+
+
+def _batch(slices: int) -> PreparedOrder:
+    plan = OrderPlan(
+        instrument=FUT, side=Side.BUY, quantity=1755 * slices, order_type=OrderType.LIMIT,
+        price=D("24000.10"), trigger_price=None, product=Product.NRML, slices=(1755,) * slices,
+        requested_type=OrderType.LIMIT, reference_price=None, explanation=None, lots=27 * slices,
+    )  # fmt: skip
+    return PreparedOrder("intent-1", plan, WHEN)
+
+
+def test_a_forty_slice_outcome_lists_every_order_and_says_each_reason_once() -> None:
+    unknown = "The broker's reply could not be read, so I don't know yet whether it went through."
+    results = (
+        *(SliceResult(1755, order_id=f"26040100000{n:04d}") for n in range(30)),
+        SliceResult(1755, error=unknown, state="unknown"),
+        *(SliceResult(1755, error="not sent: order 31 of this batch has no answer yet",
+                      state="skipped") for _ in range(9)),
+    )  # fmt: skip
+    text = html_to_plain(outcome(Outcome(_batch(40), "unknown", results)))
+    assert text.count("✅ Placed: order") == 30
+    assert all(f"26040100000{n:04d} (1755)" in text for n in range(30))
+    assert text.count("⏳ No answer yet (1755)") == 1
+    assert text.count("⏭ Not sent (1755): order 31 of this batch has no answer yet") == 9
+    assert text.count(unknown) == 1
+
+
+def test_a_not_found_order_points_to_the_order_book_never_to_sending_again() -> None:
+    results = (SliceResult(10, state="not_found"),)
+    on_card = html_to_plain(outcome(Outcome(_batch(1), "unknown", results)))
+    pushed = html_to_plain(render_event(OrderNotFound(1, "NSE:SBIN", "BUY", 10, "TB0123456789")))
+    for text in (on_card, pushed):
+        assert "not found in the order book yet" in text.lower()
+        assert "check /orders before sending" in text.lower()
+        assert "send it again if" not in text.lower()
+
+
+def test_a_modify_card_of_a_market_order_shows_the_limit_that_goes_out() -> None:
+    order = Order(
+        order_id="260401000000555", key="NSE:SBIN", side=Side.BUY, quantity=10,
+        order_type=OrderType.MARKET, product=Product.CNC, status=OrderStatus.OPEN,
+    )  # fmt: skip
+    prepared = PreparedModify(
+        "intent-2", order, 20, D("816.45"), None, WHEN, OrderType.LIMIT,
+        "market → limit 816.45 = LTP 812.35 + 0.5%, rounded up to tick 0.05",
+    )  # fmt: skip
+    text = html_to_plain(card(prepared))
+    assert "Type MARKET → LIMIT" in text and "Price → 816.45" in text
+    assert "LTP 812.35 + 0.5%" in text
+    assert "goes out as a LIMIT order" in text

@@ -1,0 +1,272 @@
+"""The order desk: a batch is never left half (every slice sent or explicitly skipped, the intent
+always closed), no MARKET or SL-M order leaves on a modify either, and a broker that cannot give
+a price is the broker's problem in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from bot.accounts import Account, SlidingWindowLimiter
+from bot.accounts.totp import TotpSource
+from bot.errors import UserError
+from bot.market.instruments import InstrumentIndex
+from bot.orders.desk import OrderDesk
+from bot.orders.policy import OrderTicket
+from bot.parsing import ModifyArgs
+from bot.store.connection import Store
+from brokers.kotak import KotakBroker
+from brokers.kotak.config import KotakTimeouts
+from brokers.models import Instrument, InstrumentKind, OrderType, Side
+from brokers.paper import PaperBroker
+from tests.fakes.kotak_sim import KotakSimulator, SimOrder, kotak_config
+
+
+@dataclass
+class Desk:
+    desk: OrderDesk
+    store: Store
+    index: InstrumentIndex
+
+
+@asynccontextmanager
+async def paper_desk(tmp_path: Path) -> AsyncIterator[tuple[PaperBroker, Desk]]:
+    broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**10), tick_seconds=0)
+    store = await Store.open(tmp_path / "db.sqlite")
+    account = Account(broker, SlidingWindowLimiter(10, 1.0))
+    await account.start()
+    index = await InstrumentIndex.build(await account.instruments())
+    try:
+        yield (
+            broker,
+            Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index),
+        )
+    finally:
+        await account.stop()
+        await store.close()
+
+
+@asynccontextmanager
+async def kotak_desk(
+    tmp_path: Path, hang: float = 1.0, read_timeout: float = 0.3
+) -> AsyncIterator[tuple[KotakSimulator, Desk]]:
+    timeouts = KotakTimeouts(orders=httpx.Timeout(read_timeout, connect=2.0))
+    async with KotakSimulator(expected_totp=lambda c: True, hang_seconds=hang) as sim:
+        broker = KotakBroker(kotak_config(sim, tmp_path, timeouts=timeouts))
+        store = await Store.open(tmp_path / "db.sqlite")
+        account = Account(
+            broker, SlidingWindowLimiter(10, 1.0), totp=TotpSource(pyotp.random_base32())
+        )
+        await account.start()
+        index = await InstrumentIndex.build(await account.instruments())
+        try:
+            yield (
+                sim,
+                Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index),
+            )
+        finally:
+            await account.stop()
+            await store.close()
+
+
+def _nifty_future(index: InstrumentIndex) -> Instrument:
+    return next(
+        i
+        for i in index.search("nifty fut", limit=50)
+        if i.kind is InstrumentKind.FUTURE and i.underlying == "NIFTY" and i.freeze_qty
+    )
+
+
+# -- never half -----------------------------------------------------------------------------------
+
+
+async def test_a_failing_progress_report_never_stops_a_batch(tmp_path: Path) -> None:
+    """Progress edits go to Telegram, which may be down or flood-limited: the batch goes on."""
+    async with paper_desk(tmp_path) as (broker, d):
+        future = _nifty_future(d.index)
+        assert future.freeze_qty is not None
+        quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        calls: list[int] = []
+
+        async def progress(done: int, total: int) -> None:
+            calls.append(done)
+            raise RuntimeError("Telegram is down")
+
+        outcome = await d.desk.execute(await d.desk.claim(prepared.intent_id, 1), progress)
+        assert outcome.status == "done" and len(outcome.results) == 3
+        assert calls == [1, 2, 3]
+        assert len(await broker.orders()) == 3
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "DONE"
+
+
+async def test_a_database_fault_mid_batch_skips_the_rest_and_closes_the_intent(
+    tmp_path: Path,
+) -> None:
+    """After slice 1 the orders table cannot be written: slice 2 is not sent (its row would be
+    missing), it and slice 3 are skipped by name, and the intent is closed as partial."""
+    async with paper_desk(tmp_path) as (broker, d):
+        future = _nifty_future(d.index)
+        assert future.freeze_qty is not None
+        quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+
+        async def progress(done: int, total: int) -> None:
+            with sqlite3.connect(tmp_path / "db.sqlite") as db:
+                db.execute("ALTER TABLE orders RENAME TO orders_gone")
+
+        outcome = await d.desk.execute(await d.desk.claim(prepared.intent_id, 1), progress)
+        assert [r.state for r in outcome.results] == ["sent", "skipped", "skipped"]
+        reason = "not sent: something went wrong on my side before it left"
+        assert [r.error for r in outcome.results[1:]] == [reason, reason]
+        assert outcome.status == "partial"
+        assert len(await broker.orders()) == 1
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "PARTIAL"
+
+
+async def test_after_a_slice_without_answer_each_later_slice_is_skipped_by_name(
+    tmp_path: Path,
+) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        option = next(
+            i for i in d.index.search("nifty ce", limit=200) if i.freeze_qty and i.lot_size > 1
+        )
+        assert option.freeze_qty is not None
+        per_slice = (option.freeze_qty // option.lot_size) * option.lot_size
+        ticket = OrderTicket(Side.BUY, option.key, 4 * per_slice, OrderType.LIMIT, Decimal(5))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        assert len(prepared.plan.slices) == 4
+        sim.fail_next("place", "malformed")  # slice 1 reaches nobody knows what
+        outcome = await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        states = [r.state for r in outcome.results]
+        assert states == ["unknown", "skipped", "skipped", "skipped"]
+        skipped = outcome.results[1:]
+        assert all("order 1 of this batch has no answer yet" in (r.error or "") for r in skipped)
+        assert len(sim.calls_of("place")) == 1
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "UNKNOWN"
+
+
+async def test_a_batch_cancelled_mid_way_still_closes_its_intent(tmp_path: Path) -> None:
+    """Shutdown while slice 1 waits for its reply: it may have reached the broker (it did:
+    unknown, for the tracker), slices 2 and 3 are skipped, the intent is closed, and nothing
+    more is sent."""
+    async with kotak_desk(tmp_path, hang=5.0, read_timeout=10.0) as (sim, d):
+        future = _nifty_future(d.index)
+        assert future.freeze_qty is not None
+        per_slice = (future.freeze_qty // future.lot_size) * future.lot_size
+        ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, Decimal(99999))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        claimed = await d.desk.claim(prepared.intent_id, 1)
+        sim.fail_next("place", "timeout")  # the order is created, the reply never comes
+        task = asyncio.create_task(d.desk.execute(claimed))
+        while not sim.orders:  # noqa: ASYNC110 - the simulator has no event to wait on
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "UNKNOWN"
+        assert intent.result is not None and intent.result.count("not sent") == 2
+        rows = await d.store.orders.in_send_order(prepared.intent_id)
+        assert [r.status for r in rows] == ["UNKNOWN"]
+        await asyncio.sleep(0.1)
+        assert len(sim.calls_of("place")) == 1
+
+
+# -- no market order leaves ---------------------------------------------------------------------
+
+
+def _book_order(sim: KotakSimulator, price_type: str, trigger: str = "0") -> str:
+    """An order placed outside the bot (the broker's app), as the book shows it."""
+    number = f"{sim.today:%y%m%d}000000555"
+    sim.orders[number] = SimOrder(
+        no=number, inst=sim.instrument("NSE:SBIN"), side="B", qty=10, price_type=price_type,
+        price=Decimal(0), trigger=Decimal(trigger), product="CNC", validity="DAY",
+        tag="", status="trigger pending" if price_type == "SL-M" else "open",
+    )  # fmt: skip
+    return number
+
+
+async def test_a_modify_of_a_market_order_goes_out_as_a_protected_limit(tmp_path: Path) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        number = _book_order(sim, "MKT")
+        prepared = await d.desk.prepare_modify(1, 1, ModifyArgs(number, 20, None, None))
+        assert prepared.order.order_type is OrderType.MARKET
+        assert prepared.order_type is OrderType.LIMIT
+        assert prepared.price == Decimal("816.45")  # LTP 812.35 + 0.5%, up to the tick
+        assert prepared.explanation and "LTP 812.35" in prepared.explanation
+        outcome = await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        assert outcome.status == "done"
+        [call] = sim.calls_of("modify")
+        assert call.jdata is not None
+        assert (call.jdata["pt"], call.jdata["pr"], call.jdata["qt"]) == ("L", "816.45", "20")
+
+
+async def test_a_modify_of_a_market_order_at_the_users_price_is_a_limit(tmp_path: Path) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        number = _book_order(sim, "MKT")
+        prepared = await d.desk.prepare_modify(1, 1, ModifyArgs(number, None, Decimal(810), None))
+        assert (prepared.order_type, prepared.price) == (OrderType.LIMIT, Decimal(810))
+        await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        [call] = sim.calls_of("modify")
+        assert call.jdata is not None and (call.jdata["pt"], call.jdata["pr"]) == ("L", "810")
+
+
+async def test_a_modify_of_a_stop_loss_market_order_goes_out_as_a_stop_loss_limit(
+    tmp_path: Path,
+) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        number = _book_order(sim, "SL-M", trigger="820")
+        prepared = await d.desk.prepare_modify(1, 1, ModifyArgs(number, 20, None, None))
+        assert prepared.order_type is OrderType.SL and prepared.trigger_price == Decimal(820)
+        assert prepared.price > Decimal(820)  # a BUY stop's limit is above its trigger
+        await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        [call] = sim.calls_of("modify")
+        assert call.jdata is not None
+        assert (call.jdata["pt"], call.jdata["tp"]) == ("SL", "820")
+        assert Decimal(call.jdata["pr"]) == prepared.price
+
+
+async def test_a_market_order_without_a_price_to_protect_from_cannot_be_modified(
+    tmp_path: Path,
+) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        number = _book_order(sim, "MKT")
+        sim.set_ltp("NSE:SBIN", None)
+        with pytest.raises(UserError) as refused:
+            await d.desk.prepare_modify(1, 1, ModifyArgs(number, 20, None, None))
+        assert refused.value.reason == "no_ltp"
+        assert sim.calls_of("modify") == []
+
+
+# -- the broker's problems in plain words ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["http500", "html", "malformed"])
+async def test_a_quote_failure_on_the_way_to_a_card_is_the_brokers_problem(
+    tmp_path: Path, mode: str
+) -> None:
+    async with kotak_desk(tmp_path) as (sim, d):
+        for _ in range(3):  # however often a read is retried
+            sim.fail_next("quotes", mode)
+        with pytest.raises(UserError) as refused:
+            await d.desk.prepare_order(1, 1, OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.MARKET))
+        assert refused.value.reason == "broker_unavailable"
+        assert refused.value.text.startswith("The broker could not give me a price for NSE:SBIN")
+        assert "nothing was sent" in refused.value.text
+        assert await d.store.intents.in_status("PENDING") == []
