@@ -7,11 +7,17 @@ and an order row exists (status SENDING) before its request leaves. One database
 The schema is the numbered SQL files in `migrations/` (`0001_initial.sql`, `0002_….sql`, …),
 applied in order at open, each in its own transaction together with `PRAGMA user_version = N`,
 so a database is always at exactly one known version and a failed migration leaves no half.
+
+The file holds every order and the audit trail, so it is owner-only (0600), like the session
+file: created that way before SQLite opens it (SQLite gives its `-wal` and `-shm` files the
+database file's mode), and tightened on open when an older version left it readable by others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +32,9 @@ from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
+_OWNER_ONLY = 0o600
+# SQLite's companion files: the write-ahead log, its shared-memory index, a rollback journal.
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,18 @@ def load_migrations(folder: Traversable | None = None) -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
+
+
+def prepare_private_file(path: Path) -> None:
+    """Make sure `path` and any companion files SQLite left next to it are owner-only, creating
+    the database file (and a missing folder, owner-only too) so SQLite never creates it with its
+    default 0644. Touches the disk: call off the event loop."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _OWNER_ONLY))
+    for name in (path.name, *(path.name + suffix for suffix in _COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(name), _OWNER_ONLY)
 
 
 async def user_version(db: aiosqlite.Connection) -> int:
@@ -109,7 +130,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(prepare_private_file, path)
         migrations = await asyncio.to_thread(load_migrations)
         db = await aiosqlite.connect(path)
         db.row_factory = aiosqlite.Row
