@@ -5,6 +5,15 @@ python-telegram-bot lifecycle itself (initialize → start → start_polling) in
 event loop instead of `run_polling()`, so end-to-end tests run exactly this function against a
 fake Bot API server. `post_init` is not called on that path, so start-up work such as
 `setMyCommands` is done here explicitly.
+
+Start-up order matters: the account (IP, session), the instrument index and the order tracker
+are ready, and orders a crash left in SENDING are reconciled against the order book, *before*
+the first Telegram update is read, so no tap can race the reconciliation.
+
+Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
+slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
+order path relies on updates arriving one at a time: a confirmation is claimed with a
+compare-and-set in SQLite, so of many simultaneous taps exactly one wins.
 """
 
 from __future__ import annotations
@@ -48,6 +57,12 @@ from handlers.registry import bot_commands, register
 from handlers.render import expired_card, render_event
 
 log = logging.getLogger(__name__)
+
+# How many updates are handled at once. `ApplicationBuilder.concurrent_updates` rather than
+# `block=False` on each handler: one setting covers every handler, the chat screen and the error
+# handler, including any added later, and it is a bound, so a flood of updates queues instead
+# of starting an unbounded number of tasks. 256 is far above what a handful of users need.
+CONCURRENT_UPDATES = 256
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -174,6 +189,17 @@ async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
         await asyncio.sleep(5)
 
 
+async def _reconcile_first(tracker: OrderTracker) -> None:
+    """Orders a crash left in SENDING may have reached the broker: settle them against the order
+    book now, before polling starts. A broker that cannot be reached does not stop the start-up
+    (orders cannot be placed then either); the tracker keeps trying in the background."""
+    await tracker.start()
+    try:
+        await tracker.check_once()
+    except BrokerError as exc:
+        log.warning("start-up reconciliation could not read the order book: %s", exc.message)
+
+
 async def run(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -192,6 +218,7 @@ async def run(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
+        .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )
     notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
@@ -234,12 +261,12 @@ async def run(
             roles=settings.allowed_users,
             confirm_ttl_seconds=settings.confirm_ttl_seconds,
         )
+        await _reconcile_first(tracker)
         register(application)
         await application.bot.set_my_commands(bot_commands())
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-        await tracker.start()
         background.append(asyncio.create_task(_expire_cards(desk, notifier)))
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker)))
