@@ -52,6 +52,7 @@ from bot.settings import Settings
 from bot.store.connection import Store
 from brokers.base import Broker, StreamsOrders
 from brokers.errors import BrokerError
+from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
 from handlers.render import expired_card, render_event
@@ -263,6 +264,7 @@ async def run(
         )
         await _reconcile_first(tracker)
         register(application)
+        application.add_handler(screen(Doorman(settings.allowed_chats)), group=-1)
         await application.bot.set_my_commands(bot_commands())
         await application.start()
         assert application.updater is not None
