@@ -107,3 +107,15 @@ class ReportsServerClock(Protocol):
     supervisor prefers this to the IP service's clock, since TOTP is checked by the broker."""
 
     clock_skew_seconds: float | None
+
+
+@runtime_checkable
+class VersionedInstruments(Protocol):
+    """Optional: a broker whose instrument list is replaced while the bot runs (Kotak publishes
+    a new scrip master every trading day, with new lot sizes, freeze limits and expiries). The
+    core compares versions to know when to rebuild its instrument index."""
+
+    def instruments_version(self) -> str:
+        """Names the list `instruments()` serves now (Kotak: the IST trading date). Cheap, and
+        loads nothing: the core calls `instruments()` when the version moves on."""
+        ...

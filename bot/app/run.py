@@ -40,7 +40,7 @@ from bot.accounts import (
 )
 from bot.errors import ConfigError, StartupError
 from bot.logs import setup_logging
-from bot.market.instruments import InstrumentIndex
+from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
 from bot.notify.events import AdminEvent
 from bot.notify.notifier import Notifier
@@ -50,7 +50,7 @@ from bot.orders.tracker import OrderTracker
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.connection import Store
-from brokers.base import Broker, StreamsOrders
+from brokers.base import Broker, StreamsOrders, VersionedInstruments
 from brokers.errors import BrokerError
 from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
@@ -169,6 +169,11 @@ def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[s
     return values
 
 
+def _master_version(broker: Broker) -> Callable[[], str] | None:
+    """The broker's master version when its instrument list changes while the bot runs."""
+    return broker.instruments_version if isinstance(broker, VersionedInstruments) else None
+
+
 async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
     """Take the buttons off cards whose confirmation expired, so stale cards say so."""
     while True:
@@ -234,8 +239,11 @@ async def run(
     tracker: OrderTracker | None = None
     try:
         await account.start()
+        follower = IndexFollower(
+            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
+        )
         try:
-            index = await InstrumentIndex.build(await account.instruments())
+            index = await follower.first()
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
@@ -270,6 +278,7 @@ async def run(
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         background.append(asyncio.create_task(_expire_cards(desk, notifier)))
+        background.append(asyncio.create_task(follower.run()))
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker)))
         log.info("bot is running")
