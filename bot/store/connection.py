@@ -2,7 +2,8 @@
 
 Everything is written here *before* the bot acts on it, so a crash can lose no intent and double
 no order: a confirmation moves PENDING → SENDING with a compare-and-set that only one tap can win,
-and an order row exists (status SENDING) before its request leaves. One database file, WAL mode.
+and an order row exists (status SENDING) before its request leaves. One database file, WAL mode,
+checkpointed off the order path (`bot.store.checkpoint`).
 
 The schema is the numbered SQL files in `migrations/` (`0001_initial.sql`, `0002_….sql`, …),
 applied in order at open, each in its own transaction together with `PRAGMA user_version = N`,
@@ -28,6 +29,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.audit import AuditRepo
+from bot.store.checkpoint import Checkpointer
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
 
@@ -122,8 +124,9 @@ class Store:
     """The one database. Open with `await Store.open(path)`; each table has its repository
     (`intents`, `orders`, `audit`) and every repository method is a short transaction."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
         self._db = db
+        self._checkpointer = checkpointer
         self.intents = IntentRepo(db)
         self.orders = OrderRepo(db)
         self.audit = AuditRepo(db)
@@ -138,13 +141,17 @@ class Store:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA synchronous=NORMAL")
+            # No checkpoint inside a commit: bot.store.checkpoint runs them on its own thread.
+            await db.execute("PRAGMA wal_autocheckpoint=0")
             await migrate(db, migrations)
+            checkpointer = await Checkpointer.start(path)
         except Exception:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, checkpointer)
 
     async def close(self) -> None:
+        await self._checkpointer.stop()
         await self._db.close()
 
     async def schema_version(self) -> int:
