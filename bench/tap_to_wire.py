@@ -16,8 +16,11 @@ order is filled by the simulator after its card is edited, as an exchange would,
 and the fill pushes run alongside as they do in production.
 
     python bench/tap_to_wire.py [--orders 200] [--spacing 0.15] [--profile out.prof]
+                                [--bot-dir DIR]
 
-`--profile` runs the bot under cProfile and writes its stats to the named file.
+`--profile` runs the bot under cProfile and writes its stats to the named file; `--bot-dir`
+runs the bot from another checkout (e.g. `git archive <commit>` unpacked), to compare versions
+against the same fakes.
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ def summary(name: str, spans_ms: list[float]) -> str:
     )
 
 
-async def run_bench(orders: int, spacing: float, profile: Path | None) -> None:
+async def run_bench(orders: int, spacing: float, profile: Path | None, bot_dir: Path) -> None:
     expected = pyotp.TOTP(SEED)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -144,7 +147,7 @@ async def run_bench(orders: int, spacing: float, profile: Path | None) -> None:
             command += ["-m", "bot"]
             process = await asyncio.create_subprocess_exec(
                 *command,
-                cwd=ROOT,
+                cwd=bot_dir,
                 env=bot_env(sim, echo, telegram, data),
                 stderr=asyncio.subprocess.PIPE,
             )
@@ -188,9 +191,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--spacing", type=float, default=0.15, help="seconds between taps")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile output file")
+    parser.add_argument("--bot-dir", type=Path, default=ROOT, help="checkout to run the bot from")
     args = parser.parse_args()
     profile = args.profile.resolve() if args.profile else None
-    asyncio.run(run_bench(args.orders, args.spacing, profile))
+    asyncio.run(run_bench(args.orders, args.spacing, profile, args.bot_dir.resolve()))
 
 
 if __name__ == "__main__":
