@@ -42,7 +42,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.ip_echo import FakeIPEcho
-from tests.fakes.kotak_sim import KotakSimulator, SimCall
+from tests.fakes.kotak_sim import KotakSimulator
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, StoredMessage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,16 +52,18 @@ SEED = pyotp.random_base32()
 
 
 class TimedSimulator(KotakSimulator):
-    """The simulator, noting when each place request arrives and when its reply leaves."""
+    """The simulator, noting when each place request arrives (its headers are in, before the
+    simulator reads and parses the body) and when its reply leaves the handler."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.place_times: list[tuple[float, float]] = []
 
-    def _on_place(self, request: web.Request, call: SimCall) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         arrived = time.perf_counter()
-        response = super()._on_place(request, call)
-        self.place_times.append((arrived, time.perf_counter()))
+        response = await super()._dispatch(request)
+        if self._kind(request.method, request.path) == "place":
+            self.place_times.append((arrived, time.perf_counter()))
         return response
 
 

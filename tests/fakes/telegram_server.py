@@ -370,12 +370,13 @@ class FakeTelegram:
         return update_id
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()  # before the body is read and parsed
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").envelope(), status=401)
         method = request.match_info["method"]
         params = decode_params(await request.post())
         self.calls.append((method, params))
-        self.arrivals.append(time.perf_counter())
+        self.arrivals.append(arrived)
         try:
             result = await self._dispatch(method.lower(), params)
         except ApiError as exc:
