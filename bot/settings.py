@@ -210,6 +210,23 @@ class Settings(BaseSettings):
     def ip_check_url_list(self) -> list[str]:
         return [u.strip() for u in self.ip_check_urls.split(",") if u.strip()]
 
+    # -- chats served and the instrument master (issue 10) ----------------------------------
+
+    # Group or channel chats the bot may serve (ids, comma-separated); private chats always.
+    telegram_allowed_chats: str = ""
+    # Seconds between checks for a new instrument master (Kotak publishes one per day).
+    instruments_check_seconds: float = Field(default=60.0, ge=1, le=3600)
+
+    @field_validator("telegram_allowed_chats")
+    @classmethod
+    def _chats(cls, value: str) -> str:
+        parse_chat_ids(value)
+        return value
+
+    @property
+    def allowed_chats(self) -> frozenset[int]:
+        return parse_chat_ids(self.telegram_allowed_chats)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings or raise `ConfigError` with one line per problem.
@@ -231,3 +248,20 @@ def load_settings(**overrides: object) -> Settings:
                 msg = str(err["msg"]).removeprefix("Value error, ")
                 lines.append(f"{name}: {msg}.")
         raise ConfigError("\n".join(lines)) from None
+
+
+def parse_chat_ids(raw: str) -> frozenset[int]:
+    """`"-1001234567890, -4242"` → the two ids. Group ids are negative; an empty value is none."""
+    ids = set()
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        try:
+            ids.add(int(item))
+        except ValueError:
+            raise ValueError(
+                f"expected comma-separated Telegram chat ids such as -1001234567890; {item!r} is "
+                "not one"
+            ) from None
+    return frozenset(ids)

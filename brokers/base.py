@@ -117,3 +117,15 @@ class PacesOrderWrites(Protocol):
     connect, or a pause) could let 11 requests land inside one second."""
 
     def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None: ...
+
+
+@runtime_checkable
+class VersionedInstruments(Protocol):
+    """Optional: a broker whose instrument list is replaced while the bot runs (Kotak publishes
+    a new scrip master every trading day, with new lot sizes, freeze limits and expiries). The
+    core compares versions to know when to rebuild its instrument index."""
+
+    def instruments_version(self) -> str:
+        """Names the list `instruments()` serves now (Kotak: the IST trading date). Cheap, and
+        loads nothing: the core calls `instruments()` when the version moves on."""
+        ...

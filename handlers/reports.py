@@ -60,6 +60,5 @@ async def quote(update: Update, context: Context, services: Services) -> None:
 async def search(update: Update, context: Context, services: Services) -> None:
     """Find instruments by name."""
     text = parse_search(context.args or [])
-    await services.notifier.send(
-        _chat(update), render.search(services.portfolio.search(text), text)
-    )
+    results = await services.portfolio.search(text)
+    await services.notifier.send(_chat(update), render.search(results, text))

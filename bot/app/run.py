@@ -5,6 +5,15 @@ python-telegram-bot lifecycle itself (initialize → start → start_polling) in
 event loop instead of `run_polling()`, so end-to-end tests run exactly this function against a
 fake Bot API server. `post_init` is not called on that path, so start-up work such as
 `setMyCommands` is done here explicitly.
+
+Start-up order matters: the account (IP, session), the instrument index and the order tracker
+are ready, and orders a crash left in SENDING are reconciled against the order book, *before*
+the first Telegram update is read, so no tap can race the reconciliation.
+
+Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
+slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
+order path relies on updates arriving one at a time: a confirmation is claimed with a
+compare-and-set in SQLite, so of many simultaneous taps exactly one wins.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from bot.accounts import (
 )
 from bot.errors import ConfigError, StartupError
 from bot.logs import setup_logging
-from bot.market.instruments import InstrumentIndex
+from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
 from bot.notify.events import AdminEvent
 from bot.notify.notifier import Notifier
@@ -41,13 +50,20 @@ from bot.orders.tracker import OrderTracker, Patience
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.connection import Store
-from brokers.base import Broker, StreamsOrders
+from brokers.base import Broker, StreamsOrders, VersionedInstruments
 from brokers.errors import BrokerError
+from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
 from handlers.render import expired_card, render_event
 
 log = logging.getLogger(__name__)
+
+# How many updates are handled at once. `ApplicationBuilder.concurrent_updates` rather than
+# `block=False` on each handler: one setting covers every handler, the chat screen and the error
+# handler, including any added later, and it is a bound, so a flood of updates queues instead
+# of starting an unbounded number of tasks. 256 is far above what a handful of users need.
+CONCURRENT_UPDATES = 256
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -154,6 +170,11 @@ def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[s
     return values
 
 
+def _master_version(broker: Broker) -> Callable[[], str] | None:
+    """The broker's master version when its instrument list changes while the bot runs."""
+    return broker.instruments_version if isinstance(broker, VersionedInstruments) else None
+
+
 async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
     """Take the buttons off cards whose confirmation expired, so stale cards say so."""
     while True:
@@ -193,6 +214,7 @@ async def run(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
+        .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )
     notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
@@ -207,8 +229,11 @@ async def run(
     tracker: OrderTracker | None = None
     try:
         await account.start()
+        follower = IndexFollower(
+            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
+        )
         try:
-            index = await InstrumentIndex.build(await account.instruments())
+            index = await follower.first()
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
@@ -243,13 +268,17 @@ async def run(
             roles=settings.allowed_users,
             confirm_ttl_seconds=settings.confirm_ttl_seconds,
         )
+        # Before polling: orders a crash left SENDING are settled against the book and earlier
+        # days' orders lapsed, so no update is handled against a stale picture.
+        await tracker.start()
         register(application)
+        application.add_handler(screen(Doorman(settings.allowed_chats)), group=-1)
         await application.bot.set_my_commands(bot_commands())
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-        await tracker.start()
         background.append(asyncio.create_task(_expire_cards(desk, notifier)))
+        background.append(asyncio.create_task(follower.run()))
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker)))
         log.info("bot is running")

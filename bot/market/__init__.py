@@ -1,7 +1,8 @@
-"""What the market and the account look like: the instrument index (search, resolve), quotes and
-portfolio reads, each through the account."""
+"""What the market and the account look like: the instrument index (search, resolve), kept in
+step with the broker's master, quotes and portfolio reads, each through the account."""
 
+from bot.market.follow import IndexFollower
 from bot.market.instruments import EXCHANGES, InstrumentIndex
 from bot.market.portfolio import Portfolio, QuoteLine
 
-__all__ = ["EXCHANGES", "InstrumentIndex", "Portfolio", "QuoteLine"]
+__all__ = ["EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine"]

@@ -1,12 +1,22 @@
 """The instrument index: symbol lookup and free-text search over the broker's instrument list.
 
-Built once at start-up (and on a master refresh) from `Broker.instruments()`. Building is plain
-CPU work over up to a few hundred thousand rows, so it runs in a worker thread, off the event loop.
+Built at start-up and again whenever the broker's master changes (see `bot.market.follow`), from
+`Broker.instruments()`. Building is plain CPU work over up to a few hundred thousand rows, so it
+runs in a worker thread, off the event loop; the finished tables replace the old ones in one
+assignment, so a reader sees the old index or the new one, never a mix.
+
+Search is the one read that could scan everything: a linear pass over the Kotak master's 150k
+rows takes about 100 ms, all of it on the event loop. So the rows are kept in result order
+(nearest expiry first) with a trigram index over their text: a query looks only at the rows
+that hold the rarest trigram of its words, in order, and stops at the limit. That is well under
+a millisecond; a query whose candidates are still many (only short words, or very common ones)
+is checked in a worker thread instead, stopping as early.
 """
 
 from __future__ import annotations
 
 import asyncio
+from array import array
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -15,25 +25,109 @@ from brokers.models import Instrument
 
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 
+GRAM = 3
+# Candidates checked on the event loop at most (about 0.3 µs each); more go to a thread.
+INLINE_CANDIDATES = 1000
+# Narrowing the candidates by another trigram's posting stops once they are this few, or when
+# that posting is so much longer that making a set of it (~40 ns a row) costs more than checking
+# the candidates' texts (~300 ns each).
+NARROW_ENOUGH = 64
+NARROW_RATIO = 8
+
+
+def _search_text(inst: Instrument) -> str:
+    return f"{inst.key} {inst.name} {inst.kind.value}".lower()
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + GRAM] for i in range(len(text) - GRAM + 1)}
+
+
+class _Tables:
+    """One immutable build of the index: lookups by key, rows in result order, their search
+    texts, and for each trigram the ascending row numbers whose text holds it."""
+
+    __slots__ = ("by_key", "grams", "rows", "short", "texts")
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
+        self.rows = sorted(
+            self.by_key.values(), key=lambda i: (i.expiry or date.min, len(i.symbol), i.key)
+        )
+        self.texts = [_search_text(inst) for inst in self.rows]
+        self.grams: dict[str, array[int]] = {}
+        for number, text in enumerate(self.texts):
+            for gram in _grams(text):
+                posting = self.grams.get(gram)
+                if posting is None:
+                    self.grams[gram] = posting = array("I")
+                posting.append(number)
+        # Every one- and two-character piece of some text (each text, key + name + kind, is
+        # longer than a trigram): a shorter word that is not among them matches nothing.
+        self.short = frozenset(
+            gram[i : i + size]
+            for gram in self.grams
+            for size in (1, 2)
+            for i in range(GRAM - size + 1)
+        )
+
+    def candidates(self, words: Sequence[str]) -> Sequence[int]:
+        """The row numbers that can match, ascending: the rows holding every trigram of the
+        words, narrowed from the shortest posting by the next shortest ones while that is
+        cheap. A trigram or a short word that no row holds means nothing matches; with no word
+        long enough to have a trigram, every row is a candidate."""
+        postings = []
+        for word in words:
+            if len(word) < GRAM and word not in self.short:
+                return ()
+            for gram in _grams(word):
+                posting = self.grams.get(gram)
+                if posting is None:
+                    return ()
+                postings.append(posting)
+        if not postings:
+            return range(len(self.rows))
+        postings.sort(key=len)
+        best: Sequence[int] = postings[0]
+        for posting in postings[1:]:
+            if len(best) <= NARROW_ENOUGH or len(posting) > NARROW_RATIO * len(best):
+                break
+            best = list(filter(set(posting).__contains__, best))  # both loops run in C
+        return best
+
+    def matches(self, words: Sequence[str], candidates: Sequence[int], limit: int) -> list[int]:
+        """The first `limit` candidates whose text contains every word."""
+        texts, found = self.texts, []
+        for number in candidates:
+            text = texts[number]
+            if all(word in text for word in words):
+                found.append(number)
+                if len(found) == limit:
+                    break
+        return found
+
 
 class InstrumentIndex:
-    def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self._by_key: dict[str, Instrument] = {}
-        self._search_rows: list[tuple[str, Instrument]] = []
-        for inst in instruments:
-            self._by_key[inst.key] = inst
-            text = f"{inst.key} {inst.name} {inst.kind.value}".lower()
-            self._search_rows.append((text, inst))
+    def __init__(self, instruments: Iterable[Instrument], version: str | None = None) -> None:
+        self._tables = _Tables(instruments)
+        self.version = version  # which master this was built from (see bot.market.follow)
 
     @classmethod
-    async def build(cls, instruments: Sequence[Instrument]) -> InstrumentIndex:
-        return await asyncio.to_thread(cls, instruments)
+    async def build(
+        cls, instruments: Sequence[Instrument], version: str | None = None
+    ) -> InstrumentIndex:
+        return await asyncio.to_thread(cls, instruments, version)
+
+    async def rebuild(self, instruments: Sequence[Instrument], version: str | None) -> None:
+        """Replace the contents with a new master's, built off the event loop."""
+        tables = await asyncio.to_thread(_Tables, instruments)
+        self._tables, self.version = tables, version
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return len(self._tables.by_key)
 
     def get(self, key: str) -> Instrument | None:
-        return self._by_key.get(key.upper())
+        return self._tables.by_key.get(key.upper())
 
     def resolve(self, key: str) -> Instrument:
         """The instrument for `EXCHANGE:SYMBOL`, or a UserError that says how to find it."""
@@ -47,12 +141,16 @@ class InstrumentIndex:
             )
         return inst
 
-    def search(self, text: str, limit: int = 15) -> list[Instrument]:
+    async def search(self, text: str, limit: int = 15) -> list[Instrument]:
         """Instruments whose key, name or kind contain every word of `text`, nearest expiry
         first, so `/search nifty 24000 ce` lists the current week's contract at the top."""
         words = [w for w in text.lower().split() if w]
         if not words:
             return []
-        hits = [inst for row, inst in self._search_rows if all(w in row for w in words)]
-        hits.sort(key=lambda i: (i.expiry or date.min, len(i.symbol), i.key))
-        return hits[:limit]
+        tables = self._tables
+        candidates = tables.candidates(words)
+        if len(candidates) <= INLINE_CANDIDATES:
+            found = tables.matches(words, candidates, limit)
+        else:
+            found = await asyncio.to_thread(tables.matches, words, candidates, limit)
+        return [tables.rows[number] for number in found]

@@ -58,5 +58,5 @@ class Portfolio:
         quotes = await _read(lambda: self._account.quotes(instruments))
         return [QuoteLine(i, quotes.get(i.key)) for i in instruments]
 
-    def search(self, text: str) -> list[Instrument]:
-        return self._index.search(text)
+    async def search(self, text: str) -> list[Instrument]:
+        return await self._index.search(text)

@@ -2,16 +2,23 @@
 
 Everything is written here *before* the bot acts on it, so a crash can lose no intent and double
 no order: a confirmation moves PENDING → SENDING with a compare-and-set that only one tap can win,
-and an order row exists (status SENDING) before its request leaves. One database file, WAL mode.
+and an order row exists (status SENDING) before its request leaves. One database file, WAL mode,
+checkpointed off the order path (`bot.store.checkpoint`).
 
 The schema is the numbered SQL files in `migrations/` (`0001_initial.sql`, `0002_….sql`, …),
 applied in order at open, each in its own transaction together with `PRAGMA user_version = N`,
 so a database is always at exactly one known version and a failed migration leaves no half.
+
+The file holds every order and the audit trail, so it is owner-only (0600), like the session
+file: created that way before SQLite opens it (SQLite gives its `-wal` and `-shm` files the
+database file's mode), and tightened on open when an older version left it readable by others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +29,14 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.audit import AuditRepo
+from bot.store.checkpoint import Checkpointer
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
+_OWNER_ONLY = 0o600
+# SQLite's companion files: the write-ahead log, its shared-memory index, a rollback journal.
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,18 @@ def load_migrations(folder: Traversable | None = None) -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
+
+
+def prepare_private_file(path: Path) -> None:
+    """Make sure `path` and any companion files SQLite left next to it are owner-only, creating
+    the database file (and a missing folder, owner-only too) so SQLite never creates it with its
+    default 0644. Touches the disk: call off the event loop."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _OWNER_ONLY))
+    for name in (path.name, *(path.name + suffix for suffix in _COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(name), _OWNER_ONLY)
 
 
 async def user_version(db: aiosqlite.Connection) -> int:
@@ -101,15 +124,16 @@ class Store:
     """The one database. Open with `await Store.open(path)`; each table has its repository
     (`intents`, `orders`, `audit`) and every repository method is a short transaction."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
         self._db = db
+        self._checkpointer = checkpointer
         self.intents = IntentRepo(db)
         self.orders = OrderRepo(db)
         self.audit = AuditRepo(db)
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(prepare_private_file, path)
         migrations = await asyncio.to_thread(load_migrations)
         db = await aiosqlite.connect(path)
         db.row_factory = aiosqlite.Row
@@ -117,13 +141,17 @@ class Store:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA synchronous=NORMAL")
+            # No checkpoint inside a commit: bot.store.checkpoint runs them on its own thread.
+            await db.execute("PRAGMA wal_autocheckpoint=0")
             await migrate(db, migrations)
+            checkpointer = await Checkpointer.start(path)
         except Exception:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, checkpointer)
 
     async def close(self) -> None:
+        await self._checkpointer.stop()
         await self._db.close()
 
     async def schema_version(self) -> int:

@@ -136,9 +136,14 @@ class KotakBroker:
     name = "kotak"
 
     def __init__(
-        self, config: KotakConfig, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: KotakConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self._config = config
+        self._today = today  # tests move the trading day on; None: today in IST
         self._http = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": USER_AGENT},
@@ -648,8 +653,12 @@ class KotakBroker:
         """`NFO:NIFTY30DEC2524000CE` -> Instrument; InstrumentNotFound with close matches."""
         return (await self._master_for_today()).resolve(key)
 
+    def instruments_version(self) -> str:
+        """`VersionedInstruments`: one scrip master per IST trading date."""
+        return (self._today or _today_ist)().isoformat()
+
     async def _master_for_today(self) -> ScripMaster:
-        today = _today_ist()
+        today = (self._today or _today_ist)()
         if self._master is not None and self._master.day == today:
             return self._master
         async with self._master_lock:

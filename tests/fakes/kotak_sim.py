@@ -437,6 +437,8 @@ class KotakSimulator:
         self.feed_handshakes: list[SimFeedHandshake] = []
         self._feeds: set[_SimFeed] = set()
         self.port = 0
+        self._stock_count = stock_count
+        self.lot_sizes: dict[str, int] = {}  # underlying -> lot size, overriding the defaults
         self._build_master(stock_count)
         self._default_holdings()
 
@@ -517,6 +519,16 @@ class KotakSimulator:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         self._fail.append((path_or_kind, mode))
+
+    def next_day(self, day: date) -> None:
+        """Serve `day`'s scrip master from now on, as Kotak publishes one per trading day:
+        expiries move on with the date (an expired weekly is gone), `lot_sizes` apply, and the
+        file list and downloads carry the new date."""
+        self.today = day
+        for table in (self._instruments, self._by_name, self._ltp, self._files):
+            table.clear()
+        self._omitted.clear()
+        self._build_master(self._stock_count)
 
     def instrument(self, symbol_or_token: str) -> SimInstrument:
         found = self._instruments.get(symbol_or_token) or self._by_name.get(symbol_or_token)
@@ -707,6 +719,7 @@ class KotakSimulator:
             ("SBIN", 810, 10, 750, 10, 45000, Decimal("812.35"), [(month1, False)]),
         ]
         for name, atm, step, lot, fut_tick, freeze, spot, expiries in specs:
+            lot = self.lot_sizes.get(name, lot)
             for expiry, weekly in expiries:
                 if not weekly:
                     fo_token += 1

@@ -129,6 +129,10 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
         self.calls: list[tuple[str, JSON]] = []
+        # `time.perf_counter()` at each call's arrival, index for index with `calls`.
+        self.arrivals: list[float] = []
+        # update_id -> `time.perf_counter()` when getUpdates first handed the update out.
+        self.handed_out: dict[int, float] = {}
         self.callback_answers: list[JSON] = []
         self.commands: list[JSON] = []
         self.port = 0
@@ -194,13 +198,16 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}/bot"
 
     # ------------------------------------------------------------------ injection
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> int:
-        """Queue a private text message from a user; returns its update_id."""
+    def send_text(
+        self, user_id: int, text: str, chat_id: int | None = None, chat_type: str = "private"
+    ) -> int:
+        """Queue a text message from a user (in a private chat unless `chat_type` says "group",
+        "supergroup" or "channel"); returns its update_id."""
         chat = user_id if chat_id is None else chat_id
         message: JSON = {
             "message_id": next(self._message_ids[chat]),
             "date": int(time.time()),
-            "chat": {"id": chat, "type": "private"},
+            "chat": {"id": chat, "type": chat_type},
             "from": self._user(user_id),
             "text": text,
         }
@@ -220,6 +227,29 @@ class FakeTelegram:
             "data": data,
         }
         return self._enqueue({"callback_query": query})
+
+    def tap_many(
+        self, user_id: int, message_id: int, data: str, times: int, chat_id: int | None = None
+    ) -> list[int]:
+        """Queue `times` presses of one button at the same moment: they are appended together
+        and waiters are woken once, so a single getUpdates hands them all out in one batch (up
+        to its `limit`). Returns their update_ids."""
+        chat = user_id if chat_id is None else chat_id
+        message = self.message(chat, message_id).to_api(self.bot_user)
+        ids = []
+        for _ in range(times):
+            update_id = next(self._update_ids)
+            query: JSON = {
+                "id": str(next(self._callback_ids)),
+                "from": self._user(user_id),
+                "message": message,
+                "chat_instance": "x",
+                "data": data,
+            }
+            self._updates.append({"update_id": update_id, "callback_query": query})
+            ids.append(update_id)
+        self._notify()
+        return ids
 
     def fail_next(
         self,
@@ -349,11 +379,13 @@ class FakeTelegram:
         return update_id
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()  # before the body is read and parsed
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").envelope(), status=401)
         method = request.match_info["method"]
         params = decode_params(await request.post())
         self.calls.append((method, params))
+        self.arrivals.append(arrived)
         try:
             result = await self._dispatch(method.lower(), params)
         except ApiError as exc:
@@ -406,6 +438,9 @@ class FakeTelegram:
             pending = [u for u in self._updates if u["update_id"] >= offset][:limit]
             remaining = deadline - loop.time()
             if pending or remaining <= 0 or self._closing:
+                now = time.perf_counter()
+                for update in pending:
+                    self.handed_out.setdefault(update["update_id"], now)
                 return pending
             await self._wait_changed(remaining)
 

@@ -23,7 +23,7 @@ PUBLIC: dict[str, set[str]] = {
         "TotpSource", "Whitelist", "check_seed", "ip_refusal", "parse_ip",
     },
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
-    "bot.market": {"EXCHANGES", "InstrumentIndex", "Portfolio", "QuoteLine"},
+    "bot.market": {"EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine"},
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
         "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder", "LoginFailing",

@@ -79,10 +79,10 @@ async def kotak_desk(
             await store.close()
 
 
-def _nifty_future(index: InstrumentIndex) -> Instrument:
+async def _nifty_future(index: InstrumentIndex) -> Instrument:
     return next(
         i
-        for i in index.search("nifty fut", limit=50)
+        for i in await index.search("nifty fut", limit=50)
         if i.kind is InstrumentKind.FUTURE and i.underlying == "NIFTY" and i.freeze_qty
     )
 
@@ -93,7 +93,7 @@ def _nifty_future(index: InstrumentIndex) -> Instrument:
 async def test_a_failing_progress_report_never_stops_a_batch(tmp_path: Path) -> None:
     """Progress edits go to Telegram, which may be down or flood-limited: the batch goes on."""
     async with paper_desk(tmp_path) as (broker, d):
-        future = _nifty_future(d.index)
+        future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
         ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
@@ -118,7 +118,7 @@ async def test_a_database_fault_mid_batch_skips_the_rest_and_closes_the_intent(
     """After slice 1 the orders table cannot be written: slice 2 is not sent (its row would be
     missing), it and slice 3 are skipped by name, and the intent is closed as partial."""
     async with paper_desk(tmp_path) as (broker, d):
-        future = _nifty_future(d.index)
+        future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
         ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
@@ -143,7 +143,9 @@ async def test_after_a_slice_without_answer_each_later_slice_is_skipped_by_name(
 ) -> None:
     async with kotak_desk(tmp_path) as (sim, d):
         option = next(
-            i for i in d.index.search("nifty ce", limit=200) if i.freeze_qty and i.lot_size > 1
+            i
+            for i in await d.index.search("nifty ce", limit=200)
+            if i.freeze_qty and i.lot_size > 1
         )
         assert option.freeze_qty is not None
         per_slice = (option.freeze_qty // option.lot_size) * option.lot_size
@@ -166,7 +168,7 @@ async def test_a_batch_cancelled_mid_way_still_closes_its_intent(tmp_path: Path)
     unknown, for the tracker), slices 2 and 3 are skipped, the intent is closed, and nothing
     more is sent."""
     async with kotak_desk(tmp_path, hang=5.0, read_timeout=10.0) as (sim, d):
-        future = _nifty_future(d.index)
+        future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         per_slice = (future.freeze_qty // future.lot_size) * future.lot_size
         ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, Decimal(99999))

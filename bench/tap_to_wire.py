@@ -1,0 +1,203 @@
+"""Tap to wire: how long the running bot takes from a Confirm tap to the broker, and back.
+
+The real application (`python -m bot`, BROKER=kotak) runs in its own process against the Kotak
+simulator, an IP echo and the fake Telegram Bot API server, all on loopback in this process, so
+the bot's event loop carries nothing but the bot. For each of N confirmed orders (a limit buy,
+one card, one Confirm tap) it prints two spans, both timed in this process with one clock:
+
+- tap → wire: from the moment the fake Telegram server hands the tap's update out (in the
+  getUpdates reply) to the place request's arrival at the simulator;
+- reply → card: from the simulator's place reply to the card edit's arrival at the fake
+  Telegram server.
+
+Taps are spaced (`--spacing`, default 150 ms) so the order-rate limiter (10 per second) never has
+to hold one back: that wait is the law, measured by bench/rate_limiter.py, not latency. Each
+order is filled by the simulator after its card is edited, as an exchange would, so the tracker
+and the fill pushes run alongside as they do in production.
+
+    python bench/tap_to_wire.py [--orders 200] [--spacing 0.15] [--profile out.prof]
+                                [--bot-dir DIR]
+
+`--profile` runs the bot under cProfile and writes its stats to the named file; `--bot-dir`
+runs the bot from another checkout (e.g. `git archive <commit>` unpacked), to compare versions
+against the same fakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fakes.ip_echo import FakeIPEcho
+from tests.fakes.kotak_sim import KotakSimulator
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, StoredMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+TRADER = 4242
+IP = "203.0.113.10"
+SEED = pyotp.random_base32()
+
+
+class TimedSimulator(KotakSimulator):
+    """The simulator, noting when each place request arrives (its headers are in, before the
+    simulator reads and parses the body) and when its reply leaves the handler."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.place_times: list[tuple[float, float]] = []
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.perf_counter()
+        response = await super()._dispatch(request)
+        if self._kind(request.method, request.path) == "place":
+            self.place_times.append((arrived, time.perf_counter()))
+        return response
+
+
+def bot_env(
+    sim: KotakSimulator, echo: FakeIPEcho, telegram: FakeTelegram, data: Path
+) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_BASE_URL": telegram.base_url,
+        "TELEGRAM_ALLOWED_USERS": f"{TRADER}",
+        "BROKER": "kotak",
+        "KOTAK_LOGIN_URL": sim.login_url,
+        "BROKER_MOBILE": "9876543210",
+        "BROKER_API_KEY": sim.ucc,
+        "BROKER_API_SECRET": sim.access_token,
+        "BROKER_MPIN": sim.mpin,
+        "BROKER_TOTP_SECRET": SEED,
+        "STATIC_IP_PRIMARY": IP,
+        "IP_CHECK_URLS": echo.url,
+        "DATABASE_PATH": str(data / "bot.db"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def edit_arrival(telegram: FakeTelegram, card: StoredMessage, after: float) -> float:
+    """When the first edit of `card` that reports the outcome arrived (after `after`)."""
+    for (name, params), at in zip(telegram.calls, telegram.arrivals, strict=True):
+        if (
+            name == "editMessageText"
+            and params.get("message_id") == card.message_id
+            and at >= after
+            and "Placed" in str(params.get("text", ""))
+        ):
+            return at
+    raise AssertionError(f"no outcome edit of card {card.message_id}")
+
+
+async def new_card(telegram: FakeTelegram) -> StoredMessage:
+    """Ask for a limit buy and return its card (fill pushes may arrive in between)."""
+    before = len(telegram.messages(TRADER))
+    telegram.send_text(TRADER, "/buy NSE:SBIN 1 @800")
+    card: StoredMessage = await telegram.wait_for(
+        lambda t: next((m for m in t.messages(TRADER)[before:] if m.reply_markup), None),
+        timeout=10,
+        what="a confirmation card",
+    )
+    return card
+
+
+def confirm_data(card: StoredMessage) -> str:
+    assert card.reply_markup, f"no keyboard on {card.text!r}"
+    for row in card.reply_markup["inline_keyboard"]:
+        for button in row:
+            if "Confirm" in button["text"]:
+                return str(button["callback_data"])
+    raise AssertionError(f"no Confirm button on {card.text!r}")
+
+
+def summary(name: str, spans_ms: list[float]) -> str:
+    ordered = sorted(spans_ms)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"{name}: p50 {statistics.median(ordered):6.2f} ms   p99 {p99:6.2f} ms   "
+        f"max {ordered[-1]:6.2f} ms"
+    )
+
+
+async def run_bench(orders: int, spacing: float, profile: Path | None, bot_dir: Path) -> None:
+    expected = pyotp.TOTP(SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        async with (
+            TimedSimulator(expected_totp=lambda code: expected.verify(code, valid_window=1)) as sim,
+            FakeIPEcho(IP) as echo,
+            FakeTelegram(DEFAULT_TOKEN) as telegram,
+        ):
+            sim.egress_ip = IP
+            command = [sys.executable]
+            if profile is not None:
+                command += ["-m", "cProfile", "-o", str(profile)]
+            command += ["-m", "bot"]
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=bot_dir,
+                env=bot_env(sim, echo, telegram, data),
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                await telegram.wait_for(lambda t: t.calls_of("getUpdates"), timeout=60)
+                wire, back = await confirm_orders(sim, telegram, orders, spacing)
+            finally:
+                process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
+                _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+            if process.returncode not in (0, -signal.SIGINT):
+                print(err.decode()[-3000:], file=sys.stderr)
+    print(f"confirmed orders: {orders} (taps {spacing * 1000:.0f} ms apart)")
+    print(summary("tap → wire  (tap handed out → place arrives)", wire))
+    print(summary("reply → card (place reply → card edit arrives)", back))
+    print("target: p50 < 5 ms, p99 < 10 ms")
+
+
+async def confirm_orders(
+    sim: TimedSimulator, telegram: FakeTelegram, orders: int, spacing: float
+) -> tuple[list[float], list[float]]:
+    wire: list[float] = []
+    back: list[float] = []
+    last_tap = 0.0
+    for n in range(orders):
+        card = await new_card(telegram)
+        pause = last_tap + spacing - time.perf_counter()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        last_tap = time.perf_counter()
+        update_id = telegram.tap(TRADER, card.message_id, confirm_data(card))
+        await telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Placed" in t, 10)
+        arrived, replied = sim.place_times[n]
+        wire.append((arrived - telegram.handed_out[update_id]) * 1000)
+        back.append((edit_arrival(telegram, card, replied) - replied) * 1000)
+        sim.fill(next(reversed(sim.orders)))
+    return wire, back
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--spacing", type=float, default=0.15, help="seconds between taps")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile output file")
+    parser.add_argument("--bot-dir", type=Path, default=ROOT, help="checkout to run the bot from")
+    args = parser.parse_args()
+    profile = args.profile.resolve() if args.profile else None
+    asyncio.run(run_bench(args.orders, args.spacing, profile, args.bot_dir.resolve()))
+
+
+if __name__ == "__main__":
+    main()
