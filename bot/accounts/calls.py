@@ -96,9 +96,7 @@ def _modified(request: ModifyRequest) -> _Settle:
         if shows and trigger_ok:
             return order.order_id
         if order.status.is_final:
-            raise OrderNotModifiable(
-                f"order {order.order_id} is already {order.status.value.lower()}"
-            )
+            raise _closed(order)
         return None
 
     return settle
@@ -114,12 +112,15 @@ def _cancelled(order_id: str) -> _Settle:
         if order.status is OrderStatus.CANCELLED:
             return order.order_id
         if order.status.is_final:
-            raise OrderNotModifiable(
-                f"order {order.order_id} is already {order.status.value.lower()}"
-            )
+            raise _closed(order)
         return None
 
     return settle
+
+
+def _closed(order: Order) -> OrderNotModifiable:
+    """What the broker would answer for a change to a complete, rejected or cancelled order."""
+    return OrderNotModifiable(f"order {order.order_id} is already {order.status.value.lower()}")
 
 
 def _order_in(book: list[Order], order_id: str) -> Order:

@@ -13,15 +13,25 @@ already stored still load; unknown extra fields are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import TypeAdapter
 
 from bot.market.instruments import InstrumentIndex
 from bot.orders.policy import OrderPlan
 from brokers.models import Order, OrderStatus, OrderType, Product, Side
+
+T = TypeVar("T")
+
+
+def _copy(source: Any, target: type[T], **given: Any) -> T:
+    """Build the dataclass `target` from the fields it shares by name with the dataclass
+    `source`, plus `given`: the payloads mirror the core's models field for field, so no mapper
+    lists the fields a second time (a field added to both is carried without an edit here)."""
+    shared = {f.name for f in fields(source)} & {f.name for f in fields(target)}  # type: ignore[arg-type]
+    return target(**{name: getattr(source, name) for name in shared - given.keys()}, **given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,36 +55,10 @@ class PlacePayload:
 
     @classmethod
     def from_plan(cls, plan: OrderPlan) -> PlacePayload:
-        return cls(
-            key=plan.instrument.key,
-            side=plan.side,
-            quantity=plan.quantity,
-            order_type=plan.order_type,
-            price=plan.price,
-            trigger_price=plan.trigger_price,
-            product=plan.product,
-            slices=plan.slices,
-            requested_type=plan.requested_type,
-            reference_price=plan.reference_price,
-            explanation=plan.explanation,
-            lots=plan.lots,
-        )
+        return _copy(plan, cls, key=plan.instrument.key)
 
     def to_plan(self, index: InstrumentIndex) -> OrderPlan:
-        return OrderPlan(
-            instrument=index.resolve(self.key),
-            side=self.side,
-            quantity=self.quantity,
-            order_type=self.order_type,
-            price=self.price,
-            trigger_price=self.trigger_price,
-            product=self.product,
-            slices=self.slices,
-            requested_type=self.requested_type,
-            reference_price=self.reference_price,
-            explanation=self.explanation,
-            lots=self.lots,
-        )
+        return _copy(self, OrderPlan, instrument=index.resolve(self.key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,34 +80,10 @@ class OrderPayload:
 
     @classmethod
     def from_order(cls, order: Order) -> OrderPayload:
-        return cls(
-            order_id=order.order_id,
-            key=order.key,
-            side=order.side,
-            quantity=order.quantity,
-            order_type=order.order_type,
-            product=order.product,
-            status=order.status,
-            price=order.price,
-            trigger_price=order.trigger_price,
-            filled_quantity=order.filled_quantity,
-            tag=order.tag,
-        )
+        return _copy(order, cls)
 
     def to_order(self) -> Order:
-        return Order(
-            order_id=self.order_id,
-            key=self.key,
-            side=self.side,
-            quantity=self.quantity,
-            order_type=self.order_type,
-            product=self.product,
-            status=self.status,
-            price=self.price,
-            trigger_price=self.trigger_price,
-            filled_quantity=self.filled_quantity,
-            tag=self.tag,
-        )
+        return _copy(self, Order)
 
 
 @dataclass(frozen=True, slots=True)
