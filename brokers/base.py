@@ -1,7 +1,7 @@
 """The `Broker` protocol: the one contract the core relies on.
 
 Paper, Kotak and mStock implement exactly this. The core never calls a broker directly; it goes
-through the session supervisor, which wraps these calls with the IP gate and the rate limiter.
+through the account (`bot.accounts`), which wraps these calls with the IP gate and the limiter.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ class Broker(Protocol):
     name: str
 
     async def login(self, otp: str | None = None) -> SessionInfo:
-        """Create a session. `otp` is the current TOTP code: the supervisor generates it (and
+        """Create a session. `otp` is the current TOTP code: the account generates it (and
         never reuses one inside its 30-second step); static factors (MPIN, password) are in the
-        adapter's own config. Called by the supervisor only; paper ignores `otp`."""
+        adapter's own config. Called by the account only; paper ignores `otp`."""
         ...
 
     async def close(self) -> None:
@@ -73,18 +73,18 @@ class ResumableSession(Protocol):
     """Optional: a broker whose session can be saved and used again after a restart."""
 
     def export_session(self) -> dict[str, str] | None:
-        """The session's tokens as plain strings (the supervisor stores them owner-only)."""
+        """The session's tokens as plain strings (the account stores them owner-only)."""
         ...
 
     async def resume_session(self, data: dict[str, str]) -> SessionInfo:
-        """Adopt a saved session without logging in; the supervisor verifies it with a read."""
+        """Adopt a saved session without logging in; the account verifies it with a read."""
         ...
 
 
 @runtime_checkable
 class ReportsClientIP(Protocol):
     """Optional: a broker that can tell which IP it sees us calling from (Kotak's
-    `login/1.0/get-client-ip`). The supervisor trusts this over an IP echo service."""
+    `login/1.0/get-client-ip`). The account trusts this over an IP echo service."""
 
     async def client_ip(self) -> str | None: ...
 
@@ -104,7 +104,7 @@ class StreamsOrders(Protocol):
 @runtime_checkable
 class ReportsServerClock(Protocol):
     """Optional: a broker that measures its clock against ours from HTTP `Date` headers; the
-    supervisor prefers this to the IP service's clock, since TOTP is checked by the broker."""
+    account prefers this to the IP service's clock, since TOTP is checked by the broker."""
 
     clock_skew_seconds: float | None
 

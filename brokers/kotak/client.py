@@ -128,7 +128,7 @@ def _rows(body: Any) -> list[dict[str, Any]]:
 class KotakBroker:
     """Kotak Neo adapter. Not thread-safe; one instance per account, used from one event loop.
 
-    Extras outside the protocol, for the session supervisor: `client_ip()`, `last_server_date`
+    Extras outside the protocol, for the account: `client_ip()`, `last_server_date`
     (from the HTTP `Date` header, for clock-skew checks), `session_created_at`, `resolve(key)`,
     `order(order_id)`, `order_history(order_id)` and `check_margin(request)`.
     """
@@ -324,7 +324,7 @@ class KotakBroker:
         return SessionInfo(account=self._session.ucc, created_at=created)
 
     def export_session(self) -> dict[str, str] | None:
-        """Today's session (ref §2.6), as strings; None when logged out. The supervisor stores
+        """Today's session (ref §2.6), as strings; None when logged out. The account stores
         this owner-only. It holds the session's own tokens (secrets: never log it) but not the
         access token, a long-lived credential: only its SHA-256, so `resume_session` can tell
         that the session was made with the configured one."""
@@ -600,7 +600,7 @@ class KotakBroker:
     ) -> None:
         """`brokers.base.StreamsOrders`: run the `/realtime` order feed until cancelled.
 
-        Without a session it waits for the supervisor to log in instead of failing; a re-login
+        Without a session it waits for the account to log in instead of failing; a re-login
         (new token/sid) makes it reconnect with the new pair. Frames are read with the order
         book's own `mapping.order_from_row`, since the feed uses the book's vocabulary (ref §9.1).
         `settings` tunes the feed's timing (tests shrink it)."""

@@ -36,7 +36,7 @@ class KotakConfig:
     """One Kotak Neo account.
 
     `access_token` is the consumer key from the Neo API dashboard (sent bare in `Authorization`,
-    ref §2); `mpin` is the static second factor. The TOTP seed is never here: the supervisor passes
+    ref §2); `mpin` is the static second factor. The TOTP seed is never here: the account passes
     the current code to `login(otp)`. `cache_dir` holds the day's scrip-master CSVs.
     """
 

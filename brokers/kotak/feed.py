@@ -63,7 +63,7 @@ class FeedSettings:
 
     `stable_after`: a connection that stayed up at least this long resets the backoff, so a server
     that acks and then drops at once is not hammered. `session_poll`: how often the feed checks for
-    a new or missing session (the supervisor logs in; the feed never does)."""
+    a new or missing session (the account logs in; the feed never does)."""
 
     ack_timeout: float = 10.0
     ping_interval: float = 20.0
@@ -174,7 +174,7 @@ class OrderFeed:
         return delay * random.uniform(0.8, 1.0)  # spread reconnects after a server restart
 
     async def _wait_for_session(self) -> TradeSession:
-        """The supervisor logs in; until it has, poll rather than fail."""
+        """The account logs in; until it has, poll rather than fail."""
         waiting = False
         while (session := self._session()) is None:
             if not waiting:
