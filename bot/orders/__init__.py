@@ -14,7 +14,7 @@ from bot.orders.outcomes import (
 )
 from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
-from bot.orders.tracker import OrderTracker
+from bot.orders.tracker import OrderTracker, Patience
 
 __all__ = [
     "DEFAULT_GRID",
@@ -23,6 +23,7 @@ __all__ = [
     "OrderTicket",
     "OrderTracker",
     "Outcome",
+    "Patience",
     "PolicyConfig",
     "Prepared",
     "PreparedCancel",

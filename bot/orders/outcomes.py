@@ -147,7 +147,7 @@ def place_outcome(prepared: PreparedOrder, rows: Sequence[OrderRow]) -> Outcome:
 
 def with_skipped(results: Sequence[SliceResult], slices: Sequence[int]) -> list[SliceResult]:
     """`results` for the first slices, then each later slice explicitly skipped, saying why."""
-    reason = skip_reason(len(results), results[-1] if results else None)
+    reason = _skip_reason(len(results), results[-1] if results else None)
     skipped = [SliceResult(q, error=reason, state="skipped") for q in slices[len(results) :]]
     return [*results, *skipped]
 
@@ -161,7 +161,7 @@ def _slice_of(row: OrderRow) -> SliceResult:
     return SliceResult(row.quantity, order_id=order_id, error=error, state=state)
 
 
-def skip_reason(number: int, last: SliceResult | None) -> str:
+def _skip_reason(number: int, last: SliceResult | None) -> str:
     """Why the slices after slice `number` (`last`, None when none was sent) were not sent."""
     if last is not None and last.unknown:
         return f"not sent: order {number} of this batch has no answer yet"
