@@ -34,7 +34,7 @@ PUBLIC: dict[str, set[str]] = {
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
-        "PolicyConfig", "Prepared", "PreparedCancel", "PreparedModify", "PreparedOrder",
+        "Patience", "PolicyConfig", "Prepared", "PreparedCancel", "PreparedModify", "PreparedOrder",
         "ProtectionGrid", "SliceResult", "SliceState", "parse_grid", "plan_order",
     },
     "bot.store": {
