@@ -40,20 +40,23 @@ class Desk:
 
 
 @asynccontextmanager
-async def paper_desk(tmp_path: Path) -> AsyncIterator[tuple[PaperBroker, Desk]]:
-    broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**10), tick_seconds=0)
+async def _desk(account: Account, tmp_path: Path) -> AsyncIterator[Desk]:
+    """A started account, its store and index, and the desk over them; all closed after."""
     store = await Store.open(tmp_path / "db.sqlite")
-    account = Account(broker, SlidingWindowLimiter(10, 1.0))
     await account.start()
     index = await InstrumentIndex.build(await account.instruments())
     try:
-        yield (
-            broker,
-            Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index),
-        )
+        yield Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index)
     finally:
         await account.stop()
         await store.close()
+
+
+@asynccontextmanager
+async def paper_desk(tmp_path: Path) -> AsyncIterator[tuple[PaperBroker, Desk]]:
+    broker = PaperBroker(tmp_path / "paper.json", capital=Decimal(10**10), tick_seconds=0)
+    async with _desk(Account(broker, SlidingWindowLimiter(10, 1.0)), tmp_path) as desk:
+        yield broker, desk
 
 
 @asynccontextmanager
@@ -63,20 +66,11 @@ async def kotak_desk(
     timeouts = KotakTimeouts(orders=httpx.Timeout(read_timeout, connect=2.0))
     async with KotakSimulator(expected_totp=lambda c: True, hang_seconds=hang) as sim:
         broker = KotakBroker(kotak_config(sim, tmp_path, timeouts=timeouts))
-        store = await Store.open(tmp_path / "db.sqlite")
         account = Account(
             broker, SlidingWindowLimiter(10, 1.0), totp=TotpSource(pyotp.random_base32())
         )
-        await account.start()
-        index = await InstrumentIndex.build(await account.instruments())
-        try:
-            yield (
-                sim,
-                Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index),
-            )
-        finally:
-            await account.stop()
-            await store.close()
+        async with _desk(account, tmp_path) as desk:
+            yield sim, desk
 
 
 async def _nifty_future(index: InstrumentIndex) -> Instrument:
