@@ -1,4 +1,4 @@
-"""Wiring: builds the broker, the core services and the Telegram application, and runs them.
+"""Wiring: builds the core services and the Telegram application around the account, and runs them.
 
 This is the one module in `bot/` that imports `handlers` (to register them). `run()` drives the
 python-telegram-bot lifecycle itself (initialize → start → start_polling) inside the caller's
@@ -22,27 +22,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.accounts import (
-    Account,
-    EgressChecker,
-    SessionFile,
-    SlidingWindowLimiter,
-    TotpClock,
-    TotpSource,
-    Whitelist,
-)
-from bot.errors import ConfigError, StartupError
+from bot.accounts import TotpClock
+from bot.app.build import build_account, build_broker, secret_values
+from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
-from bot.notify.events import AdminEvent
 from bot.notify.notifier import Notifier
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
@@ -64,110 +55,6 @@ log = logging.getLogger(__name__)
 # handler, including any added later, and it is a bound, so a flood of updates queues instead
 # of starting an unbounded number of tasks. 256 is far above what a handful of users need.
 CONCURRENT_UPDATES = 256
-
-
-def secret_values(settings: Settings) -> list[str]:
-    """Every configured secret, for the log redaction filter."""
-    fields = (
-        settings.telegram_bot_token,
-        settings.broker_api_key,
-        settings.broker_api_secret,
-        settings.broker_totp_secret,
-        settings.broker_mpin,
-        settings.broker_password,
-        settings.broker_mobile,
-    )
-    return [f.get_secret_value() for f in fields if f is not None]
-
-
-def build_account(
-    settings: Settings,
-    broker: Broker,
-    notify: Callable[[AdminEvent], Awaitable[None]],
-    *,
-    totp_clock: TotpClock | None = None,
-) -> Account:
-    """The account: whitelist, IP checks, TOTP, saved session, limiter. `totp_clock` replaces
-    the wall clock for TOTP steps (tests pass one that need not wait 30 s between logins)."""
-    limiter = SlidingWindowLimiter(
-        max_calls=settings.order_rate_limit,
-        period=1.0,
-        margin=settings.order_rate_margin_ms / 1000,
-        allow_above_ten=settings.registered_algo,
-    )
-    urls = settings.ip_check_url_list
-    seed = settings.broker_totp_secret
-    return Account(
-        broker,
-        limiter,
-        whitelist=Whitelist.of(settings.static_ip_primary, settings.static_ip_secondary),
-        egress=EgressChecker(urls) if urls else None,
-        totp=_totp(seed.get_secret_value(), totp_clock) if seed else None,
-        notify=notify,
-        session_file=SessionFile(settings.database_path.parent, broker.name),
-        check_every=settings.session_check_seconds,
-        relogin_at=settings.relogin_time,
-        warn_without_whitelist=settings.broker != "paper",
-    )
-
-
-def _totp(seed: str, clock: TotpClock | None) -> TotpSource:
-    if clock is None:
-        return TotpSource(seed)
-    return TotpSource(seed, clock=clock, sleep=clock.sleep)
-
-
-def build_broker(settings: Settings) -> Broker:
-    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others."""
-    if settings.broker == "paper":
-        from brokers.paper import PaperBroker
-
-        return PaperBroker(
-            settings.paper_state_path,
-            capital=Decimal(settings.paper_capital),
-            tick_seconds=settings.paper_tick_seconds,
-            seed=settings.paper_seed,
-        )
-    if settings.broker == "kotak":
-        from brokers.kotak import KotakBroker, KotakConfig
-
-        values = _required(settings, KOTAK_NEEDS)
-        return KotakBroker(
-            KotakConfig(
-                mobile=values["broker_mobile"],
-                ucc=values["broker_api_key"],
-                access_token=values["broker_api_secret"],
-                mpin=values["broker_mpin"],
-                cache_dir=settings.database_path.parent / "kotak-master",
-                login_url=settings.kotak_login_url,
-            )
-        )
-    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper or kotak.")
-
-
-# Which setting carries which Kotak credential (the names follow OpenAlgo's .env).
-KOTAK_NEEDS = (
-    ("broker_mobile", "the registered mobile number"),
-    ("broker_api_key", "the UCC (client code)"),
-    ("broker_api_secret", "the access token from the Neo API dashboard"),
-    ("broker_mpin", "the MPIN"),
-    ("broker_totp_secret", "the base32 TOTP secret"),
-)
-
-
-def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The broker's secrets, or one ConfigError line per missing one."""
-    values: dict[str, str] = {}
-    missing = []
-    for name, what in needed:
-        value = getattr(settings, name)
-        if value is None or not value.get_secret_value().strip():
-            missing.append(f"{name.upper()} is not set; BROKER={settings.broker} needs {what}.")
-        else:
-            values[name] = value.get_secret_value().strip()
-    if missing:
-        raise ConfigError("\n".join(missing))
-    return values
 
 
 def _master_version(broker: Broker) -> Callable[[], str] | None:
