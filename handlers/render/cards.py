@@ -51,7 +51,8 @@ def card(prepared: Prepared) -> str:
                 f"{plan.side.value} {plan.quantity} {esc(inst.key)} · {plan.product.value}",
             ]
             if plan.lots is not None:
-                lines.append(f"{plan.lots} lot{'s' if plan.lots != 1 else ''} of {inst.lot_size}")
+                lots = f"{plan.lots} lot{'s' if plan.lots != 1 else ''}"
+                lines.append(f"{lots} of {inst.lot_size} ({plan.quantity} units)")
             if plan.order_type is OrderType.SL:
                 lines.append(f"Stop-loss: trigger {plan.trigger_price}, limit {plan.price}")
             else:
