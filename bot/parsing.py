@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.echo import echo
+from bot.echo import clip, echo
 from bot.errors import UserError
 from bot.market.instruments import EXCHANGES
 from bot.orders.policy import OrderTicket
@@ -58,7 +58,7 @@ def parse_key(text: str, usage: str) -> str:
     if match["exchange"] not in EXCHANGES:
         raise UserError(
             "bad_exchange",
-            f"{echo(match['exchange'])} is not an exchange I know; use one of "
+            f"{clip(match['exchange'])} is not an exchange I know; use one of "
             f"{', '.join(EXCHANGES)}.",
             usage=usage,
         )

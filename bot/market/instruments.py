@@ -63,7 +63,7 @@ def _example_option(rows: Sequence[Instrument]) -> Instrument | None:
     strikes = sorted(
         (i for i in calls if (i.expiry or date.max) == nearest), key=lambda i: i.strike or 0
     )
-    return strikes[len(strikes) // 2]
+    return strikes[(len(strikes) - 1) // 2]
 
 
 class _Tables:

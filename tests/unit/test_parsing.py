@@ -139,7 +139,7 @@ def test_a_bare_number_after_the_quantity_suggests_a_price(bare: str) -> None:
 
 
 def test_a_second_bare_number_in_a_modify_suggests_a_price() -> None:
-    with pytest.raises(UserError, match="did you mean @812.5"):
+    with pytest.raises(UserError, match=r"did you mean @812\.5"):
         parse_modify(["PAPER000001", "10", "812.5"])
 
 
@@ -154,7 +154,7 @@ def test_a_repeated_price_trigger_or_product_is_refused(extra: list[str]) -> Non
 
 
 def test_a_repeated_price_in_a_modify_is_refused() -> None:
-    with pytest.raises(UserError, match="price .* twice"):
+    with pytest.raises(UserError, match=r"price .* twice"):
         parse_modify(["PAPER000001", "@812", "@813"])
 
 
