@@ -37,14 +37,16 @@ def _ids(update: Update) -> tuple[int, int]:
 @command(Role.TRADER)
 async def buy(update: Update, context: Context, services: Services) -> None:
     """Prepare a buy and show its confirmation card."""
-    ticket = parse_order(Side.BUY, context.args or [])
+    args = parse_order(Side.BUY, context.args or [])
+    ticket = args.ticket(services.desk.index.resolve(args.key))
     await _send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
 
 
 @command(Role.TRADER)
 async def sell(update: Update, context: Context, services: Services) -> None:
     """Prepare a sell and show its confirmation card."""
-    ticket = parse_order(Side.SELL, context.args or [])
+    args = parse_order(Side.SELL, context.args or [])
+    ticket = args.ticket(services.desk.index.resolve(args.key))
     await _send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
 
 

@@ -7,12 +7,15 @@ import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.echo import clip
 from bot.errors import UserError
 from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SEARCH_USAGE
 from bot.services import Services
 from bot.settings import Role
+from brokers.models import Instrument
 from handlers import orders, reports, session
 from handlers.guard import (
     NOT_ALLOWED,
@@ -57,12 +60,21 @@ async def help_command(update: Update, context: Context, services: Services) -> 
     """The commands this user may use, with examples."""
     role = services.role_of(update.effective_user.id)  # type: ignore[union-attr]
     assert role is not None
-    await services.notifier.send(update.effective_chat.id, help_text(role))  # type: ignore[union-attr]
+    text = help_text(role, services.desk.index.example_option())
+    await services.notifier.send(update.effective_chat.id, text)  # type: ignore[union-attr]
 
 
 @command(Role.VIEWER)
 async def unknown(update: Update, context: Context, services: Services) -> None:
-    """Anything that is not a known command."""
+    """Anything that is not a known command. In a private chat (the only place the screen lets
+    plain text through), a command typed without its slash gets "did you mean /buy …?": a
+    phone keyboard makes the slash the easiest part to forget."""
+    message, chat = update.message, update.effective_chat
+    text = (message.text or "").strip() if message is not None else ""
+    word, _, rest = text.partition(" ")
+    if chat is not None and chat.type == ChatType.PRIVATE and word.lower() in _NAMES:
+        suggestion = clip(" ".join([f"/{word.lower()}", *rest.split()]), SUGGESTION_LIMIT)
+        raise UserError("missing_slash", f"Did you mean {suggestion}? Commands start with /.")
     raise UserError("unknown_command", "I don't know that command. Send /help for the list.")
 
 
@@ -73,7 +85,7 @@ COMMANDS: tuple[Command, ...] = (
         "buy",
         "Buy (market → protected limit, or limit)",
         ORDER_USAGE.format(side="buy"),
-        "/buy NSE:SBIN 10   ·   /buy NSE:SBIN 10 @812.5 MIS",
+        "/buy NSE:SBIN 10   ·   /buy NSE:SBIN 10 @812.5 MIS   ·   /buy {option} 2L",
         Role.TRADER,
         orders.buy,
     ),
@@ -81,7 +93,7 @@ COMMANDS: tuple[Command, ...] = (
         "sell",
         "Sell (market → protected limit, or limit)",
         ORDER_USAGE.format(side="sell"),
-        "/sell NFO:NIFTY30DEC2524000CE 65 @120   ·   /sell NSE:SBIN 10 sl=795",
+        "/sell {option} 1 lot @120   ·   /sell NSE:SBIN 10 sl=795",
         Role.TRADER,
         orders.sell,
     ),
@@ -120,7 +132,7 @@ COMMANDS: tuple[Command, ...] = (
         "search",
         "Find an instrument's symbol",
         SEARCH_USAGE,
-        "/search nifty 24000 ce",
+        "/search nifty {strike} ce   ·   /search sbin",
         Role.VIEWER,
         reports.search,
     ),
@@ -135,15 +147,38 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def help_text(role: Role) -> str:
+_NAMES = frozenset(c.name for c in COMMANDS)
+SUGGESTION_LIMIT = 80  # longer than an echo: the suggestion is only useful whole
+_SEPARATOR = "   ·   "
+
+
+def examples(template: str, option: Instrument | None) -> list[str]:
+    """A command's examples with today's contract filled in: `{option}` is the nearest-expiry
+    NIFTY call near the money, `{strike}` its strike. An example needing a contract the broker
+    does not list is left out rather than shown with one that does not exist."""
+    found = []
+    for example in template.split(_SEPARATOR):
+        if "{" in example:
+            if option is None or option.strike is None:
+                continue
+            example = example.format(option=option.key, strike=f"{option.strike:f}")
+        found.append(example)
+    return found
+
+
+def help_text(role: Role, option: Instrument | None) -> str:
     lines = ["<b>Commands</b>"]
     for c in COMMANDS:
         if not role.allows(c.role):
             continue
         lines.append(f"\n<code>{esc(c.usage)}</code>\n{esc(c.description)}")
-        if c.example:
-            lines.append(f"e.g. <code>{esc(c.example)}</code>")
-    lines.append("\nSymbols are EXCHANGE:SYMBOL (NSE, BSE, NFO, BFO, MCX...); quantities in units.")
+        if c.example and (shown := examples(c.example, option)):
+            lines.append(f"e.g. <code>{esc(_SEPARATOR.join(shown))}</code>")
+    lines.append(
+        "\nSymbols are EXCHANGE:SYMBOL (NSE, BSE, NFO, BFO, MCX...). Quantities are units, or "
+        "lots for F&amp;O: <code>2 lots</code> or <code>2L</code>. Prices: <code>@812.5</code> "
+        "or <code>@ ₹812.5</code>."
+    )
     return "\n".join(lines)
 
 

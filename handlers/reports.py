@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.clock import utcnow
 from bot.parsing import parse_quote, parse_search
 from bot.services import Services
 from bot.settings import Role
@@ -51,9 +52,8 @@ async def funds(update: Update, context: Context, services: Services) -> None:
 async def quote(update: Update, context: Context, services: Services) -> None:
     """Last price, bid/ask and circuit limits."""
     keys = parse_quote(context.args or [])
-    await services.notifier.send(
-        _chat(update), render.quotes(await services.portfolio.quotes(keys))
-    )
+    lines = await services.portfolio.quotes(keys)
+    await services.notifier.send(_chat(update), render.quotes(lines, utcnow()))
 
 
 @command(Role.VIEWER)

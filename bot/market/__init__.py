@@ -3,6 +3,13 @@ step with the broker's master, quotes and portfolio reads, each through the acco
 
 from bot.market.follow import IndexFollower
 from bot.market.instruments import EXCHANGES, InstrumentIndex
-from bot.market.portfolio import Portfolio, QuoteLine
+from bot.market.portfolio import Portfolio, QuoteLine, SearchResult
 
-__all__ = ["EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine"]
+__all__ = [
+    "EXCHANGES",
+    "IndexFollower",
+    "InstrumentIndex",
+    "Portfolio",
+    "QuoteLine",
+    "SearchResult",
+]

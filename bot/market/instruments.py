@@ -20,8 +20,9 @@ from array import array
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from bot.echo import clip
 from bot.errors import UserError
-from brokers.models import Instrument
+from brokers.models import Instrument, InstrumentKind
 
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 
@@ -43,11 +44,33 @@ def _grams(text: str) -> set[str]:
     return {text[i : i + GRAM] for i in range(len(text) - GRAM + 1)}
 
 
+EXAMPLE_ROOT = "NIFTY"
+
+
+def _example_option(rows: Sequence[Instrument]) -> Instrument | None:
+    """The NIFTY call of the nearest expiry whose strike is the middle of that expiry's listed
+    strikes: listed strikes are spread around the money, so the middle one is near it without
+    asking the broker for a price. Examples in /help use it, so they always name a contract
+    that trades today."""
+    calls = [
+        i
+        for i in rows
+        if i.kind is InstrumentKind.CALL and i.underlying == EXAMPLE_ROOT and i.strike is not None
+    ]
+    if not calls:
+        return None
+    nearest = min(i.expiry or date.max for i in calls)
+    strikes = sorted(
+        (i for i in calls if (i.expiry or date.max) == nearest), key=lambda i: i.strike or 0
+    )
+    return strikes[(len(strikes) - 1) // 2]
+
+
 class _Tables:
     """One immutable build of the index: lookups by key, rows in result order, their search
     texts, and for each trigram the ascending row numbers whose text holds it."""
 
-    __slots__ = ("by_key", "grams", "rows", "short", "texts")
+    __slots__ = ("by_key", "example", "grams", "rows", "short", "texts")
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
         self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
@@ -55,6 +78,7 @@ class _Tables:
             self.by_key.values(), key=lambda i: (i.expiry or date.min, len(i.symbol), i.key)
         )
         self.texts = [_search_text(inst) for inst in self.rows]
+        self.example = _example_option(self.rows)
         self.grams: dict[str, array[int]] = {}
         for number, text in enumerate(self.texts):
             for gram in _grams(text):
@@ -126,6 +150,10 @@ class InstrumentIndex:
     def __len__(self) -> int:
         return len(self._tables.by_key)
 
+    def example_option(self) -> Instrument | None:
+        """A NIFTY call of the nearest expiry near the money, for examples (see `_Tables`)."""
+        return self._tables.example
+
     def get(self, key: str) -> Instrument | None:
         return self._tables.by_key.get(key.upper())
 
@@ -136,7 +164,7 @@ class InstrumentIndex:
             symbol = key.partition(":")[2] or key
             raise UserError(
                 "unknown_symbol",
-                f"I don't know the instrument {key}. Find the exact symbol with "
+                f"I don't know the instrument {clip(key)}. Find the exact symbol with "
                 f"/search {symbol.lower()[:12]}.",
             )
         return inst

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.accounts import Account
 from bot.clock import utcnow
@@ -52,10 +52,12 @@ from bot.orders.outcomes import (
 from bot.orders.policy import OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import check_tick
 from bot.orders.quantity import check_lots
-from bot.parsing import ModifyArgs
 from bot.store.connection import Store
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import Instrument, ModifyRequest, Order, OrderRequest, OrderType, Quote, Side
+
+if TYPE_CHECKING:  # bot.parsing builds OrderTickets, so it imports this package
+    from bot.parsing import ModifyArgs
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +225,7 @@ class OrderDesk:
         except BrokerError as exc:
             raise explain_read(exc, "the order book") from None
         for order in book:
-            if order.order_id == order_id:
+            if order.order_id.casefold() == order_id.casefold():  # typed by hand: paper000001
                 if order.status.is_final:
                     raise UserError(
                         "order_closed",

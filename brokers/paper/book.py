@@ -19,8 +19,9 @@ trades move cash only by the P&L they realize, while their positions hold margin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from brokers.errors import (
@@ -49,6 +50,7 @@ from brokers.models import (
 from brokers.paper.ledger import BookOrder, HoldingRecord, Ledger, PositionRecord
 from brokers.paper.margin import exposure_margin, order_margin
 from brokers.paper.market import Market
+from brokers.paper.pricing import settlement_price
 from brokers.paper.validation import check_order
 
 PAISE = Decimal("0.01")
@@ -58,9 +60,10 @@ class Book:
     """The paper account over `ledger`, priced by `market`. Synchronous: each call runs to the end
     on the event loop, so no other task sees a half-applied fill."""
 
-    def __init__(self, ledger: Ledger, market: Market) -> None:
+    def __init__(self, ledger: Ledger, market: Market, clock: Callable[[], datetime]) -> None:
         self._ledger = ledger
         self._market = market
+        self._now = clock
         self._cancel_expired()
 
     @property
@@ -87,7 +90,7 @@ class Book:
             trigger_price=request.trigger_price if stop_loss else None,
             tag=request.tag,
             status=OrderStatus.TRIGGER_PENDING if stop_loss else OrderStatus.OPEN,
-            updated_at=_now(),
+            updated_at=self._now(),
         )
         self._ledger.orders[order.order_id] = order
         try:
@@ -118,7 +121,7 @@ class Book:
             price=request.price,
             trigger_price=request.trigger_price if stop_loss else None,
             status=OrderStatus.TRIGGER_PENDING if waiting else OrderStatus.OPEN,
-            updated_at=_now(),
+            updated_at=self._now(),
         )
         modified.blocked = self._risk_check(instrument, modified, released=order.blocked)
         self._ledger.orders[order.order_id] = modified
@@ -126,7 +129,11 @@ class Book:
 
     def cancel(self, order_id: str) -> None:
         order = self._working_order(order_id)
-        order.status, order.blocked, order.updated_at = OrderStatus.CANCELLED, Decimal(0), _now()
+        order.status, order.blocked, order.updated_at = (
+            OrderStatus.CANCELLED,
+            Decimal(0),
+            self._now(),
+        )
 
     def match(self) -> bool:
         """Run every working order against current prices; True if any changed state."""
@@ -259,20 +266,20 @@ class Book:
             )
             if not reached:
                 return False
-            order.status, order.triggered, order.updated_at = OrderStatus.OPEN, True, _now()
+            order.status, order.triggered, order.updated_at = OrderStatus.OPEN, True, self._now()
         if ltp <= order.price if order.side is Side.BUY else ltp >= order.price:
             self._fill(order, ltp)
         elif order.validity is Validity.IOC:
             order.status, order.blocked, order.updated_at = (
                 OrderStatus.CANCELLED,
                 Decimal(0),
-                _now(),
+                self._now(),
             )
             order.message = "IOC order cancelled: nothing to match at its limit price."
         return order.status is not before
 
     def _fill(self, order: BookOrder, price: Decimal) -> None:
-        now = _now()
+        now = self._now()
         order.status, order.blocked, order.updated_at = OrderStatus.COMPLETE, Decimal(0), now
         order.filled_quantity, order.average_price = order.quantity, price
         self._ledger.trades.append(
@@ -304,6 +311,31 @@ class Book:
             if holding.quantity == 0:
                 del self._ledger.holdings[order.key]
 
+    def new_day(self, day: date, market: Market) -> None:
+        """The end of a trading day, before `day` begins on `market` (its new instrument list).
+        Contracts that expired settle (see `_settle`); the day's orders and trades end with it,
+        as a broker's order book and trade book are the day's: working orders were DAY or IOC
+        orders, which the exchange ends at the close, and they release their margin."""
+        for position in list(self._ledger.positions.values()):
+            instrument = self._market.instrument(position.key)
+            if instrument is not None and instrument.expiry is not None and instrument.expiry < day:
+                self._settle(instrument, position)
+        self._ledger.orders.clear()
+        self._ledger.trades.clear()
+        self._market = market
+
+    def _settle(self, instrument: Instrument, position: PositionRecord) -> None:
+        """An expired contract's position closes at its settlement price, which moves its P&L
+        into cash (a long option out of the money loses its premium, a short one keeps it),
+        and it leaves the positions and the margin they hold."""
+        if position.quantity:
+            price = settlement_price(
+                instrument, self._market.spot(instrument), self._market.ltp(instrument.key)
+            )
+            side = Side.SELL if position.quantity > 0 else Side.BUY
+            self._ledger.cash += position.apply(side, abs(position.quantity), price)
+        del self._ledger.positions[(position.key, position.product)]
+
     def _cancel_expired(self) -> None:
         """Working orders on contracts that no longer exist (expired since the book was saved) are
         cancelled, as the exchange does at expiry; they stay in the book."""
@@ -311,7 +343,3 @@ class Book:
             if order.working and self._market.instrument(order.key) is None:
                 order.status, order.blocked = OrderStatus.CANCELLED, Decimal(0)
                 order.message = "Contract expired; order cancelled by the exchange."
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

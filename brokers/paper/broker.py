@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +29,7 @@ from brokers.models import (
     Trade,
 )
 from brokers.paper.book import Book
-from brokers.paper.instruments import build_instruments, ist_today
+from brokers.paper.instruments import build_instruments, ist_date
 from brokers.paper.ledger import Ledger
 from brokers.paper.market import Market
 from brokers.paper.state import Snapshot, StateFile, load_snapshot
@@ -40,8 +40,14 @@ class PaperBroker:
 
     `tick_seconds` is how often prices move once `login()` has started the market; `<= 0` turns
     the automatic movement off (tests and benches then move prices with `step()` and
-    `set_price()`, which are paper-only controls). `seed` makes the random walk repeatable;
-    `today` (default: today in India) fixes the expiries of the built-in F&O.
+    `set_price()`, which are paper-only controls). `seed` makes the random walk repeatable.
+
+    Trading days are India's (Asia/Kolkata), read from `clock` (aware UTC now; tests pass their
+    own to move time). When the day changes, expired contracts settle and the day's orders and
+    trades end (`Book.new_day`), and the instrument list moves on to the new day's expiries;
+    a state file saved on an earlier day goes through the same change when it is loaded.
+    `today` fixes the first trading day (and so the built-in expiries); without a `clock` it
+    stays fixed, so a test that names a date is not moved on by the wall clock.
     """
 
     name = "paper"
@@ -53,25 +59,35 @@ class PaperBroker:
         tick_seconds: float = 1.0,
         seed: int | None = None,
         today: date | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._today = today or ist_today()
+        self._clock = clock or _utcnow
+        self._rolls = today is None or clock is not None
+        start = today or ist_date(self._clock())
         self._tick_seconds = tick_seconds
-        self._instruments = build_instruments(self._today)
+        self._rng = random.Random(seed)
         saved = load_snapshot(state_path)
+        # A file from an earlier day is opened on its own day, then taken through the change.
+        self._today = saved.day if saved is not None and saved.day < start else start
+        self._instruments = build_instruments(self._today)
         prices = saved.prices if saved else {}
-        # A new trading day closes yesterday at its last price.
         closes = (saved.closes if saved.day == self._today else saved.prices) if saved else {}
-        self._market = Market(self._instruments, self._today, random.Random(seed), closes, prices)
-        self._book = Book(saved.ledger if saved else Ledger(cash=capital), self._market)
+        self._market = Market(
+            self._instruments, self._today, self._rng, closes, prices, self._clock
+        )
+        ledger = saved.ledger if saved else Ledger(cash=capital)
+        self._book = Book(ledger, self._market, self._clock)
         self._state = StateFile(state_path)
         self._ticker: asyncio.Task[None] | None = None
         self._saves: set[asyncio.Task[None]] = set()
+        if self._today < start:
+            self._new_day(start)
 
     async def login(self, otp: str | None = None) -> SessionInfo:
         """Start the market (idempotent). Paper has no credentials: `otp` is ignored."""
         if self._tick_seconds > 0 and (self._ticker is None or self._ticker.done()):
             self._ticker = asyncio.create_task(self._run_market(), name="paper-market")
-        return SessionInfo(account="PAPER", created_at=datetime.now(UTC))
+        return SessionInfo(account="PAPER", created_at=self._clock())
 
     async def close(self) -> None:
         """Stop the market and write the final state."""
@@ -83,10 +99,18 @@ class PaperBroker:
         await asyncio.gather(*self._saves)
         await self._save()
 
+    def instruments_version(self) -> str:
+        """The trading day the instrument list is for (`VersionedInstruments`): the core
+        rebuilds its index when a new day brings new expiries."""
+        self._check_day()
+        return self._today.isoformat()
+
     async def instruments(self) -> Sequence[Instrument]:
+        self._check_day()
         return self._instruments
 
     async def quotes(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
+        self._check_day()
         return {
             instrument.key: self._market.quote(instrument.key)
             for instrument in instruments
@@ -94,37 +118,46 @@ class PaperBroker:
         }
 
     async def place_order(self, request: OrderRequest) -> str:
+        self._check_day()
         order_id = self._book.place(request)
         await self._save()
         return order_id
 
     async def modify_order(self, request: ModifyRequest) -> str:
+        self._check_day()
         self._book.modify(request)
         await self._save()
         return request.order_id
 
     async def cancel_order(self, order_id: str) -> str:
+        self._check_day()
         self._book.cancel(order_id)
         await self._save()
         return order_id
 
     async def orders(self) -> list[Order]:
+        self._check_day()
         return self._book.orders()
 
     async def trades(self) -> list[Trade]:
+        self._check_day()
         return self._book.trades()
 
     async def positions(self) -> list[Position]:
+        self._check_day()
         return self._book.positions()
 
     async def holdings(self) -> list[Holding]:
+        self._check_day()
         return self._book.holdings()
 
     async def funds(self) -> Funds:
+        self._check_day()
         return self._book.funds()
 
     async def step(self) -> None:
         """Paper-only control: advance the market one tick now and match orders."""
+        self._check_day()
         self._market.step()
         if self._book.match():
             await self._save()
@@ -134,11 +167,33 @@ class PaperBroker:
         F&O) and match orders at once. Raises KeyError for an unknown key and ValueError for an
         off-tick price or an untraded strike. Call it from the event loop: fills it causes are
         saved by a task on the running loop."""
+        self._check_day()
         self._market.set_price(key, ltp)
         if self._book.match():
-            task = asyncio.get_running_loop().create_task(self._save())
-            self._saves.add(task)
-            task.add_done_callback(self._saves.discard)
+            self._save_soon()
+
+    def _check_day(self) -> None:
+        """Move to the new trading day once India's date has changed (each call looks first,
+        so nothing is matched, placed or read on a day that has ended)."""
+        if self._rolls and (day := ist_date(self._clock())) > self._today:
+            self._new_day(day)
+            self._save_soon()
+
+    def _new_day(self, day: date) -> None:
+        """Settle and close the old day on its own market, then open `day`'s: its expiries,
+        and yesterday's last prices as its previous closes."""
+        prices = self._market.underlying_prices()
+        self._today = day
+        self._instruments = build_instruments(day)
+        market = Market(self._instruments, day, self._rng, prices, prices, self._clock)
+        self._book.new_day(day, market)
+        self._market = market
+
+    def _save_soon(self) -> None:
+        """Save from a task on the running loop, for changes made where no one awaits."""
+        task = asyncio.get_running_loop().create_task(self._save())
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
 
     async def _run_market(self) -> None:
         while True:
@@ -155,3 +210,7 @@ class PaperBroker:
             prices=self._market.underlying_prices(),
             closes=self._market.underlying_closes(),
         )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -80,9 +80,10 @@ DERIVATIVES = (
 )
 
 
-def ist_today() -> date:
-    """The trading date in India, whatever the host's time zone."""
-    return datetime.now(IST).date()
+def ist_date(at: datetime) -> date:
+    """The trading date in India at `at`, whatever the host's time zone: 20:00 UTC is already
+    the next day's 01:30 in Mumbai."""
+    return at.astimezone(IST).date()
 
 
 def equity_tick(price: Decimal) -> Decimal:

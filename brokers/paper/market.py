@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from brokers.models import Instrument, InstrumentKind, Quote
@@ -46,7 +46,7 @@ class _Tape:
 class Market:
     """Prices for `instruments`. `closes` and `prices` give the previous close and the current
     price of each equity and index (keys not in the list are ignored; missing ones start at the
-    reference price)."""
+    reference price). `clock` stamps every price (the broker's clock, so tests can move time)."""
 
     def __init__(
         self,
@@ -55,8 +55,10 @@ class Market:
         rng: random.Random,
         closes: Mapping[str, Decimal],
         prices: Mapping[str, Decimal],
+        clock: Callable[[], datetime],
     ) -> None:
         self._today = today
+        self._clock = clock
         self._rng = rng
         self._instruments = {instrument.key: instrument for instrument in instruments}
         # Index key → its traded derivatives (untraded strikes are never priced).
@@ -75,7 +77,7 @@ class Market:
             self._tapes[key].close = close
             for derivative in self._derivatives[key]:
                 self._tapes[derivative.key].close = self._model(derivative, close)
-        now = datetime.now(UTC)
+        now = self._clock()
         for key in self._walk:
             self._publish(key, prices.get(key, REFERENCE_PRICES[key]), now)
 
@@ -121,7 +123,7 @@ class Market:
 
     def step(self) -> None:
         """One tick: move every equity and index, then re-price their derivatives."""
-        now = datetime.now(UTC)
+        now = self._clock()
         for key, price in self._walk.items():
             pull = REVERSION * math.log(float(REFERENCE_PRICES[key]) / price)
             self._walk[key] = moved = price * math.exp(pull + self._rng.gauss(0.0, STEP_SIGMA))
@@ -140,9 +142,9 @@ class Market:
             raise ValueError(f"{ltp} is not a positive multiple of the tick {instrument.tick_size}")
         if key in self._walk:
             self._walk[key] = float(ltp)
-            self._publish(key, ltp, datetime.now(UTC))
+            self._publish(key, ltp, self._clock())
         else:
-            self._tapes[key].print(ltp, datetime.now(UTC))
+            self._tapes[key].print(ltp, self._clock())
 
     def _publish(self, key: str, price: Decimal, at: datetime) -> None:
         """Print an equity or index price and re-price everything derived from it."""

@@ -48,6 +48,18 @@ def option_price(
     return max(to_tick(intrinsic + time_value, tick), tick)
 
 
+def settlement_price(instrument: Instrument, spot: Decimal, last: Decimal | None) -> Decimal:
+    """What an expired contract settles at: an option at its intrinsic value from the
+    underlying's last price (worthless out of the money), a future at its own last price
+    (its underlying's when it never printed one)."""
+    if instrument.kind.is_option:
+        assert instrument.strike is not None
+        if instrument.kind is InstrumentKind.CALL:
+            return max(spot - instrument.strike, Decimal(0))
+        return max(instrument.strike - spot, Decimal(0))
+    return spot if last is None else last
+
+
 def circuit_limits(
     instrument: Instrument, close: Decimal | None, ltp: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None]:

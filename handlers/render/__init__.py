@@ -13,7 +13,7 @@ from handlers.render.cards import (
     send_failed,
 )
 from handlers.render.events import render_event
-from handlers.render.markup import esc, html_to_plain, money
+from handlers.render.markup import esc, html_to_plain
 from handlers.render.reports import funds, holdings, orders, positions, quotes, search, trades
 from handlers.render.session import render_status
 
@@ -28,7 +28,6 @@ __all__ = [
     "funds",
     "holdings",
     "html_to_plain",
-    "money",
     "orders",
     "outcome",
     "positions",

@@ -15,6 +15,7 @@ from bot.orders import (
 )
 from brokers.models import OrderType
 from handlers.render.markup import esc
+from handlers.render.numbers import key_tick, price
 
 CONFIRM_PREFIX = "cf:"
 DECLINE_PREFIX = "cx:"
@@ -45,17 +46,21 @@ def card(prepared: Prepared) -> str:
     """The confirmation card: exactly what will be sent."""
     match prepared:
         case PreparedOrder(plan=plan):
-            inst = plan.instrument
+            inst, tick = plan.instrument, plan.instrument.tick_size
             lines = [
                 f"<b>Confirm {plan.side.value}</b>",
                 f"{plan.side.value} {plan.quantity} {esc(inst.key)} · {plan.product.value}",
             ]
             if plan.lots is not None:
-                lines.append(f"{plan.lots} lot{'s' if plan.lots != 1 else ''} of {inst.lot_size}")
+                lots = f"{plan.lots} lot{'s' if plan.lots != 1 else ''}"
+                lines.append(f"{lots} of {inst.lot_size} ({plan.quantity} units)")
             if plan.order_type is OrderType.SL:
-                lines.append(f"Stop-loss: trigger {plan.trigger_price}, limit {plan.price}")
+                lines.append(
+                    f"Stop-loss: trigger {price(plan.trigger_price, tick)}, "
+                    f"limit {price(plan.price, tick)}"
+                )
             else:
-                lines.append(f"Limit order at {plan.price}")
+                lines.append(f"Limit order at {price(plan.price, tick)}")
             if plan.explanation:
                 lines.append(f"<i>{esc(plan.explanation)}</i>")
             if plan.requested_type is OrderType.MARKET:
@@ -70,6 +75,7 @@ def card(prepared: Prepared) -> str:
                     f"{len(plan.slices)} orders of {parts}."
                 )
         case PreparedModify(order=order):
+            tick = key_tick(order.key)
             lines = [
                 "<b>Confirm modify</b>",
                 f"Order {esc(order.order_id)}: {order.side.value} {esc(order.key)}",
@@ -77,11 +83,14 @@ def card(prepared: Prepared) -> str:
             ]
             if prepared.order_type is not order.order_type:
                 lines.append(f"Type {order.order_type.value} → {prepared.order_type.value}")
-                lines.append(f"Price → {prepared.price}")
+                lines.append(f"Price → {price(prepared.price, tick)}")
             else:
-                lines.append(f"Price {order.price} → {prepared.price}")
+                lines.append(f"Price {price(order.price, tick)} → {price(prepared.price, tick)}")
             if prepared.trigger_price is not None:
-                lines.append(f"Trigger {order.trigger_price} → {prepared.trigger_price}")
+                lines.append(
+                    f"Trigger {price(order.trigger_price, tick)} → "
+                    f"{price(prepared.trigger_price, tick)}"
+                )
             if prepared.explanation:
                 lines.append(f"<i>{esc(prepared.explanation)}</i>")
             if order.order_type in (OrderType.MARKET, OrderType.SL_M):
@@ -93,7 +102,8 @@ def card(prepared: Prepared) -> str:
             lines = [
                 "<b>Confirm cancel</b>",
                 f"Order {esc(order.order_id)}: {order.side.value} {order.quantity} "
-                f"{esc(order.key)} at {order.price} ({order.status.value.lower()})",
+                f"{esc(order.key)} at {price(order.price, key_tick(order.key))} "
+                f"({order.status.value.lower()})",
             ]
     return "\n".join(lines)
 

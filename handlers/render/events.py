@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
     CardUpdate,
@@ -27,6 +29,7 @@ from bot.notify.events import (
 from bot.orders import Outcome
 from handlers.render.cards import outcome
 from handlers.render.markup import esc
+from handlers.render.numbers import key_tick, price
 
 __all__ = ["render_event"]
 
@@ -99,10 +102,10 @@ def _order_change(
     what = _what(event)
     match event:
         case OrderFilled():
-            at = f" at {event.average_price}" if event.average_price is not None else ""
+            at = _at(event.key, event.average_price)
             return f"✅ <b>Filled</b>: {what}{at}."
         case OrderPartiallyFilled():
-            at = f" at {event.average_price}" if event.average_price is not None else ""
+            at = _at(event.key, event.average_price)
             return (
                 f"◐ <b>Partly filled</b>: {event.filled_quantity} of {what}{at}; the rest is "
                 "still open."
@@ -144,3 +147,7 @@ def _lapsed_line(order: LapsedOrder) -> str:
     if order.found and order.order_id:
         return f"{what} (order {esc(order.order_id)})"
     return f"{what}: never found in the order book"
+
+
+def _at(key: str, average: Decimal | None) -> str:
+    return f" at {price(average, key_tick(key))}" if average is not None else ""

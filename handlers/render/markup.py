@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import html
 import re
-from decimal import Decimal
 
-__all__ = ["esc", "html_to_plain", "money"]
+__all__ = ["esc", "html_to_plain"]
 
 _TAG_RE = re.compile(r"<[^>]+>")
 
@@ -20,7 +19,3 @@ def esc(value: object) -> str:
 def html_to_plain(text: str) -> str:
     """What a message says without its markup: sent when Telegram cannot parse the HTML."""
     return html.unescape(_TAG_RE.sub("", text))
-
-
-def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"

@@ -144,7 +144,7 @@ async def test_modify_then_cancel_an_open_order(harness: BotHarness) -> None:
     assert order.order_id in text and order.status is OrderStatus.OPEN
 
     card = await harness.say(TRADER, f"/modify {order.order_id} 20 @701.5")
-    assert "Quantity 10 → 20" in card.plain and "Price 700 → 701.5" in card.plain
+    assert "Quantity 10 → 20" in card.plain and "Price 700.00 → 701.50" in card.plain
     await harness.confirm(TRADER, card, "Modified")
     [modified] = await harness.broker.orders()
     assert modified.quantity == 20 and modified.price == Decimal("701.5")

@@ -51,7 +51,7 @@ async def test_option_quantity_must_be_whole_lots(harness: BotHarness) -> None:
 async def test_stop_loss_market_goes_out_as_stop_loss_limit(harness: BotHarness) -> None:
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
     card = await harness.say(ADMIN, "/sell NSE:SBIN 10 sl=794 MIS")
-    assert "Stop-loss: trigger 794, limit 790.00" in card.plain
+    assert "Stop-loss: trigger 794.00, limit 790.00" in card.plain
     await harness.confirm(ADMIN, card)
     [order] = await harness.broker.orders()
     assert order.order_type is OrderType.SL

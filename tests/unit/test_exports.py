@@ -23,7 +23,9 @@ PUBLIC: dict[str, set[str]] = {
         "TotpSource", "Whitelist", "check_seed", "ip_refusal", "parse_ip",
     },
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
-    "bot.market": {"EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine"},
+    "bot.market": {
+        "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine", "SearchResult",
+    },
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
         "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder", "LoginFailing",
@@ -43,7 +45,7 @@ PUBLIC: dict[str, set[str]] = {
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard", "esc",
-        "expired_card", "funds", "holdings", "html_to_plain", "money", "orders", "outcome",
+        "expired_card", "funds", "holdings", "html_to_plain", "orders", "outcome",
         "positions", "progress", "quotes", "render_event", "render_status", "search",
         "send_failed", "trades",
     },

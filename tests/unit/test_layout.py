@@ -13,7 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Room → the first-party modules it may import (a prefix match on the dotted name). The shared
 # basics at the top of `bot/` may be imported by every room of the core.
-SHARED = ("bot.settings", "bot.errors", "bot.explain", "bot.logs", "bot.parsing", "bot.clock")
+SHARED = (
+    "bot.settings",
+    "bot.errors",
+    "bot.echo",
+    "bot.explain",
+    "bot.logs",
+    "bot.parsing",
+    "bot.clock",
+)
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "handlers": ("bot", "brokers.models", "handlers"),
     "bot.app": ("bot", "brokers", "handlers"),

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from brokers.base import VersionedInstruments
 from brokers.errors import (
     BrokerRejected,
     InstrumentNotFound,
@@ -462,14 +463,15 @@ async def test_restart_restores_the_account(state_path: Path) -> None:
     assert await place(second, SBIN, Side.BUY, 1, "800.00") == "PAPER000004"
 
 
-async def test_expired_working_orders_are_cancelled_after_restart(state_path: Path) -> None:
+async def test_a_later_day_starts_with_an_empty_book(state_path: Path) -> None:
+    """Working day orders end with their day (expired contract or not), releasing margin."""
     first = PaperBroker(state_path, tick_seconds=0, today=TODAY)
-    order_id = await place(first, NIFTY_CALL, Side.BUY, 65, "1.00", Product.NRML)
+    await place(first, NIFTY_CALL, Side.BUY, 65, "1.00", Product.NRML)
+    await place(first, SBIN, Side.BUY, 10, "700.00", Product.CNC)
+    assert (await first.funds()).used_margin > 0
     await first.close()
     later = PaperBroker(state_path, tick_seconds=0, today=date(2026, 11, 25))
-    expired = await order(later, order_id)
-    assert (expired.key, expired.status) == (NIFTY_CALL, OrderStatus.CANCELLED)
-    assert "expired" in expired.message
+    assert await later.orders() == [] and await later.trades() == []
     assert (await later.funds()).used_margin == 0
 
 
@@ -511,3 +513,93 @@ def test_option_model_prices_are_on_tick(spot: float, strike_ratio: float, days:
         price = option_price(kind, spot, spot * strike_ratio, days, tick)
         assert price >= tick and price % tick == 0
     assert to_tick(spot, Decimal("0.10")) % Decimal("0.10") == 0
+
+
+# Trading days and expiry, on a clock the test moves
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+EXPIRY_MORNING = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 09:30 IST on NIFTY's expiry day
+NIFTY_PUT = "NFO:NIFTY24NOV2625500PE"
+NIFTY_NOV_FUT = "NFO:NIFTY24NOV26FUT"
+
+
+@pytest.fixture
+async def clocked(state_path: Path) -> AsyncIterator[tuple[PaperBroker, Clock]]:
+    clock = Clock(EXPIRY_MORNING)
+    paper = PaperBroker(state_path, capital=Decimal(10**7), tick_seconds=0, seed=7, clock=clock)
+    yield paper, clock
+    await paper.close()
+
+
+async def test_todays_orders_are_indias_day_not_utcs(
+    clocked: tuple[PaperBroker, Clock],
+) -> None:
+    paper, clock = clocked
+    clock.at = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)  # 23:30 IST
+    await place(paper, SBIN, Side.BUY, 10, await ltp(paper, SBIN), Product.CNC)
+    [filled] = await paper.orders()
+    assert filled.status is OrderStatus.COMPLETE and len(await paper.trades()) == 1
+    clock.at = datetime(2026, 11, 24, 18, 40, tzinfo=UTC)  # still the 24th in UTC, 00:10 IST
+    assert await paper.orders() == [] and await paper.trades() == []
+    [holding] = await paper.holdings()
+    assert (holding.key, holding.quantity) == (SBIN, 10)  # delivery is kept
+    assert filled.updated_at is not None and filled.updated_at == datetime(
+        2026, 11, 24, 18, 0, tzinfo=UTC
+    )  # stamped by the broker's clock
+
+
+async def test_expired_options_settle_at_intrinsic_value(
+    clocked: tuple[PaperBroker, Clock],
+) -> None:
+    paper, clock = clocked
+    paper.set_price(NIFTY, Decimal("26200.00"))
+    call_premium, put_premium = await ltp(paper, NIFTY_CALL), await ltp(paper, NIFTY_PUT)
+    await place(paper, NIFTY_CALL, Side.BUY, 130, call_premium, Product.NRML)
+    await place(paper, NIFTY_PUT, Side.SELL, 65, put_premium, Product.NRML)
+    before = await paper.funds()
+    assert before.used_margin > 0 and len(await paper.positions()) == 2
+    clock.at = datetime(2026, 11, 24, 18, 31, tzinfo=UTC)  # 00:01 IST on the 25th
+    after = await paper.funds()
+    # The call is worth 26,200 − 26,000 = 200 a unit; the put, out of the money, nothing.
+    expected = before.total + (Decimal(200) - call_premium) * 130 + put_premium * 65
+    assert after.total == expected.quantize(Decimal("0.01"))
+    assert after.used_margin == 0 and after.available == after.total
+    assert await paper.positions() == []
+    keys = {i.key for i in await paper.instruments()}
+    assert NIFTY_CALL not in keys and "NFO:NIFTY01DEC2626000CE" in keys
+    assert isinstance(paper, VersionedInstruments) and paper.instruments_version() == "2026-11-25"
+
+
+async def test_expired_futures_settle_at_their_last_price(
+    clocked: tuple[PaperBroker, Clock],
+) -> None:
+    paper, clock = clocked
+    entry = await ltp(paper, NIFTY_NOV_FUT)
+    await place(paper, NIFTY_NOV_FUT, Side.SELL, 65, entry, Product.NRML)
+    last = entry - Decimal("150.00")
+    paper.set_price(NIFTY_NOV_FUT, last)
+    before = await paper.funds()
+    clock.at += timedelta(days=1)
+    after = await paper.funds()
+    assert after.total == (before.total + Decimal(150) * 65).quantize(Decimal("0.01"))
+    assert await paper.positions() == [] and after.used_margin == 0
+
+
+async def test_a_restart_after_expiry_settles_from_the_saved_prices(state_path: Path) -> None:
+    first = PaperBroker(state_path, tick_seconds=0, today=date(2026, 11, 24))
+    first.set_price(NIFTY, Decimal("26100.00"))
+    premium = await ltp(first, NIFTY_CALL)
+    await place(first, NIFTY_CALL, Side.BUY, 65, premium, Product.NRML)
+    cash = (await first.funds()).total
+    await first.close()
+    later = PaperBroker(state_path, tick_seconds=0, today=date(2026, 11, 26))
+    assert await later.positions() == []
+    assert (await later.funds()).total == cash + (Decimal(100) - premium) * 65
