@@ -1,18 +1,35 @@
 """All settings, from the environment or `.env` (pydantic-settings).
 
 Names follow `../shared/design.md`. Validation errors are turned into `ConfigError` lines that name
-the variable and what is expected, and never echo a secret's value.
+the variable, the expected form and an example (never pydantic's wording, never a secret's value).
+
+An empty value (`PAPER_SEED=` in `.env`, or an empty environment variable) means "not set": a
+fresh copy of `.env.example` leaves most settings empty, and `docker run --env-file` passes those
+as empty variables. Numbers may be written the way people write them: `10,00,000`, `1_000`,
+`60s` for a `_SECONDS` setting, `100ms` for a `_MS` one, `₹5000` for rupees.
+
+Files live in `DATA_DIR` (`./data`, `/data` in the Docker image): a relative `DATABASE_PATH` or
+`PAPER_STATE_PATH` is taken inside it, so the image's volume is used whatever `.env` says.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from annotated_types import Ge, Gt, Le
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.accounts.totp import check_seed
@@ -53,6 +70,11 @@ def parse_allowed_users(raw: str) -> dict[int, Role]:
             role = Role(role_text.strip().lower()) if role_text else Role.ADMIN
         except ValueError:
             raise ValueError(f"{_USERS_HELP}; {role_text.strip()!r} is not a role") from None
+        if int(uid_text) in users:
+            raise ValueError(
+                f"user id {int(uid_text)} is listed twice; give each id once, with its role "
+                "(e.g. 12345,67890:viewer)"
+            )
         users[int(uid_text)] = role
     if not users:
         raise ValueError(_USERS_HELP)
@@ -61,7 +83,11 @@ def parse_allowed_users(raw: str) -> dict[int, Role]:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr
@@ -94,12 +120,14 @@ class Settings(BaseSettings):
     order_rate_margin_ms: int = Field(default=100, ge=0, le=1000)
     ltp_max_age_seconds: int = Field(default=300, ge=1)
 
-    database_path: Path = Path("data/tradebot.db")
+    # Folder for every file the bot keeps; the paths below are taken inside it when relative.
+    data_dir: Path = Path("data")
+    database_path: Path = Path("tradebot.db")
     confirm_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     order_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     log_level: str = "INFO"
 
-    paper_state_path: Path = Path("data/paper.json")
+    paper_state_path: Path = Path("paper.json")
     paper_capital: int = Field(default=1_000_000, gt=0)
     paper_tick_seconds: float = Field(default=1.0, ge=0, le=60)  # 0 freezes prices
     paper_seed: int | None = None
@@ -122,12 +150,46 @@ class Settings(BaseSettings):
         parse_allowed_users(value)
         return value
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and info.field_name in _numeric_fields():
+            return _parse_number(info.field_name, value)
+        return value
+
     @field_validator("broker")
     @classmethod
     def _broker(cls, value: str) -> str:
         value = value.strip().lower()
-        if value not in ("paper", "kotak", "mstock"):
-            raise ValueError("expected one of paper, kotak, mstock")
+        if value == "mstock":
+            raise ValueError(
+                "the mStock adapter is not in this version yet; use BROKER=paper or BROKER=kotak"
+            )
+        if value not in ("paper", "kotak"):
+            raise ValueError("expected paper or kotak, e.g. BROKER=paper")
+        return value
+
+    @field_validator("broker_mpin")
+    @classmethod
+    def _mpin(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.fullmatch(r"\d{4}|\d{6}", value.get_secret_value().strip()):
+            raise ValueError("expected your 4- or 6-digit MPIN, digits only (e.g. 123456)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("broker_mobile")
+    @classmethod
+    def _mobile(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        # The forms the Kotak adapter turns into +91 and 10 digits (brokers/kotak/auth.py).
+        digits = re.sub(r"[\s\-()]", "", value.get_secret_value())
+        if not re.fullmatch(r"(?:\+91|91|0)?\d{10}", digits):
+            raise ValueError(
+                "expected the 10-digit mobile number registered with the broker, "
+                "e.g. 9876543210 or +919876543210"
+            )
         return value
 
     @field_validator("static_ip_primary", "static_ip_secondary")
@@ -138,7 +200,9 @@ class Settings(BaseSettings):
         try:
             return str(ipaddress.ip_address(value.strip()))
         except ValueError:
-            raise ValueError("expected an IPv4 or IPv6 address such as 203.0.113.7") from None
+            raise ValueError(
+                "expected the public IPv4 or IPv6 address you whitelisted, e.g. 203.0.113.7"
+            ) from None
 
     @field_validator("protection_grid")
     @classmethod
@@ -177,6 +241,8 @@ class Settings(BaseSettings):
     @field_validator("ip_check_urls")
     @classmethod
     def _urls(cls, value: str) -> str:
+        if value.strip().lower() == "off":  # empty means the default list, so "off" is spelled
+            return ""
         for url in (u.strip() for u in value.split(",") if u.strip()):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"expected comma-separated http(s) URLs; {url!r} is not one")
@@ -189,6 +255,51 @@ class Settings(BaseSettings):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _in_data_dir(self) -> Settings:
+        """Relative file paths are taken inside DATA_DIR, made absolute once, so a later
+        change of working directory (or a second validation) cannot move them."""
+        self.data_dir = self.data_dir.expanduser().absolute()
+        self.database_path = self.data_dir / self.database_path.expanduser()
+        self.paper_state_path = self.data_dir / self.paper_state_path.expanduser()
+        return self
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but almost certainly not what was meant: one sentence each,
+        logged at start-up and shown by the doctor."""
+        found = []
+        if not self.admins:
+            found.append(
+                "TELEGRAM_ALLOWED_USERS names no admin, so nobody gets session and IP alerts or "
+                "may use /session; make one id an admin (a bare id, or id:admin)."
+            )
+        for name in ("static_ip_primary", "static_ip_secondary"):
+            value = getattr(self, name)
+            if value is not None and _is_lan(value):
+                found.append(
+                    f"{name.upper()} is {value}, a private or loopback address: the broker sees "
+                    "this host's public IP, never a LAN one, so orders will be refused; put the "
+                    "public static IP here."
+                )
+        return found
+
+    def path_problems(self) -> list[str]:
+        """One line per folder or file the bot could not create or write, naming the setting."""
+        problems = []
+        data_dir = _cannot_write(self.data_dir, folder=True)
+        if data_dir:
+            problems.append(f"DATA_DIR: {data_dir}.")
+        for name in ("database_path", "paper_state_path"):
+            path: Path = getattr(self, name)
+            if data_dir and path.parent == self.data_dir:
+                continue  # DATA_DIR's line covers a file directly inside it
+            if name == "paper_state_path" and self.broker != "paper":
+                continue
+            problem = _cannot_write(path, folder=False)
+            if problem:
+                problems.append(f"{name.upper()}: {problem}.")
+        return problems
 
     @property
     def allowed_users(self) -> dict[int, Role]:
@@ -235,19 +346,139 @@ def load_settings(**overrides: object) -> Settings:
     validator text only, so a mistyped secret never lands in a log or a terminal scroll-back.
     """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_input=False, include_url=False):
-            name = str(err["loc"][0]).upper() if err["loc"] else ""
-            if not name:  # a check across several settings names them itself
+            field = str(err["loc"][0]) if err["loc"] else ""
+            if not field:  # a check across several settings names them itself
                 lines.append(str(err["msg"]).removeprefix("Value error, ") + ".")
             elif err["type"] == "missing":
-                lines.append(f"{name} is not set; it is required.")
-            else:
+                lines.append(f"{field.upper()} is not set; it is required.")
+            elif err["type"] == "value_error":
                 msg = str(err["msg"]).removeprefix("Value error, ")
-                lines.append(f"{name}: {msg}.")
+                lines.append(f"{field.upper()}: {msg}.")
+            else:  # pydantic's own wording (types, ranges): say the expected form instead
+                lines.append(f"{field.upper()}: {_expected_form(field)}.")
         raise ConfigError("\n".join(lines)) from None
+    problems = settings.path_problems()
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+# -- numbers as people write them ------------------------------------------------------------
+
+_RUPEE_PREFIXES = ("₹", "rs.", "rs", "inr")
+
+
+def _numeric_fields() -> dict[str, type]:
+    """Each int or float setting and its type (`int | None` counts as int)."""
+    found: dict[str, type] = {}
+    for name, field in Settings.model_fields.items():
+        for kind in (int, float):
+            if field.annotation is kind or field.annotation == kind | None:
+                found[name] = kind
+    return found
+
+
+def _unit(name: str) -> str:
+    """The unit a setting's name promises: written after the number (or, for rupees, before)."""
+    if name.endswith("_seconds"):
+        return "s"
+    if name.endswith("_ms"):
+        return "ms"
+    if name == "paper_capital":
+        return "₹"
+    return ""
+
+
+def _parse_number(name: str, text: str) -> int | float:
+    """`10,00,000`, `1_000`, `60s` (a `_SECONDS` setting), `100ms`, `₹5000` → the number; any
+    other unit or shape is refused with the expected form."""
+    value = text.strip().lower()
+    unit = _unit(name)
+    if unit == "₹":
+        for prefix in _RUPEE_PREFIXES:
+            if value.startswith(prefix):
+                value = value[len(prefix) :].lstrip()
+                break
+    elif unit and value.endswith(unit):
+        value = value[: -len(unit)].rstrip()
+    value = value.replace(",", "").replace("_", "")
+    kind = _numeric_fields()[name]
+    shape = r"[+-]?\d+" if kind is int else r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+    if not re.fullmatch(shape, value):
+        raise ValueError(_expected_form(name))
+    return int(value) if kind is int else float(value)
+
+
+def _expected_form(name: str) -> str:
+    """What a setting takes, with its range and an example, e.g. "expected a number of
+    seconds from 1 to 3600, e.g. 60 or 60s"."""
+    field = Settings.model_fields[name]
+    if field.annotation is bool:
+        return f"expected true or false, e.g. {str(field.default).lower()}"
+    if field.annotation is Path:
+        return f"expected a file or folder path, e.g. {field.default}"
+    kind = _numeric_fields().get(name)
+    if kind is None:
+        return "expected a different value; see .env.example"
+    unit = _unit(name)
+    noun = "a whole number" if kind is int else "a number"
+    noun += {"s": " of seconds", "ms": " of milliseconds", "₹": " of rupees"}.get(unit, "")
+    low: float | None = None
+    high: float | None = None
+    above = False
+    for rule in field.metadata:
+        if isinstance(rule, Ge):
+            low = float(rule.ge)  # type: ignore[arg-type]
+        elif isinstance(rule, Gt):
+            low, above = float(rule.gt), True  # type: ignore[arg-type]
+        elif isinstance(rule, Le):
+            high = float(rule.le)  # type: ignore[arg-type]
+    if low is not None and high is not None and not above:
+        noun += f" from {low:g} to {high:g}"
+    elif low is not None:
+        noun += f" above {low:g}" if above else f" of at least {low:g}"
+        noun += f" and at most {high:g}" if high is not None else ""
+    example = field.default if field.default is not None else 7
+    if unit == "₹":
+        return f"expected {noun}, e.g. {example} or ₹{example:,}"
+    tail = f" or {example:g}{unit}" if unit else ""
+    return f"expected {noun}, e.g. {example:g}{tail}"
+
+
+# -- places and addresses ---------------------------------------------------------------------
+
+_LAN = tuple(
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+
+
+def _is_lan(address: str) -> bool:
+    """Loopback, link-local, RFC 1918, carrier-grade NAT or IPv6 unique-local: an address a
+    broker never sees as the origin of a request."""
+    ip = ipaddress.ip_address(address)
+    return ip.is_loopback or ip.is_link_local or any(ip in net for net in _LAN)
+
+
+def _cannot_write(path: Path, *, folder: bool) -> str | None:
+    """Why the bot could not create or write `path` (a folder, or a file in its parent
+    folder), or None. Looks only: nothing is created here."""
+    if folder and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if not folder and path.is_dir():
+        return f"{path} is a folder; expected a file path"
+    probe = path if folder else path.parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"cannot create {path}: {probe} is a file, not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"cannot create or write {path}: no permission in {probe}; choose a folder you own"
+    return None
 
 
 def parse_chat_ids(raw: str) -> frozenset[int]:

@@ -30,6 +30,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.accounts import TotpClock
 from bot.app.build import build_account, build_broker, secret_values
+from bot.app.health import beat, heartbeat_path
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
@@ -94,6 +95,8 @@ async def run(
     built from the settings unless given (tests pass a paper broker they can steer);
     `totp_clock` is the wall clock unless given (see `build_account`)."""
     setup_logging(settings.log_level, secret_values(settings))
+    for warning in settings.warnings():
+        log.warning(warning)
     stop = stop or _signal_event()
     broker = broker or build_broker(settings)
     store = await Store.open(settings.database_path)
@@ -109,8 +112,10 @@ async def run(
     try:
         await application.initialize()
     except InvalidToken:
+        await store.close()  # its thread would keep the process alive after the error
         raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
     except NetworkError as exc:
+        await store.close()
         raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
     background: list[asyncio.Task[None]] = []
     tracker: OrderTracker | None = None
@@ -166,6 +171,10 @@ async def run(
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         background.append(asyncio.create_task(_expire_cards(desk, notifier)))
         background.append(asyncio.create_task(follower.run()))
+        updater = application.updater
+        background.append(
+            asyncio.create_task(beat(heartbeat_path(settings), lambda: updater.running))
+        )
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker)))
         log.info("bot is running")

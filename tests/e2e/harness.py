@@ -45,6 +45,7 @@ class BotHarness:
             "telegram_bot_token": DEFAULT_TOKEN,
             "telegram_base_url": self.telegram.base_url,
             "telegram_allowed_users": f"{ADMIN},{VIEWER}:viewer,{TRADER}:trader",
+            "data_dir": self.tmp,
             "database_path": self.tmp / "bot.db",
             "paper_state_path": self.tmp / "paper.json",
             "paper_tick_seconds": 0,

@@ -11,16 +11,19 @@ from pathlib import Path
 
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
+ROOT = str(Path(__file__).resolve().parents[2])
+
 
 async def test_python_m_bot_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     async with FakeTelegram(DEFAULT_TOKEN) as telegram:
         env = {
             "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": ROOT,  # this checkout's code, not whichever is installed
             "NO_PROXY": "127.0.0.1,localhost",
             "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
             "TELEGRAM_BASE_URL": telegram.base_url,
             "TELEGRAM_ALLOWED_USERS": "4242",
-            "IP_CHECK_URLS": "",
+            "IP_CHECK_URLS": "off",
             "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
             "PAPER_STATE_PATH": str(tmp_path / "data" / "paper.json"),
         }

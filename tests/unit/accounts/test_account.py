@@ -296,7 +296,7 @@ def test_a_bad_totp_seed_is_a_config_error_without_the_value() -> None:
             telegram_allowed_users="1",
             broker_totp_secret="123456",
         )
-    assert "BROKER_TOTP_SECRET: expected the base32 TOTP secret" in str(err.value)
+    assert "BROKER_TOTP_SECRET: that looks like a 6-digit code" in str(err.value)
     assert "123456" not in str(err.value)
 
 
