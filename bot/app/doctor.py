@@ -20,12 +20,12 @@ import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
 
-import httpx
 import telegram
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.accounts import IST, Account, SessionStatus
-from bot.app import build_account, build_broker, secret_values
+from bot.app.build import build_account, build_broker, secret_values
+from bot.app.reach import host_of, telegram_unreachable
 from bot.errors import ConfigError, UserError
 from bot.logs import REDACTED, setup_logging
 from bot.notify.events import AdminEvent
@@ -151,9 +151,7 @@ async def _check_telegram(settings: Settings, report: Report) -> None:
     except InvalidToken:
         report.fail(check, "Telegram refused TELEGRAM_BOT_TOKEN; check the token with @BotFather")
     except NetworkError as exc:
-        report.fail(
-            check, f"Telegram could not be reached at {_host(settings.telegram_base_url)} ({exc})"
-        )
+        report.fail(check, telegram_unreachable(settings.telegram_base_url, exc))
     except TelegramError as exc:
         report.fail(check, f"Telegram answered with an error ({exc})")
     report.warn("Telegram users", "not checked: the token does not work")
@@ -188,13 +186,6 @@ async def _check_users(bot: telegram.Bot, settings: Settings, report: Report) ->
         report.ok(check, f"{count} allowed user{'s' if len(users) != 1 else ''} opened the bot")
 
 
-def _host(url: str) -> str:
-    try:
-        return httpx.URL(url).host or url
-    except (httpx.InvalidURL, TypeError):
-        return url
-
-
 def _check_egress(account: Account, report: Report, *, paper: bool) -> None:
     """Fails exactly when the bot's gate would block orders for the IP (its own rule and
     words). On paper the IP is information only: the paper broker checks none (the gate
@@ -219,7 +210,7 @@ def _check_egress(account: Account, report: Report, *, paper: bool) -> None:
                 "broker decides whether it accepts orders from this host",
             )
         return
-    source = "the broker" if status.egress_source == "broker" else _host(status.egress_source)
+    source = "the broker" if status.egress_source == "broker" else host_of(status.egress_source)
     seen = f"{status.egress_ip} (answered by {source})"
     whitelist = account.whitelist
     if not whitelist.configured:

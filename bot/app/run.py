@@ -33,6 +33,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.accounts import TotpClock
 from bot.app.build import build_account, build_broker, secret_values
 from bot.app.lock import instance_lock
+from bot.app.reach import telegram_unreachable
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
@@ -124,7 +125,8 @@ async def run(
         except InvalidToken:
             raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
         except NetworkError as exc:
-            raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
+            reason = telegram_unreachable(settings.telegram_base_url, exc)
+            raise StartupError(f"{reason}.") from None
         await account.start()
         follower = IndexFollower(
             account.instruments, _master_version(broker), every=settings.instruments_check_seconds

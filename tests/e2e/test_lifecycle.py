@@ -62,7 +62,10 @@ async def test_an_unreachable_telegram_ends_the_process_with_one_line(tmp_path: 
 
     assert code == 1
     assert err.splitlines() == [err.strip()], err
-    assert err.startswith("Cannot start: Telegram could not be reached")
+    assert err == (
+        "Cannot start: Telegram could not be reached at 127.0.0.1 "
+        "(All connection attempts failed).\n"
+    )
 
 
 async def test_a_refused_token_ends_the_process_with_one_line(tmp_path: Path) -> None:

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
+ROOT = str(Path(__file__).resolve().parents[2])
+
 
 async def test_python_m_bot_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     async with FakeTelegram(DEFAULT_TOKEN) as telegram:
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this tree, not an install
+            "PYTHONPATH": ROOT,  # this tree's code, not an installed copy
             "NO_PROXY": "127.0.0.1,localhost",
             "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
             "TELEGRAM_BASE_URL": telegram.base_url,
