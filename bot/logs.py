@@ -3,15 +3,22 @@
 httpx logs each request URL at INFO, and a Telegram bot's URLs contain its token; broker adapters
 handle session tokens. So: quiet httpx/httpcore to WARNING, and put a redacting filter on the
 root handler that replaces every configured secret value wherever it appears.
+
+Timestamps are ISO 8601 in Indian Standard Time with the offset written out
+(`2026-04-01T09:15:00.123+05:30`): every time the bot shows a trader is IST, so the log reads the
+same as the chat, and the offset makes it unambiguous on a server whose clock runs in UTC.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 REDACTED = "***"
+LOG_ZONE = ZoneInfo("Asia/Kolkata")
 
 
 class RedactSecrets(logging.Filter):
@@ -34,6 +41,13 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _IsoFormatter(logging.Formatter):
+    """`%(asctime)s` as ISO 8601 in IST, with milliseconds and the +05:30 offset."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, LOG_ZONE).isoformat(timespec="milliseconds")
+
+
 class _ConsoleHandler(logging.StreamHandler[TextIO]):
     """Ours, so a second `setup_logging` (tests, the doctor) does not add another one."""
 
@@ -43,7 +57,7 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level)
     if not any(isinstance(h, _ConsoleHandler) for h in root.handlers):
         ours = _ConsoleHandler()
-        ours.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        ours.setFormatter(_IsoFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(ours)
     for handler in root.handlers:
         for f in [f for f in handler.filters if isinstance(f, RedactSecrets)]:

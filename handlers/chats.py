@@ -5,8 +5,10 @@ channel the bot stays silent and writes nothing, so adding it to a group cannot 
 cards or the order book there. In a group it does serve, only commands are for it (not the
 chat's conversation).
 
-A user not in TELEGRAM_ALLOWED_USERS gets one refusal, written once to the audit trail, and
-then silence; their button taps are still answered (every tap is), with a toast and no write.
+A user not in TELEGRAM_ALLOWED_USERS gets one refusal, which tells them their numeric Telegram
+id (what the owner must add to TELEGRAM_ALLOWED_USERS: Telegram shows it nowhere in its app),
+written once to the audit trail, and then silence; their button taps are still answered (every
+tap is), with a toast and no write.
 Strangers cannot make the database grow without bound: each is refused (and audited) once while
 remembered, at most `remember` of them are remembered, and at most `refusals_per_hour` first
 refusals are written in any clock hour, whatever the number of strangers.
@@ -25,6 +27,13 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from handlers.guard import NOT_ALLOWED, Context, services_of
 
 __all__ = ["Doorman", "screen"]
+
+
+def _refusal(user_id: int) -> str:
+    return (
+        f"{NOT_ALLOWED} Your Telegram id is <code>{user_id}</code>: if you should have access, "
+        "send it to the bot's owner."
+    )
 
 
 class Doorman:
@@ -89,7 +98,7 @@ def screen(doorman: Doorman) -> TypeHandler[Update, Context, None]:
             audit_id = await services.store.audit.add(user.id, kind, what[:300])
             await services.store.audit.set_outcome(audit_id, "refused: not allowed")
             if query is None:
-                await services.notifier.send(chat.id, NOT_ALLOWED)
+                await services.notifier.send(chat.id, _refusal(user.id))
         if query is not None:
             await query.answer(NOT_ALLOWED)
         raise ApplicationHandlerStop

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.notify import BadMarkup, FloodWait, Keyboard, SendFailed
+from bot.notify import BadMarkup, ChatUnreachable, FloodWait, Keyboard, SendFailed
 from handlers.render.markup import html_to_plain
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -45,7 +45,7 @@ class TelegramOutbox:
                 link_preview_options=_NO_PREVIEW,
             )
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, chat_id) from exc
         return message.message_id
 
     async def edit(
@@ -63,16 +63,23 @@ class TelegramOutbox:
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return  # the card already says this: harmless
-            raise _translate(exc) from exc
+            raise _translate(exc, chat_id) from exc
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, chat_id) from exc
 
 
-def _translate(exc: Exception) -> Exception:
+def _translate(exc: Exception, chat_id: int) -> Exception:
     if isinstance(exc, RetryAfter):
         return FloodWait(_seconds(exc.retry_after))
     if isinstance(exc, BadRequest) and "parse entities" in exc.message.lower():
         return BadMarkup(exc.message)
+    if isinstance(exc, BadRequest) and "chat not found" in exc.message.lower():
+        return ChatUnreachable(
+            f"user {chat_id} has not opened the bot yet (Telegram: chat not found); they must "
+            "open it in Telegram and press Start once"
+        )
+    if isinstance(exc, Forbidden):
+        return ChatUnreachable(f"user {chat_id} blocked the bot or left (Telegram: {exc.message})")
     if isinstance(exc, BadRequest):
         return exc
     if isinstance(exc, NetworkError):

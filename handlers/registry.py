@@ -44,14 +44,28 @@ class Command:
     callback: Handler
 
 
+# What each role may do, in the one line /start shows: a new user learns at once whether they
+# can trade, instead of finding out from a refusal.
+ROLE_LINES = {
+    Role.ADMIN: "You are an <b>admin</b>: you can trade, see every report, and see and manage "
+    "the broker session (/session).",
+    Role.TRADER: "You are a <b>trader</b>: you can place, modify and cancel orders and see "
+    "every report.",
+    Role.VIEWER: "You are a <b>viewer</b>: you can see orders, trades, positions, holdings, "
+    "funds and quotes, but not place orders.",
+}
+
+
 @command(Role.VIEWER)
 async def start(update: Update, context: Context, services: Services) -> None:
-    """Greeting with the broker in use."""
+    """Greeting with the broker in use and what this user's role allows."""
     broker = services.account.broker.name
+    role = services.role_of(update.effective_user.id)  # type: ignore[union-attr]
+    assert role is not None, "the guard lets only allowed users through"
     await services.notifier.send(
         update.effective_chat.id,  # type: ignore[union-attr]
         f"Hello! I trade on your <b>{esc(broker)}</b> account. Every order asks you to confirm "
-        "before it goes out. Send /help for the commands.",
+        f"before it goes out.\n{ROLE_LINES[role]}\nSend /help for the commands.",
     )
 
 

@@ -147,6 +147,11 @@ class Account:
         """A new egress reading now (the last good one when nothing answers)."""
         return await self._gate.refresh(self._session)
 
+    def ip_problem(self) -> str | None:
+        """Why the broker would refuse an order from this host's IP, or None: the gate's rule,
+        for the doctor to show the bot's own verdict."""
+        return self._gate.ip_problem()
+
     def check_orders_open(self) -> None:
         """Raise `UserError("orders_blocked", …)` when the IP gate is closed."""
         self._gate.check_orders_open()

@@ -2,8 +2,10 @@
 
 For setting up the static-IP server: it runs what the bot relies on, without Telegram polling,
 and prints one line per check (green ✔, red ✘, yellow ! for a warning that does not fail):
-settings, the Telegram token, the egress IP against the whitelist, clock skew, the broker
-login, a read-only broker call and the order-permission verdict. The exit status is 1 when
+settings, the Telegram token, whether each allowed user has opened the bot, the egress IP
+against the whitelist, clock skew, the broker login, a read-only broker call and the
+order-permission verdict, which is the bot's own (the account's gate), so the doctor and the
+running bot never disagree about whether orders go out. The exit status is 1 when
 something would stop orders, 2 for a configuration error, 0 otherwise.
 
 Nothing printed carries a secret: every line is scrubbed with the configured secret values
@@ -18,18 +20,19 @@ import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
 
-import httpx
 import telegram
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.accounts import IST, Account, SessionStatus
-from bot.app import build_account, build_broker, secret_values
+from bot.app.build import build_account, build_broker, secret_values
+from bot.app.reach import host_of, telegram_unreachable
 from bot.errors import ConfigError, UserError
 from bot.logs import REDACTED, setup_logging
 from bot.notify.events import AdminEvent
 from bot.settings import Settings, load_settings
 from brokers.base import Broker
 from brokers.errors import BrokerError
+from handlers.render.numbers import rupees
 
 WARN_SKEW_SECONDS = 5.0
 FAIL_SKEW_SECONDS = 15.0
@@ -105,8 +108,11 @@ async def run_doctor(
     except ConfigError as exc:
         return report_config_error(exc, out=out, color=color)
     report.ok("settings", _describe_settings(settings))
+    for warning in settings.warnings():
+        report.warn("warning", warning)
 
     await _check_telegram(settings, report)
+    paper = settings.broker == "paper"
 
     async def no_notices(_: AdminEvent) -> None:
         """The doctor prints its own lines; the bot's Telegram notices are not for a terminal."""
@@ -114,11 +120,11 @@ async def run_doctor(
     account = build_account(settings, broker, no_notices)
     try:
         await account.refresh_egress()
-        _check_egress(account, report)
+        _check_egress(account, report, paper=paper)
         _check_skew(account.status(), report)
         await _check_login(account, report)
         await _check_funds(account, report)
-        _verdict(account, report)
+        _verdict(account, report, paper=paper)
     finally:
         await account.stop()
     return EXIT_ORDERS_STOPPED if report.failed else EXIT_OK
@@ -142,53 +148,83 @@ async def _check_telegram(settings: Settings, report: Report) -> None:
     try:
         async with bot:
             me = await bot.get_me()
+            report.ok(check, f"works for @{me.username} ({me.first_name})")
+            await _check_users(bot, settings, report)
+            return
     except InvalidToken:
         report.fail(check, "Telegram refused TELEGRAM_BOT_TOKEN; check the token with @BotFather")
     except NetworkError as exc:
-        report.fail(
-            check, f"Telegram could not be reached at {_host(settings.telegram_base_url)} ({exc})"
-        )
+        report.fail(check, telegram_unreachable(settings.telegram_base_url, exc))
     except TelegramError as exc:
         report.fail(check, f"Telegram answered with an error ({exc})")
-    else:
-        report.ok(check, f"works for @{me.username} ({me.first_name})")
+    report.warn("Telegram users", "not checked: the token does not work")
 
 
-def _host(url: str) -> str:
-    try:
-        return httpx.URL(url).host or url
-    except (httpx.InvalidURL, TypeError):
-        return url
-
-
-def _check_egress(account: Account, report: Report) -> None:
-    check = "egress IP"
-    status = account.status()
-    whitelist = account.whitelist
-    if status.egress_ip is None:
-        why = status.egress_error or "IP_CHECK_URLS is empty"
-        report.fail(
-            check,
-            f"unknown ({why}); set IP_CHECK_URLS to services that answer with this server's "
-            "address, or the bot cannot tell whether the broker would accept orders",
-        )
-        return
-    source = "the broker" if status.egress_source == "broker" else _host(status.egress_source)
-    seen = f"{status.egress_ip} (answered by {source})"
-    if not whitelist.configured:
+async def _check_users(bot: telegram.Bot, settings: Settings, report: Report) -> None:
+    """A bot cannot message anyone who never opened it and pressed Start: Telegram answers
+    "chat not found". Such a user misses every push (fills, session alerts), so say who."""
+    check = "Telegram users"
+    users = settings.allowed_users
+    unopened, unknown = [], []
+    for user_id, role in users.items():
+        try:
+            await bot.get_chat(user_id)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                unopened.append(f"{user_id} ({role.value})")
+            else:
+                unknown.append(f"{user_id} ({exc.message})")
+        except TelegramError as exc:
+            unknown.append(f"{user_id} ({exc.message})")
+    if unopened:
         report.warn(
             check,
-            f"{seen}; no static IP is configured (STATIC_IP_PRIMARY), so orders may be rejected "
-            "by the broker unless this IP is whitelisted with it",
+            f"{', '.join(unopened)} never opened the bot: each must open it in Telegram and "
+            "press Start once, or the bot cannot message them",
         )
+    if unknown:
+        report.warn(check, f"could not check {', '.join(unknown)}")
+    if not unopened and not unknown:
+        count = f"all {len(users)}" if len(users) != 1 else "the one"
+        report.ok(check, f"{count} allowed user{'s' if len(users) != 1 else ''} opened the bot")
+
+
+def _check_egress(account: Account, report: Report, *, paper: bool) -> None:
+    """Fails exactly when the bot's gate would block orders for the IP (its own rule and
+    words). On paper the IP is information only: the paper broker checks none (the gate
+    still applies a whitelist that is configured, and the verdict line says so)."""
+    check = "egress IP"
+    status = account.status()
+    problem = account.ip_problem()
+    if problem is not None:
+        if paper:
+            report.warn(check, f"{problem}; the paper broker itself checks no IP")
+        else:
+            report.fail(check, problem)
         return
-    if not whitelist.allows(account.egress_ip):
-        report.fail(
-            check,
-            f"this server's IP is {seen}, but the IPs whitelisted with your broker are "
-            f"{whitelist.describe()}; register this IP with the broker or run on the "
-            "whitelisted host, and update STATIC_IP_PRIMARY/STATIC_IP_SECONDARY",
-        )
+    if status.egress_ip is None:
+        why = status.egress_error or "IP_CHECK_URLS is empty"
+        if paper:
+            report.ok(check, f"unknown ({why}); the paper broker checks no IP")
+        else:
+            report.warn(
+                check,
+                f"unknown ({why}) and no static IP is configured (STATIC_IP_PRIMARY), so the "
+                "broker decides whether it accepts orders from this host",
+            )
+        return
+    source = "the broker" if status.egress_source == "broker" else host_of(status.egress_source)
+    seen = f"{status.egress_ip} (answered by {source})"
+    whitelist = account.whitelist
+    if not whitelist.configured:
+        if paper:
+            report.ok(check, f"{seen}; the paper broker checks no IP")
+        else:
+            report.warn(
+                check,
+                f"{seen}; no static IP is configured (STATIC_IP_PRIMARY), so orders may be "
+                "rejected by the broker unless this IP is whitelisted with it",
+            )
         return
     ipv6 = [w for w in status.warnings if "IPv6" in w]
     if ipv6:
@@ -258,20 +294,20 @@ async def _check_funds(account: Account, report: Report) -> None:
     else:
         report.ok(
             check,
-            f"funds: available ₹{funds.available:,.2f}, used margin ₹{funds.used_margin:,.2f}",
+            f"funds: available {rupees(funds.available)}, used margin {rupees(funds.used_margin)}",
         )
 
 
-def _verdict(account: Account, report: Report) -> None:
+def _verdict(account: Account, report: Report, *, paper: bool) -> None:
+    """The bot's own verdict (the account's gate, as /session shows it), not a second one:
+    a check that failed above stops orders only when it stops them in the bot too."""
     check = "order permission"
     status = account.status()
-    whitelist_configured = account.whitelist.configured
     if not status.orders_open:
         report.fail(check, f"orders blocked: {status.blocked_reason}")
-    elif report.failed:
-        failed = ", ".join(dict.fromkeys(report.failed))
-        report.fail(check, f"orders blocked: fix the failed checks above ({failed})")
-    elif not whitelist_configured:
+    elif paper:
+        report.ok(check, "orders are open (the paper broker fills them itself)")
+    elif not account.whitelist.configured:
         report.warn(
             check,
             "the bot would send orders, but with no static IP configured the broker decides "

@@ -8,7 +8,9 @@ fake Bot API server. `post_init` is not called on that path, so start-up work su
 
 Start-up order matters: the account (IP, session), the instrument index and the order tracker
 are ready, and orders a crash left in SENDING are reconciled against the order book, *before*
-the first Telegram update is read, so no tap can race the reconciliation.
+the first Telegram update is read, so no tap can race the reconciliation. Before any of it, the
+instance lock beside the database (`bot.app.lock`) makes a second bot on the same database stop
+with one line.
 
 Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
 slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
@@ -31,6 +33,8 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.accounts import TotpClock
 from bot.app.build import build_account, build_broker, secret_values
 from bot.app.health import beat, heartbeat_path
+from bot.app.lock import instance_lock
+from bot.app.reach import telegram_unreachable
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
@@ -98,28 +102,34 @@ async def run(
     for warning in settings.warnings():
         log.warning(warning)
     stop = stop or _signal_event()
-    broker = broker or build_broker(settings)
-    store = await Store.open(settings.database_path)
-    application: Application = (  # type: ignore[type-arg]
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .build()
-    )
-    notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
-    account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
+    # Each part pushes its own stop here as soon as it exists, and they run in reverse, each
+    # even when an earlier one fails: a start-up that fails half-way (Telegram unreachable,
+    # token refused) still closes what it opened. The database's worker thread is not a
+    # daemon: a process left holding it would hang instead of exiting for its restart policy.
+    resources = contextlib.AsyncExitStack()
     try:
-        await application.initialize()
-    except InvalidToken:
-        await store.close()  # its thread would keep the process alive after the error
-        raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
-    except NetworkError as exc:
-        await store.close()
-        raise StartupError(f"Telegram could not be reached ({exc.message}).") from None
-    background: list[asyncio.Task[None]] = []
-    tracker: OrderTracker | None = None
-    try:
+        resources.enter_context(instance_lock(settings.database_path))
+        broker = broker or build_broker(settings)
+        store = await Store.open(settings.database_path)
+        resources.push_async_callback(store.close)
+        application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(settings.telegram_base_url)
+            .concurrent_updates(CONCURRENT_UPDATES)
+            .build()
+        )
+        notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
+        account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
+        resources.push_async_callback(account.stop)  # closes the broker too
+        resources.push_async_callback(application.shutdown)  # a no-op unless initialized
+        try:
+            await application.initialize()
+        except InvalidToken:
+            raise StartupError("Telegram refused TELEGRAM_BOT_TOKEN; check the token.") from None
+        except NetworkError as exc:
+            reason = telegram_unreachable(settings.telegram_base_url, exc)
+            raise StartupError(f"{reason}.") from None
         await account.start()
         follower = IndexFollower(
             account.instruments, _master_version(broker), every=settings.instruments_check_seconds
@@ -162,36 +172,42 @@ async def run(
         )
         # Before polling: orders a crash left SENDING are settled against the book and earlier
         # days' orders lapsed, so no update is handled against a stale picture.
+        resources.push_async_callback(tracker.stop)
         await tracker.start()
         register(application)
         application.add_handler(screen(Doorman(settings.allowed_chats)), group=-1)
         await application.bot.set_my_commands(bot_commands())
+        resources.push_async_callback(_stop_polling, application)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-        background.append(asyncio.create_task(_expire_cards(desk, notifier)))
-        background.append(asyncio.create_task(follower.run()))
         updater = application.updater
-        background.append(
-            asyncio.create_task(beat(heartbeat_path(settings), lambda: updater.running))
-        )
+        background = [
+            asyncio.create_task(_expire_cards(desk, notifier)),
+            asyncio.create_task(follower.run()),
+            asyncio.create_task(beat(heartbeat_path(settings), lambda: updater.running)),
+        ]
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker)))
+        resources.push_async_callback(_cancel, background)
         log.info("bot is running")
         await stop.wait()
     finally:
-        for task in background:
-            task.cancel()
-        if tracker is not None:
-            await tracker.stop()
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-        await account.stop()
-        await store.close()
-        log.info("bot stopped")
+        await resources.aclose()
+    log.info("bot stopped")
+
+
+async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _signal_event() -> asyncio.Event:

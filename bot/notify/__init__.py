@@ -31,6 +31,7 @@ from bot.notify.events import (
 from bot.notify.notifier import (
     BadMarkup,
     Button,
+    ChatUnreachable,
     FloodWait,
     Keyboard,
     Notifier,
@@ -48,6 +49,7 @@ __all__ = [
     "CardRef",
     "CardUpdate",
     "ChangeSettled",
+    "ChatUnreachable",
     "EgressIPChanged",
     "Event",
     "FloodWait",

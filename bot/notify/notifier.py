@@ -52,6 +52,11 @@ class SendFailed(Exception):
     """A transient failure (network, 5xx): the caller may retry."""
 
 
+class ChatUnreachable(Exception):
+    """Telegram will not deliver to this user: they never opened the bot and pressed Start (a
+    bot cannot write first), or they blocked it. Retrying does not help; they must act."""
+
+
 class Outbox(Protocol):
     """Sends rendered text. With `markup=False` the outbox sends the same text stripped of its
     markup (the fallback after `BadMarkup`)."""
@@ -230,6 +235,8 @@ class Notifier:
                 await asyncio.sleep(wait)
             try:
                 await self.send(chat_id, text)
+            except ChatUnreachable as exc:
+                log.warning("could not deliver a notification to chat %s: %s", chat_id, exc)
             except Exception:
                 log.exception("could not deliver a notification to chat %s", chat_id)
             finally:

@@ -64,7 +64,10 @@ async def test_a_stranger_writing_50_times_gets_one_reply_and_one_audit_line(
         sent = [h.telegram.send_text(STRANGER, f"/orders {n}") for n in range(50)]
         await settle(h, sent)
         [reply] = h.telegram.messages(STRANGER)
-        assert reply.plain == "Sorry, this is a private bot."
+        assert reply.plain == (
+            "Sorry, this is a private bot. Your Telegram id is 999: if you should have access, "
+            "send it to the bot's owner."
+        )
         assert audit_rows(h.settings.database_path, STRANGER) == 1
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @700")
         answer = await h.tap(STRANGER, card, h.button(card, "Confirm"))  # still answered

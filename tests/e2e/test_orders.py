@@ -83,7 +83,10 @@ async def test_only_the_asker_can_confirm_and_a_double_tap_executes_once(
 
 async def test_stranger_gets_one_refusal_and_nothing_else(harness: BotHarness) -> None:
     reply = await harness.say(STRANGER, "/orders")
-    assert reply.plain == "Sorry, this is a private bot."
+    assert reply.plain == (
+        "Sorry, this is a private bot. Your Telegram id is 999: if you should have access, "
+        "send it to the bot's owner."
+    )
     assert reply.reply_markup is None
     card = await harness.say(ADMIN, "/buy NSE:SBIN 1 @700")
     answer = await harness.tap(STRANGER, card, harness.button(card, "Confirm"))

@@ -142,6 +142,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._never_started: set[int] = set()
         self._holds: dict[str, asyncio.Event] = {}
         self._changed = asyncio.Event()
         self._closing = False
@@ -161,6 +162,7 @@ class FakeTelegram:
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
+            "getchat": self._get_chat,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -268,6 +270,12 @@ class FakeTelegram:
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         self._failures[method.lower()].append(ApiError(status, description, parameters))
 
+    def never_started(self, *user_ids: int) -> None:
+        """These users have never opened the bot and pressed Start: as Telegram does, sending
+        to them or asking getChat about them answers 400 "chat not found", until they send the
+        bot something (any injected message or tap)."""
+        self._never_started.update(user_ids)
+
     def hold(self, method: str) -> asyncio.Event:
         """Hold every call of ``method`` (Telegram being slow) until the returned event is set.
 
@@ -370,6 +378,8 @@ class FakeTelegram:
             await asyncio.wait_for(event.wait(), max_wait)
 
     def _user(self, user_id: int) -> JSON:
+        """The sender of an injected update: writing to the bot is what opens a chat with it."""
+        self._never_started.discard(user_id)
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
 
     def _enqueue(self, payload: JSON) -> int:
@@ -452,8 +462,35 @@ class FakeTelegram:
         self.callback_answers.append(params)
         return True
 
+    def _known_chat(self, chat_id: int) -> None:
+        if chat_id in self._never_started:
+            raise ApiError(400, "Bad Request: chat not found")
+
+    def _get_chat(self, params: JSON) -> JSON:
+        chat_id = params["chat_id"]
+        self._known_chat(chat_id)
+        no_gifts = dict.fromkeys(
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
+            False,
+        )
+        return {
+            "id": chat_id,
+            "type": "private",
+            "first_name": f"User{chat_id}",
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": no_gifts,
+        }
+
     def _send_message(self, params: JSON) -> JSON:
         chat_id = params["chat_id"]
+        self._known_chat(chat_id)
         record = StoredMessage(
             chat_id=chat_id,
             message_id=next(self._message_ids[chat_id]),

@@ -28,11 +28,12 @@ PUBLIC: dict[str, set[str]] = {
     },
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
-        "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder", "LoginFailing",
-        "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled", "OrderFound",
-        "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked", "OrdersLapsed",
-        "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated", "SessionLapsed",
-        "StaticIPsChanged", "UserEvent", "next_revision", "split_message", "utf16_len",
+        "ChatUnreachable", "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder",
+        "LoginFailing", "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled",
+        "OrderFound", "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked",
+        "OrdersLapsed", "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated",
+        "SessionLapsed", "StaticIPsChanged", "UserEvent", "next_revision", "split_message",
+        "utf16_len",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
