@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
+    AlertTriggered,
     CardUpdate,
     ChangeSettled,
     EgressIPChanged,
@@ -85,6 +86,8 @@ def render_event(event: Event) -> str:
             )
         case NoWhitelist():
             return f"⚠️ {esc(NO_WHITELIST_WARNING)}"
+        case AlertTriggered():
+            return _alert(event)
 
 
 def _what(
@@ -144,3 +147,16 @@ def _lapsed_line(order: LapsedOrder) -> str:
     if order.found and order.order_id:
         return f"{what} (order {esc(order.order_id)})"
     return f"{what}: never found in the order book"
+
+
+def _alert(event: AlertTriggered) -> str:
+    """Minimal words for a fired price alert (issue 12; buttons come with the chat wiring)."""
+    if event.kind == "move":
+        rule = f"move {event.level}% from {event.reference}"
+    else:
+        rule = f"{event.kind} {event.level}"
+    note = f"\n{esc(event.note)}" if event.note else ""
+    return (
+        f"🔔 <b>Alert {event.alert_id}</b>: {esc(event.key)} at {event.price} "
+        f"({esc(rule)}, {event.direction}).{note}"
+    )

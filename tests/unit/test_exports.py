@@ -23,7 +23,10 @@ PUBLIC: dict[str, set[str]] = {
         "TotpSource", "Whitelist", "check_seed", "ip_refusal", "parse_ip",
     },
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
-    "bot.market": {"EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine"},
+    "bot.market": {
+        "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine",
+        "Alert", "AlertEngine", "AlertKind", "AlertWatch",
+    },
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
         "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder", "LoginFailing",
@@ -31,6 +34,7 @@ PUBLIC: dict[str, set[str]] = {
         "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked", "OrdersLapsed",
         "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated", "SessionLapsed",
         "StaticIPsChanged", "UserEvent", "next_revision", "split_message", "utf16_len",
+        "AlertTriggered",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -40,6 +44,7 @@ PUBLIC: dict[str, set[str]] = {
     "bot.store": {
         "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
         "Store",
+        "AlertRepo", "AlertRow", "AlertState",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard", "esc",
