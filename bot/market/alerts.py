@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bot.errors import UserError
 from bot.market.freshness import stale_age
@@ -41,6 +41,7 @@ from bot.store.alerts import AlertState
 from brokers.models import Quote
 
 _HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
 
 
 class AlertKind(StrEnum):
@@ -83,9 +84,10 @@ class Alert:
         return self.reference - step, self.reference + step
 
 
-@dataclass(frozen=True, slots=True)
-class Fired:
-    """An alert that fired: the alert with its new state, the price and the quote's time."""
+class Fired(NamedTuple):
+    """An alert that fired at `price`, quoted at `quoted_at`. `alert` is the alert as it was
+    added (its rule; its new side and fire time are in the matching `AlertState`). A
+    NamedTuple, like `AlertState`: cheap to make by the thousand."""
 
     alert: Alert
     price: Decimal
@@ -130,36 +132,105 @@ def first_side(kind: AlertKind, level: Decimal, reference: Decimal | None) -> Si
     return Side.ABOVE if reference > level else Side.BELOW
 
 
-def _side_of(alert: Alert, price: Decimal) -> Side | None:
-    level = alert.level
-    match alert.kind:
-        case AlertKind.ABOVE:
-            return Side.ABOVE if price >= level else Side.BELOW
-        case AlertKind.BELOW:
-            return Side.BELOW if price <= level else Side.ABOVE
-        case AlertKind.CROSSES:
-            if price == level:
-                return alert.side  # a touch is not a crossing
-            return Side.ABOVE if price > level else Side.BELOW
-        case AlertKind.MOVE:
-            low, high = alert.band()
-            if price >= high:
-                return Side.ABOVE
-            return Side.BELOW if price <= low else Side.INSIDE
+# The sides as plain module names: the hot path compares them by identity.
+_UP, _DOWN, _INSIDE = Side.ABOVE, Side.BELOW, Side.INSIDE
+_Waits = tuple[tuple["_Ladder", Decimal], ...]
 
 
-def _fires(kind: AlertKind, old: Side | None, new: Side | None) -> bool:
-    if new is None or new == old:
-        return False
-    match kind:
-        case AlertKind.ABOVE:
-            return new is Side.ABOVE
-        case AlertKind.BELOW:
-            return new is Side.BELOW
-        case AlertKind.CROSSES:
-            return old is not None
-        case AlertKind.MOVE:
-            return new is not Side.INSIDE
+class _Rule:
+    """How one kind of alert reads a price: the side it puts the alert on, whether moving
+    from one side to another fires it, and the thresholds it waits on from a side (the
+    crossings that would change its side, in the ladders of `_Book`)."""
+
+    def side(self, watch: _Watch, price: Decimal) -> Side | None:
+        raise NotImplementedError
+
+    def fires(self, old: Side | None, new: Side | None) -> bool:
+        raise NotImplementedError
+
+    def waits(self, watch: _Watch, book: _Book) -> _Waits:
+        raise NotImplementedError
+
+
+class _Above(_Rule):
+    def side(self, watch: _Watch, price: Decimal) -> Side | None:
+        return _UP if price >= watch.alert.level else _DOWN
+
+    def fires(self, old: Side | None, new: Side | None) -> bool:
+        return new is _UP and old is not _UP
+
+    def waits(self, watch: _Watch, book: _Book) -> _Waits:
+        level = watch.alert.level
+        return ((book.rise_to, level) if watch.side is _DOWN else (book.fall_past, level),)
+
+
+class _Below(_Rule):
+    def side(self, watch: _Watch, price: Decimal) -> Side | None:
+        return _DOWN if price <= watch.alert.level else _UP
+
+    def fires(self, old: Side | None, new: Side | None) -> bool:
+        return new is _DOWN and old is not _DOWN
+
+    def waits(self, watch: _Watch, book: _Book) -> _Waits:
+        level = watch.alert.level
+        return ((book.fall_to, level) if watch.side is _UP else (book.rise_past, level),)
+
+
+class _Crosses(_Rule):
+    def side(self, watch: _Watch, price: Decimal) -> Side | None:
+        level = watch.alert.level
+        if price == level:
+            return watch.side  # a touch is not a crossing
+        return _UP if price > level else _DOWN
+
+    def fires(self, old: Side | None, new: Side | None) -> bool:
+        return old is not None and new is not None and new is not old
+
+    def waits(self, watch: _Watch, book: _Book) -> _Waits:
+        level, side = watch.alert.level, watch.side
+        if side is None:
+            return ()  # in `unsided`
+        return ((book.fall_past, level) if side is _UP else (book.rise_past, level),)
+
+
+class _Move(_Rule):
+    def side(self, watch: _Watch, price: Decimal) -> Side | None:
+        if price >= watch.high:
+            return _UP
+        return _DOWN if price <= watch.low else _INSIDE
+
+    def fires(self, old: Side | None, new: Side | None) -> bool:
+        return new is not _INSIDE and new is not old
+
+    def waits(self, watch: _Watch, book: _Book) -> _Waits:
+        if watch.side is _UP:
+            return ((book.fall_past, watch.high),)
+        if watch.side is _DOWN:
+            return ((book.rise_past, watch.low),)
+        return ((book.rise_to, watch.high), (book.fall_to, watch.low))
+
+
+_RULES: dict[AlertKind, _Rule] = {
+    AlertKind.ABOVE: _Above(),
+    AlertKind.BELOW: _Below(),
+    AlertKind.CROSSES: _Crosses(),
+    AlertKind.MOVE: _Move(),
+}
+
+
+class _Watch:
+    """The engine's live view of one alert: its rule, a move's band (worked out once), its
+    side and last fire time, and the thresholds it waits on now."""
+
+    __slots__ = ("alert", "fired_at", "high", "low", "rule", "side", "waits")
+
+    def __init__(self, alert: Alert) -> None:
+        self.alert = alert
+        self.rule = _RULES[alert.kind]
+        self.side = alert.side
+        self.fired_at = alert.fired_at
+        self.low, self.high = alert.band() if alert.kind is AlertKind.MOVE else (_ZERO, _ZERO)
+        self.waits: _Waits = ()
 
 
 class _Ladder:
@@ -209,11 +280,21 @@ class _Book:
     unsided: dict[int, None] = field(default_factory=dict)  # an ordered set
 
     def reached(self, price: Decimal) -> list[int]:
-        """Take out every alert whose threshold `price` reached."""
-        hit = self.rise_to.take_head(bisect_right(self.rise_to.levels, price))
-        hit += self.rise_past.take_head(bisect_left(self.rise_past.levels, price))
-        hit += self.fall_to.take_tail(bisect_left(self.fall_to.levels, price))
-        hit += self.fall_past.take_tail(bisect_right(self.fall_past.levels, price))
+        """Take out every alert whose threshold `price` reached. Each ladder's nearest end is
+        compared first, so a price that reached nothing costs four comparisons."""
+        hit: list[int] = []
+        ladder = self.rise_to
+        if ladder.levels and ladder.levels[0] <= price:
+            hit += ladder.take_head(bisect_right(ladder.levels, price))
+        ladder = self.rise_past
+        if ladder.levels and ladder.levels[0] < price:
+            hit += ladder.take_head(bisect_left(ladder.levels, price))
+        ladder = self.fall_to
+        if ladder.levels and ladder.levels[-1] >= price:
+            hit += ladder.take_tail(bisect_left(ladder.levels, price))
+        ladder = self.fall_past
+        if ladder.levels and ladder.levels[-1] > price:
+            hit += ladder.take_tail(bisect_right(ladder.levels, price))
         if self.unsided:
             hit += self.unsided
             self.unsided.clear()
@@ -229,27 +310,6 @@ class _Book:
         )
 
 
-def _waits(alert: Alert, book: _Book) -> list[tuple[_Ladder, Decimal]]:
-    """The thresholds whose crossing would change the alert's side, and their ladders."""
-    level, side = alert.level, alert.side
-    match alert.kind:
-        case AlertKind.ABOVE:
-            return [(book.rise_to, level) if side is Side.BELOW else (book.fall_past, level)]
-        case AlertKind.BELOW:
-            return [(book.fall_to, level) if side is Side.ABOVE else (book.rise_past, level)]
-        case AlertKind.CROSSES:
-            if side is None:
-                return []  # in `unsided`
-            return [(book.fall_past, level) if side is Side.ABOVE else (book.rise_past, level)]
-        case AlertKind.MOVE:
-            low, high = alert.band()
-            if side is Side.ABOVE:
-                return [(book.fall_past, high)]
-            if side is Side.BELOW:
-                return [(book.rise_past, low)]
-            return [(book.rise_to, high), (book.fall_to, low)]
-
-
 class AlertEngine:
     """The active alerts, indexed by instrument. `max_age` is LTP_MAX_AGE_SECONDS: an older
     quote fires nothing. The caller persists `Evaluation.states` before it tells anyone about
@@ -257,35 +317,35 @@ class AlertEngine:
 
     def __init__(self, max_age: timedelta) -> None:
         self._max_age = max_age
-        self._alerts: dict[int, Alert] = {}
+        self._watches: dict[int, _Watch] = {}
         self._books: dict[str, _Book] = {}
 
     def __len__(self) -> int:
-        return len(self._alerts)
+        return len(self._watches)
 
     def __contains__(self, alert_id: object) -> bool:
-        return alert_id in self._alerts
+        return alert_id in self._watches
 
     def watched(self) -> list[str]:
         """The instruments that have active alerts: what to ask quotes for."""
         return list(self._books)
 
     def add(self, alert: Alert) -> None:
-        """Watch `alert` from its current state (replacing one with the same id)."""
+        """Watch `alert` from its state (replacing one with the same id)."""
         self.remove(alert.id)
-        self._alerts[alert.id] = alert
-        self._wait(alert, self._books.setdefault(alert.key, _Book()))
+        watch = self._watches[alert.id] = _Watch(alert)
+        self._wait(watch, self._books.setdefault(alert.key, _Book()))
 
     def remove(self, alert_id: int) -> bool:
-        alert = self._alerts.pop(alert_id, None)
-        if alert is None:
+        watch = self._watches.pop(alert_id, None)
+        if watch is None:
             return False
-        book = self._books[alert.key]
-        for ladder, level in _waits(alert, book):
+        book = self._books[watch.alert.key]
+        for ladder, level in watch.waits:
             ladder.discard(level, alert_id)
         book.unsided.pop(alert_id, None)
         if book.is_empty():
-            del self._books[alert.key]
+            del self._books[watch.alert.key]
         return True
 
     def evaluate(self, quotes: Iterable[Quote], now: datetime) -> Evaluation:
@@ -298,15 +358,16 @@ class AlertEngine:
                 continue
             if stale_age(quote, now, self._max_age) is not None:
                 continue
-            for alert_id in book.reached(price):
-                self._move(self._alerts[alert_id], book, price, quote.at, now, result)
-            if book.is_empty():
+            hit = book.reached(price)
+            for alert_id in hit:
+                self._move(self._watches[alert_id], book, price, quote.at, now, result)
+            if hit and book.is_empty():
                 del self._books[quote.key]
         return result
 
     def _move(
         self,
-        alert: Alert,
+        watch: _Watch,
         book: _Book,
         price: Decimal,
         quoted_at: datetime,
@@ -315,27 +376,31 @@ class AlertEngine:
     ) -> None:
         """`price` reached one of the alert's thresholds: give it its new side, fire it when
         that is its firing side and it is out of its cool-down, and let it wait again."""
-        for ladder, level in _waits(alert, book):  # a move inside its band waits on two
-            ladder.discard(level, alert.id)
-        side = _side_of(alert, price)
-        cooled = alert.fired_at is None or now - alert.fired_at >= alert.cooldown
-        fired = _fires(alert.kind, alert.side, side) and cooled
+        alert = watch.alert
+        if len(watch.waits) > 1:  # a move inside its band also waits on its other edge
+            for ladder, level in watch.waits:
+                ladder.discard(level, alert.id)
+        old, side = watch.side, watch.rule.side(watch, price)
+        fired = watch.rule.fires(old, side) and (
+            watch.fired_at is None or now - watch.fired_at >= alert.cooldown
+        )
         done = fired and not alert.repeat
-        moved = replace(alert, side=side, fired_at=now if fired else alert.fired_at)
-        if side != alert.side or fired:
-            result.states.append(AlertState(moved.id, side, moved.fired_at, fired, done))
         if fired:
-            direction: Literal["up", "down"] = "down" if side is Side.BELOW else "up"
-            result.fired.append(Fired(moved, price, quoted_at, direction))
+            watch.fired_at = now
+            direction: Literal["up", "down"] = "down" if side is _DOWN else "up"
+            result.fired.append(Fired(alert, price, quoted_at, direction))
+        if side != old or fired:
+            watch.side = side
+            result.states.append(AlertState(alert.id, side, watch.fired_at, fired, done))
         if done:
-            del self._alerts[alert.id]
-            return
-        self._alerts[alert.id] = moved
-        self._wait(moved, book)
+            del self._watches[alert.id]
+        else:
+            self._wait(watch, book)
 
     @staticmethod
-    def _wait(alert: Alert, book: _Book) -> None:
-        if alert.side is None:
-            book.unsided[alert.id] = None
-        for ladder, level in _waits(alert, book):
-            ladder.add(level, alert.id)
+    def _wait(watch: _Watch, book: _Book) -> None:
+        if watch.side is None:
+            book.unsided[watch.alert.id] = None
+        watch.waits = watch.rule.waits(watch, book)
+        for ladder, level in watch.waits:
+            ladder.add(level, watch.alert.id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -42,10 +42,11 @@ class AlertRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AlertState:
+class AlertState(NamedTuple):
     """One alert's new state after a price: its side, when it last fired, whether it fired on
-    this price (counted) and whether it is done (a one-shot that fired)."""
+    this price (counted) and whether it is done (a one-shot that fired). A NamedTuple: the
+    engine makes one per changed alert, thousands on a market-wide move, at a third of the
+    cost of a frozen dataclass."""
 
     id: int
     side: str | None
