@@ -142,7 +142,8 @@ class AlertWatch:
         self._tasks = []
 
     async def drain(self) -> None:
-        """Wait until every alert fired so far has been handed to `publish`."""
+        """Wait until every alert fired so far has been handed to `publish` (after `start`,
+        which starts the task that hands them over)."""
         await self._outbox.join()
 
     # ------------------------------------------------------------------ what users do

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from bot.errors import UserError
 from bot.market.freshness import stale_age
@@ -137,19 +137,16 @@ _UP, _DOWN, _INSIDE = Side.ABOVE, Side.BELOW, Side.INSIDE
 _Waits = tuple[tuple["_Ladder", Decimal], ...]
 
 
-class _Rule:
+class _Rule(Protocol):
     """How one kind of alert reads a price: the side it puts the alert on, whether moving
     from one side to another fires it, and the thresholds it waits on from a side (the
     crossings that would change its side, in the ladders of `_Book`)."""
 
-    def side(self, watch: _Watch, price: Decimal) -> Side | None:
-        raise NotImplementedError
+    def side(self, watch: _Watch, price: Decimal) -> Side | None: ...
 
-    def fires(self, old: Side | None, new: Side | None) -> bool:
-        raise NotImplementedError
+    def fires(self, old: Side | None, new: Side | None) -> bool: ...
 
-    def waits(self, watch: _Watch, book: _Book) -> _Waits:
-        raise NotImplementedError
+    def waits(self, watch: _Watch, book: _Book) -> _Waits: ...
 
 
 class _Above(_Rule):
