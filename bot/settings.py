@@ -338,6 +338,11 @@ class Settings(BaseSettings):
     def allowed_chats(self) -> frozenset[int]:
         return parse_chat_ids(self.telegram_allowed_chats)
 
+    # -- price alerts (issue 12) -------------------------------------------------------------
+
+    # Seconds between rounds of (batched) quote calls that check price alerts.
+    alert_check_seconds: float = Field(default=5.0, ge=1, le=3600)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings or raise `ConfigError` with one line per problem.

@@ -129,3 +129,13 @@ class VersionedInstruments(Protocol):
         """Names the list `instruments()` serves now (Kotak: the IST trading date). Cheap, and
         loads nothing: the core calls `instruments()` when the version moves on."""
         ...
+
+
+@runtime_checkable
+class LimitsQuoteBatch(Protocol):
+    """Optional: a broker that serves at most `quote_batch_limit` instruments per quotes call
+    (Kotak: 50, ref §7.1). The adapter still splits a longer list itself; a caller that polls
+    many instruments (the price-alert watch) asks in batches of this size, so each of its calls
+    is one request and one failed request costs only its own batch."""
+
+    quote_batch_limit: int

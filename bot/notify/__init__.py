@@ -4,6 +4,7 @@ protocol that `handlers/` implements."""
 
 from bot.notify.events import (
     AdminEvent,
+    AlertTriggered,
     CardRef,
     CardUpdate,
     ChangeSettled,
@@ -44,6 +45,7 @@ from bot.notify.notifier import (
 
 __all__ = [
     "AdminEvent",
+    "AlertTriggered",
     "BadMarkup",
     "Button",
     "CardRef",

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
     "AdminEvent",
+    "AlertTriggered",
     "CardRef",
     "CardUpdate",
     "ChangeSettled",
@@ -159,6 +161,29 @@ class OrdersLapsed:
     orders: tuple[LapsedOrder, ...]
 
 
+# -- price alerts (issue 12), to the chat that set the alert ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTriggered:
+    """A price alert fired, once for this crossing. `price` is the fresh LTP the broker dated
+    `quoted_at`; `kind` is above, below, crosses or move; `direction` ("up" or "down") is the
+    way the price went through `level`. For a move alert `level` is the percentage and
+    `reference` the price it was measured from (the LTP when the alert was set)."""
+
+    chat_id: int
+    user_id: int
+    alert_id: int
+    key: str
+    kind: str
+    level: Decimal
+    price: Decimal
+    quoted_at: datetime
+    direction: Literal["up", "down"]
+    note: str = ""
+    reference: Decimal | None = None
+
+
 UserEvent = (
     OrderFilled
     | OrderPartiallyFilled
@@ -169,6 +194,7 @@ UserEvent = (
     | ChangeSettled
     | OrdersLapsed
     | CardUpdate[Any]
+    | AlertTriggered
 )
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from bot.errors import UserError
+from bot.market.freshness import stale_age
 from bot.orders.protection import (
     DEFAULT_GRID,
     ProtectedPrice,
@@ -221,9 +222,9 @@ def _protect_market(
     example = "PRICE"
     if quote is None:
         why = "no quote is available"
-    elif quote.at is not None and now - quote.at > config.max_ltp_age:
+    elif (age := stale_age(quote, now, config.max_ltp_age)) is not None:
         recent = "recent "
-        why = f"the last quote is {_age(now - quote.at)} old"
+        why = f"the last quote is {_age(age)} old"
     elif _priced(quote, buying, is_option) and quote.at is None:
         recent = "dated "
         why = "the quote carries no time, so its age is unknown"

@@ -1,6 +1,8 @@
 """SQLite storage (aiosqlite): intents, orders placed through the bot and the audit trail, written
-before the bot acts on them. One `Store` holds the connection; each table has its repository."""
+before the bot acts on them, and price alerts with their state. One `Store` holds the
+connection; each table has its repository."""
 
+from bot.store.alerts import AlertRepo, AlertRow, AlertState
 from bot.store.audit import AuditRepo
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
@@ -8,6 +10,9 @@ from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
 
 __all__ = [
     "LIVE_ORDER_STATES",
+    "AlertRepo",
+    "AlertRow",
+    "AlertState",
     "AuditRepo",
     "IntentRepo",
     "IntentRow",

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.store.alerts import AlertRepo
 from bot.store.audit import AuditRepo
 from bot.store.checkpoint import Checkpointer
 from bot.store.intents import IntentRepo
@@ -130,6 +131,7 @@ class Store:
         self.intents = IntentRepo(db)
         self.orders = OrderRepo(db)
         self.audit = AuditRepo(db)
+        self.alerts = AlertRepo(db)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

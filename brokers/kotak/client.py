@@ -134,6 +134,7 @@ class KotakBroker:
     """
 
     name = "kotak"
+    quote_batch_limit = QUOTE_BATCH  # brokers.base.LimitsQuoteBatch
 
     def __init__(
         self,

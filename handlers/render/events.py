@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
+    AlertTriggered,
     CardUpdate,
     ChangeSettled,
     EgressIPChanged,
@@ -88,6 +89,8 @@ def render_event(event: Event) -> str:
             )
         case NoWhitelist():
             return f"⚠️ {esc(NO_WHITELIST_WARNING)}"
+        case AlertTriggered():
+            return _alert(event)
 
 
 def _what(
@@ -151,3 +154,17 @@ def _lapsed_line(order: LapsedOrder) -> str:
 
 def _at(key: str, average: Decimal | None) -> str:
     return f" at {price(average, key_tick(key))}" if average is not None else ""
+
+
+def _alert(event: AlertTriggered) -> str:
+    """Minimal words for a fired price alert (issue 12; buttons come with the chat wiring)."""
+    tick = key_tick(event.key)
+    if event.kind == "move":
+        rule = f"move {event.level}% from {price(event.reference, tick)}"
+    else:
+        rule = f"{event.kind} {price(event.level, tick)}"
+    note = f"\n{esc(event.note)}" if event.note else ""
+    return (
+        f"🔔 <b>Alert {event.alert_id}</b>: {esc(event.key)} at {price(event.price, tick)} "
+        f"({esc(rule)}, {event.direction}).{note}"
+    )

@@ -25,10 +25,12 @@ PUBLIC: dict[str, set[str]] = {
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
     "bot.market": {
         "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine", "SearchResult",
+        "Alert", "AlertEngine", "AlertKind", "AlertWatch",
     },
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
-        "ChatUnreachable", "EgressIPChanged", "Event", "FloodWait", "Keyboard", "LapsedOrder",
+        "ChatUnreachable", "AlertTriggered", "EgressIPChanged", "Event", "FloodWait", "Keyboard",
+        "LapsedOrder",
         "LoginFailing", "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled",
         "OrderFound", "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked",
         "OrdersLapsed", "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated",
@@ -43,6 +45,7 @@ PUBLIC: dict[str, set[str]] = {
     "bot.store": {
         "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
         "Store",
+        "AlertRepo", "AlertRow", "AlertState",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard", "esc",
