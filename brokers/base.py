@@ -13,6 +13,7 @@ from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -129,3 +130,12 @@ class VersionedInstruments(Protocol):
         """Names the list `instruments()` serves now (Kotak: the IST trading date). Cheap, and
         loads nothing: the core calls `instruments()` when the version moves on."""
         ...
+
+
+@runtime_checkable
+class ChecksMargin(Protocol):
+    """Optional: a broker that can say before an order is sent what margin it needs and what
+    the account has (Kotak's `check-margin`; the paper account's own margin rules). The core
+    shows it on the confirmation card; it never decides whether an order is sent."""
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck: ...

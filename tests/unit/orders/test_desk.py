@@ -37,6 +37,7 @@ class Desk:
     desk: OrderDesk
     store: Store
     index: InstrumentIndex
+    account: Account
 
 
 @asynccontextmanager
@@ -46,7 +47,8 @@ async def _desk(account: Account, tmp_path: Path) -> AsyncIterator[Desk]:
     await account.start()
     index = await InstrumentIndex.build(await account.instruments())
     try:
-        yield Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index)
+        desk = OrderDesk(store, account, index, confirm_ttl=timedelta(60))
+        yield Desk(desk, store, index, account)
     finally:
         await account.stop()
         await store.close()
@@ -81,6 +83,17 @@ async def _nifty_future(index: InstrumentIndex) -> Instrument:
     )
 
 
+async def _resting_price(
+    account: Account, instrument: Instrument, side: Side = Side.BUY
+) -> Decimal:
+    """A limit that rests: the edge of the day's band away from the market (the desk refuses
+    a price outside it)."""
+    quote = (await account.quotes([instrument]))[instrument.key]
+    edge = quote.lower_circuit if side is Side.BUY else quote.upper_circuit
+    assert edge is not None
+    return edge
+
+
 # -- never half -----------------------------------------------------------------------------------
 
 
@@ -90,7 +103,8 @@ async def test_a_failing_progress_report_never_stops_a_batch(tmp_path: Path) -> 
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         calls: list[int] = []
 
@@ -115,7 +129,8 @@ async def test_a_database_fault_mid_batch_skips_the_rest_and_closes_the_intent(
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
 
         async def progress(done: int, total: int) -> None:
@@ -143,7 +158,8 @@ async def test_after_a_slice_without_answer_each_later_slice_is_skipped_by_name(
         )
         assert option.freeze_qty is not None
         per_slice = (option.freeze_qty // option.lot_size) * option.lot_size
-        ticket = OrderTicket(Side.BUY, option.key, 4 * per_slice, OrderType.LIMIT, Decimal(5))
+        low = await _resting_price(d.account, option)
+        ticket = OrderTicket(Side.BUY, option.key, 4 * per_slice, OrderType.LIMIT, low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         assert len(prepared.plan.slices) == 4
         sim.fail_next("place", "malformed")  # slice 1 reaches nobody knows what
@@ -165,7 +181,8 @@ async def test_a_batch_cancelled_mid_way_still_closes_its_intent(tmp_path: Path)
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         per_slice = (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, Decimal(99999))
+        high = await _resting_price(d.account, future, Side.SELL)
+        ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, high)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         claimed = await d.desk.claim(prepared.intent_id, 1)
         sim.fail_next("place", "timeout")  # the order is created, the reply never comes
