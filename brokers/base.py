@@ -13,6 +13,7 @@ from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -139,3 +140,12 @@ class LimitsQuoteBatch(Protocol):
     is one request and one failed request costs only its own batch."""
 
     quote_batch_limit: int
+
+
+@runtime_checkable
+class ChecksMargin(Protocol):
+    """Optional: a broker that can say before an order is sent what margin it needs and what
+    the account has (Kotak's `check-margin`; the paper account's own margin rules). The core
+    shows it on the confirmation card; it never decides whether an order is sent."""
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck: ...

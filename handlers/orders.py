@@ -24,9 +24,7 @@ log = logging.getLogger(__name__)
 async def _send_card(update: Update, services: Services, prepared: Prepared) -> None:
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     text = render.card_with_expiry(prepared, services.confirm_ttl_seconds)
-    message_id = await services.notifier.send(
-        chat_id, text, render.confirm_keyboard(prepared.intent_id)
-    )
+    message_id = await services.notifier.send(chat_id, text, render.confirm_keyboard(prepared))
     await services.desk.attach_card(prepared.intent_id, message_id)
 
 
@@ -99,7 +97,7 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     query = update.callback_query
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.CONFIRM_PREFIX)
-    prepared = await services.desk.claim(intent_id, query.from_user.id)
+    prepared = await _claim(services, intent_id, query.from_user.id)
     answering = asyncio.create_task(answer_quietly(query, "Sending…"))
     card = CardRef(query.message.chat.id, query.message.message_id)
     progress = _ProgressCard(services.notifier, card, prepared)
@@ -111,6 +109,25 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
     await answering
     return result.status
+
+
+async def _claim(services: Services, intent_id: str, user_id: int) -> Prepared:
+    try:
+        return await services.desk.claim(intent_id, user_id)
+    except UserError as exc:
+        await _end_if_expired(services, intent_id, exc)
+        raise
+
+
+async def _end_if_expired(services: Services, intent_id: str, exc: UserError) -> None:
+    """A tap found its card expired: the card ends in its expired state (the order it asked
+    for, no buttons) whether or not the sweep got there first; the tap is answered by the
+    caller's refusal."""
+    if exc.reason != "expired":
+        return
+    view = await services.desk.expired_view(intent_id)
+    if view is not None:
+        await services.notifier.publish(view)
 
 
 async def _sending_failed(
@@ -128,8 +145,12 @@ async def decline_tap(update: Update, context: Context, services: Services, data
     query = update.callback_query
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.DECLINE_PREFIX)
-    result = await services.desk.decline(intent_id, query.from_user.id)
-    await answer_quietly(query, "Cancelled")
+    try:
+        result = await services.desk.decline(intent_id, query.from_user.id)
+    except UserError as exc:
+        await _end_if_expired(services, intent_id, exc)
+        raise
+    await answer_quietly(query, render.declined_answer(result.prepared))
     card = CardRef(query.message.chat.id, query.message.message_id)
     await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
     return "declined"

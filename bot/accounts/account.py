@@ -31,12 +31,13 @@ from bot.accounts.totp import TotpSource
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.notify.events import AdminEvent, NoWhitelist
-from brokers.base import Broker, PacesOrderWrites
+from brokers.base import Broker, ChecksMargin, PacesOrderWrites
 from brokers.errors import BrokerError
 from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -199,3 +200,10 @@ class Account:
 
     async def funds(self) -> Funds:
         return await self._calls.read(self.broker.funds)
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck | None:
+        """The broker's margin answer for `request`; None when the broker cannot tell."""
+        broker = self.broker
+        if not isinstance(broker, ChecksMargin):
+            return None
+        return await self._calls.read(lambda: broker.check_margin(request))

@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from brokers.network import describe_failure
 from brokers.tls import tls_context
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,13 @@ class EgressChecker:
             try:
                 response = await self._client.get(url)
             except httpx.HTTPError as exc:
-                problems.append(f"{httpx.URL(url).host}: {type(exc).__name__}")
+                problems.append(describe_failure(exc, httpx.URL(url).host))
                 continue
             now = datetime.now(UTC)
             ip = parse_ip(response.text) if response.status_code == 200 else None
             if ip is None:
-                problems.append(f"{httpx.URL(url).host}: HTTP {response.status_code}, no address")
+                host = httpx.URL(url).host
+                problems.append(f"{host} answered HTTP {response.status_code} without an address")
                 continue
             skew = clock_skew(response.headers.get("date"), now)
             return EgressReading(ip, url, now, skew)

@@ -51,7 +51,7 @@ from brokers.errors import BrokerError
 from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
-from handlers.render import expired_card, render_event
+from handlers.render import render_event
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,12 @@ def _master_version(broker: Broker) -> Callable[[], str] | None:
 
 
 async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0) -> None:
-    """Take the buttons off cards whose confirmation expired, so stale cards say so."""
+    """End the cards whose confirmation expired: they say so over their order, without buttons."""
     while True:
         await asyncio.sleep(every)
         try:
-            for chat_id, message_id in await desk.expire_due():
-                await notifier.edit(chat_id, message_id, expired_card())
+            for update in await desk.expire_due():
+                await notifier.publish(update)
         except Exception:
             log.exception("could not expire confirmation cards")
 

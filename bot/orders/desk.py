@@ -15,19 +15,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.accounts import Account
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.explain import explain, explain_read
 from bot.market.instruments import InstrumentIndex
+from bot.notify.events import CardUpdate
+from bot.orders.expiry import expire, expired_view
 from bot.orders.intents import (
     CancelPayload,
     ModifyPayload,
@@ -35,6 +38,7 @@ from bot.orders.intents import (
     Payload,
     PlacePayload,
     dump_payload,
+    load_payload,
 )
 from bot.orders.outcomes import (
     Outcome,
@@ -49,12 +53,28 @@ from bot.orders.outcomes import (
     summary,
     with_skipped,
 )
-from bot.orders.policy import OrderTicket, PolicyConfig, plan_order
-from bot.orders.protection import check_tick
+from bot.orders.policy import (
+    OrderPlan,
+    OrderTicket,
+    PolicyConfig,
+    check_band,
+    check_stop_side,
+    plan_order,
+)
+from bot.orders.protection import check_tick, protect_stop
 from bot.orders.quantity import check_lots
 from bot.store.connection import Store
 from brokers.errors import BrokerError, UnknownOutcome
-from brokers.models import Instrument, ModifyRequest, Order, OrderRequest, OrderType, Quote, Side
+from brokers.models import (
+    Instrument,
+    MarginCheck,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderType,
+    Quote,
+    Side,
+)
 
 if TYPE_CHECKING:  # bot.parsing builds OrderTickets, so it imports this package
     from bot.parsing import ModifyArgs
@@ -67,6 +87,9 @@ Progress = Callable[[int, int], Awaitable[None]]
 # LIMIT / SL; this is the last check before a request leaves.
 _NEVER_SENT = (OrderType.MARKET, OrderType.SL_M)
 _UNEXPECTED = "Something went wrong on my side while sending; I am checking the order book."
+# How long a card waits for the broker's margin check before it goes out without it: the check
+# is for the user's information, never a reason to keep them waiting.
+MARGIN_CHECK_SECONDS = 1.5
 
 
 def new_tag() -> str:
@@ -103,6 +126,7 @@ class OrderDesk:
         policy: PolicyConfig | None = None,
         now: Callable[[], datetime] = utcnow,
         on_orders_sent: Callable[[], None] = lambda: None,
+        margin_timeout: float = MARGIN_CHECK_SECONDS,
     ) -> None:
         self._store = store
         self._account = account
@@ -111,6 +135,7 @@ class OrderDesk:
         self._policy = policy or PolicyConfig()
         self._now = now
         self._on_orders_sent = on_orders_sent
+        self._margin_timeout = margin_timeout
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -119,10 +144,39 @@ class OrderDesk:
         self._account.check_orders_open()
         quote = await self._quote(instrument)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        margin = await self._margin(plan)
         intent_id, expires = await self._store_intent(
             user_id, chat_id, PlacePayload.from_plan(plan)
         )
-        return PreparedOrder(intent_id, plan, expires)
+        ltp = quote.ltp if quote is not None else None
+        return PreparedOrder(intent_id, plan, expires, ltp=ltp, margin=margin)
+
+    async def _margin(self, plan: OrderPlan) -> MarginCheck | None:
+        """The broker's margin answer for the whole order, when it can give one quickly. A
+        broker that cannot tell, fails or is slow leaves the card without it (logged)."""
+        request = OrderRequest(
+            instrument=plan.instrument,
+            side=plan.side,
+            quantity=plan.quantity,
+            order_type=plan.order_type,
+            price=plan.price,
+            product=plan.product,
+            tag="",
+            trigger_price=plan.trigger_price,
+        )
+        try:
+            return await asyncio.wait_for(self._account.check_margin(request), self._margin_timeout)
+        except TimeoutError:
+            log.info(
+                "margin check for %s took too long; the card goes without it", plan.instrument.key
+            )
+        except Exception:
+            log.warning(
+                "margin check for %s failed; the card goes without it",
+                plan.instrument.key,
+                exc_info=True,
+            )
+        return None
 
     async def _quote(self, instrument: Instrument) -> Quote | None:
         """The latest quote, or the broker's failure to give one in plain words."""
@@ -146,7 +200,15 @@ class OrderDesk:
         if order.order_type in _NEVER_SENT:
             terms = await self._protected_terms(order, instrument, quantity, args)
         else:
-            terms = _limit_terms(order, instrument, args)
+            stop_market = await self._from_stop_market(order)
+            terms = _limit_terms(order, instrument, args, self._policy, stop_market=stop_market)
+            if args.price is not None or args.trigger_price is not None:
+                quote = await self._quote(instrument)
+                if args.trigger_price is not None:
+                    check_stop_side(
+                        order.key, order.side, args.trigger_price, quote, self._now(), self._policy
+                    )
+                check_band(order.key, terms.price, terms.trigger_price, quote)
         if (quantity, terms.price, terms.trigger_price, terms.order_type) == (
             order.quantity,
             order.price,
@@ -204,10 +266,19 @@ class OrderDesk:
             trigger_price=trigger if stop else None,
             product=order.product,
         )
-        needs_quote = requested is OrderType.MARKET
-        quote = await self._quote(instrument) if needs_quote else None
+        quote = await self._quote(instrument)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
         return _Terms(plan.order_type, plan.price, plan.trigger_price, plan.explanation)
+
+    async def _from_stop_market(self, order: Order) -> bool:
+        """Whether the bot sent `order` for a stop-loss market request (an SL whose limit it
+        derived from the trigger): a new trigger then gets its limit derived again."""
+        row = await self._store.orders.by_broker_id(order.order_id)
+        intent = await self._store.intents.get(row.intent_id) if row is not None else None
+        if intent is None or intent.action != "place":
+            return False
+        payload = load_payload(intent.action, intent.payload)
+        return isinstance(payload, PlacePayload) and payload.requested_type is OrderType.SL_M
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
         self._account.check_orders_open()
@@ -275,7 +346,10 @@ class OrderDesk:
             intent_id, "PENDING", to_status, unexpired_at=self._now()
         ):
             return prepared_of(intent, self.index)
-        if await self._store.intents.transition(intent_id, "PENDING", "EXPIRED", unexpired_at=None):
+        # Expired now, or earlier by the sweep: either way the user is told it expired.
+        if intent.status == "EXPIRED" or await self._store.intents.transition(
+            intent_id, "PENDING", "EXPIRED", unexpired_at=None
+        ):
             raise UserError(
                 "expired",
                 f"This confirmation expired after {int(self._ttl.total_seconds())} s; nothing "
@@ -456,31 +530,50 @@ class OrderDesk:
             return SliceResult(order.quantity, error=exc.text, state="failed")
         return SliceResult(order.quantity, order_id=order_id)
 
-    async def expire_due(self) -> list[tuple[int, int]]:
-        """Expire PENDING intents past their time; returns (chat_id, message_id) of their cards
-        so the caller can take the buttons away."""
-        expired = []
-        for intent in await self._store.intents.in_status("PENDING"):
-            if intent.expires_at > self._now():
-                continue
-            moved = await self._store.intents.transition(
-                intent.id, "PENDING", "EXPIRED", unexpired_at=None
-            )
-            if moved and intent.message_id is not None:
-                expired.append((intent.chat_id, intent.message_id))
-        return expired
+    async def expire_due(self) -> list[CardUpdate[Any]]:
+        """Expire PENDING intents past their time; returns their cards' final views (the
+        order they asked for, marked expired, without buttons) for the caller to show."""
+        pending = await self._store.intents.in_status("PENDING")
+        return await expire(self._store, self.index, pending, due_by=self._now())
+
+    async def expired_view(self, intent_id: str) -> CardUpdate[Any] | None:
+        """The final view of an expired intent's card (a tap found it expired: the card is
+        ended even when the sweep has not got to it, or failed to edit it)."""
+        intent = await self._store.intents.get(intent_id)
+        if intent is None or intent.status != "EXPIRED":
+            return None
+        return expired_view(intent, self.index)
 
 
-def _limit_terms(order: Order, instrument: Instrument, args: ModifyArgs) -> _Terms:
-    """New terms for a LIMIT or SL order: its type stays, each value is checked."""
+def _limit_terms(
+    order: Order,
+    instrument: Instrument,
+    args: ModifyArgs,
+    policy: PolicyConfig,
+    *,
+    stop_market: bool,
+) -> _Terms:
+    """New terms for a LIMIT or SL order: its type stays, each value is checked. The limit of
+    an SL the bot derived from a stop-loss market request (`stop_market`) follows a new trigger,
+    as it was derived at first, unless the user gives one."""
     price = args.price if args.price is not None else order.price
     check_tick(price, instrument.tick_size)
     trigger = order.trigger_price
+    explanation = None
     if args.trigger_price is not None:
         if order.order_type is not OrderType.SL:
             raise UserError("bad_trigger", "Only stop-loss orders have a trigger price to change.")
         check_tick(args.trigger_price, instrument.tick_size)
         trigger = args.trigger_price
+        if stop_market and args.price is None:
+            stop = protect_stop(
+                order.side,
+                trigger,
+                instrument.tick_size,
+                is_option=instrument.kind.is_option,
+                grid=policy.grid,
+            )
+            price, explanation = stop.price, stop.explanation
     if trigger is not None and (
         (order.side is Side.BUY and price < trigger)
         or (order.side is Side.SELL and price > trigger)
@@ -490,7 +583,7 @@ def _limit_terms(order: Order, instrument: Instrument, args: ModifyArgs) -> _Ter
             "For a stop-loss BUY the price must be at or above the trigger; for a SELL, at "
             "or below it.",
         )
-    return _Terms(order.order_type, price, trigger, None)
+    return _Terms(order.order_type, price, trigger, explanation)
 
 
 async def _report(progress: Progress, done: int, total: int) -> None:

@@ -21,14 +21,19 @@ from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_
 from bot.orders.policy import OrderPlan
 from bot.store.intents import IntentRow
 from bot.store.orders import OrderRow
-from brokers.models import Order, OrderType
+from brokers.models import MarginCheck, Order, OrderType
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedOrder:
+    """`ltp` and `margin` are what the market and the broker said when the card was made (for
+    the user's eyes: nothing sent depends on them); a card rebuilt from the store has neither."""
+
     intent_id: str
     plan: OrderPlan
     expires_at: datetime
+    ltp: Decimal | None = None
+    margin: MarginCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +61,20 @@ class PreparedCancel:
 Prepared = PreparedOrder | PreparedModify | PreparedCancel
 
 # What became of one order of a card:
-# sent       the broker took it (order_id is its number)
-# failed     refused, by us or the broker (error says why)
+# sent       the broker took it (order_id is its number); `filled` says how much has traded
+# filled     the broker took it and it traded in full (`average_price`, when the broker says)
+# cancelled  the broker took it and it was cancelled later (`filled` may have traded before)
+# rejected   the broker took it, then its risk system or the exchange refused it (error: why)
+# failed     refused, by us or the broker, before it had a number (error says why)
 # skipped    never sent, because an earlier slice failed or is unknown (error says which)
 # unknown    sent without a usable answer; the order book is being checked
 # not_found  not in the order book after several looks; still watched for the rest of the day
 # lapsed     never found in the order book on its trading day; no longer looked for
-SliceState = Literal["sent", "failed", "skipped", "unknown", "not_found", "lapsed"]
+SliceState = Literal[
+    "sent", "filled", "cancelled", "rejected", "failed", "skipped", "unknown", "not_found", "lapsed"
+]
+# The states of an order the broker took and that stands (the request itself succeeded).
+_TAKEN: frozenset[SliceState] = frozenset({"sent", "filled", "cancelled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,8 @@ class SliceResult:
     order_id: str | None = None
     error: str | None = None
     state: SliceState = "sent"
+    filled: int = 0
+    average_price: Decimal | None = None
 
     @property
     def unknown(self) -> bool:
@@ -78,7 +92,8 @@ class SliceResult:
         return self.state in ("unknown", "not_found")
 
 
-OutcomeStatus = Literal["done", "partial", "failed", "unknown", "declined"]
+# `expired`: the card was never answered in time (or the bot restarted); nothing was sent.
+OutcomeStatus = Literal["done", "partial", "failed", "unknown", "declined", "expired"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +107,7 @@ class Outcome:
 def overall(results: Sequence[SliceResult]) -> OutcomeStatus:
     if any(r.unknown for r in results):
         return "unknown"
-    sent = sum(1 for r in results if r.state == "sent")
+    sent = sum(1 for r in results if r.state in _TAKEN)
     if sent == len(results):
         return "done"
     return "partial" if sent else "failed"
@@ -128,13 +143,17 @@ def prepared_of(intent: IntentRow, index: InstrumentIndex | None) -> Prepared:
 
 
 # Order-row states → what the card says about that order. A row with a broker order number
-# in any other state was sent (its fills and rejections are pushed as they happen); one without,
-# in any other state (LAPSED), was never found.
+# in any other state was sent (and is still working, or LAPSED with its day); one without, in
+# any other state (LAPSED), was never found. The tracker writes the book's state to the row, so
+# the card follows the order: a rejection, a fill or a cancellation edits it.
 _ROW_STATES: dict[str, SliceState] = {
     "FAILED": "failed",
     "SENDING": "unknown",
     "UNKNOWN": "unknown",
     "NOT_FOUND": "not_found",
+    "REJECTED": "rejected",
+    "COMPLETE": "filled",
+    "CANCELLED": "cancelled",
 }
 
 
@@ -156,9 +175,18 @@ def _slice_of(row: OrderRow) -> SliceResult:
     state = _ROW_STATES.get(row.status)
     if state is None:
         state = "sent" if row.broker_order_id else "lapsed"
-    order_id = row.broker_order_id if state == "sent" else None
-    error = (row.message or None) if state in ("failed", "unknown") else None
-    return SliceResult(row.quantity, order_id=order_id, error=error, state=state)
+    numbered = state in (*_TAKEN, "rejected")
+    order_id = row.broker_order_id if numbered else None
+    error = (row.message or None) if state in ("failed", "unknown", "rejected") else None
+    average = Decimal(row.average_price) if row.average_price else None
+    return SliceResult(
+        row.quantity,
+        order_id=order_id,
+        error=error,
+        state=state,
+        filled=row.filled_quantity if numbered else 0,
+        average_price=average if numbered else None,
+    )
 
 
 def _skip_reason(number: int, last: SliceResult | None) -> str:

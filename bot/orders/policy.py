@@ -3,7 +3,9 @@
 Everything an exchange or broker would reject is refused here, before the confirmation card, so the
 user reads one clear sentence instead of a broker code after tapping Confirm (rules.md §6.5–6.7):
 no MARKET or SL-M ever leaves (they become protected LIMIT / SL orders), prices are positive and on
-the tick, quantities are whole lots and sliced below the freeze quantity.
+the tick, inside the day's circuit band when the quote gives one, a stop-loss's trigger is on the
+side of the LTP where it protects, and quantities are whole lots and sliced below the freeze
+quantity.
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ def plan_order(
     lots = check_lots(ticket.quantity, instrument)
     slices = slice_quantity(ticket.quantity, instrument.lot_size, instrument.freeze_qty)
     pricing = _price(ticket, instrument, quote, now, config)
+    if pricing.trigger_price is not None:
+        check_stop_side(key, ticket.side, pricing.trigger_price, quote, now, config)
+    if ticket.order_type is not OrderType.MARKET:  # a protected market price is kept inside
+        check_band(key, pricing.price, pricing.trigger_price, quote)
     return OrderPlan(
         instrument=instrument,
         side=ticket.side,
@@ -180,6 +186,55 @@ def _price(
     return _Pricing(
         OrderType.LIMIT, protected.price, None, protected.reference, protected.explanation
     )
+
+
+def check_stop_side(
+    key: str,
+    side: Side,
+    trigger: Decimal,
+    quote: Quote | None,
+    now: datetime,
+    config: PolicyConfig = _DEFAULT_CONFIG,
+) -> None:
+    """Refuse a stop-loss trigger on the wrong side of the LTP. A SELL stop protects a long
+    position by triggering when the price falls to it, so its trigger must be below the LTP; a
+    BUY stop triggers on a rise, so above. A trigger already passed fires at once: the order
+    becomes a plain limit at once, resting far from the market (a SELL "stop" at 900 with the
+    LTP at 807 becomes a sell limit at 895.50). Without a recent LTP nothing is refused."""
+    ltp = quote.ltp if quote is not None else None
+    if (
+        ltp is None
+        or quote is None
+        or (quote.at is not None and now - quote.at > config.max_ltp_age)
+    ):
+        return
+    buying = side is Side.BUY
+    if (trigger > ltp) if buying else (trigger < ltp):
+        return
+    where, move = ("above", "rises") if buying else ("below", "falls")
+    raise UserError(
+        "bad_trigger",
+        f"A {side.lower()} stop-loss triggers when the price {move} to its trigger, so the "
+        f"trigger must be {where} the LTP {format_price(ltp)} of {key}; "
+        f"{format_price(trigger)} is not. For a limit order at that price, send it with @PRICE.",
+    )
+
+
+def check_band(key: str, price: Decimal, trigger: Decimal | None, quote: Quote | None) -> None:
+    """Refuse a limit (or trigger) outside the day's circuit band, which the exchange rejects
+    (rules.md §3.3). Only when the quote gives both limits: an unknown band refuses nothing."""
+    lower = quote.lower_circuit if quote is not None else None
+    upper = quote.upper_circuit if quote is not None else None
+    if lower is None or upper is None:
+        return
+    for name, value in (("limit price", price), ("trigger", trigger)):
+        if value is not None and not lower <= value <= upper:
+            raise UserError(
+                "outside_band",
+                f"The {name} {format_price(value)} is outside today's price band of {key} "
+                f"({format_price(lower)} to {format_price(upper)}); the exchange would reject "
+                "it.",
+            )
 
 
 def _user_price(ticket: OrderTicket, tick: Decimal) -> Decimal:

@@ -14,9 +14,19 @@ book with what was asked for. Whenever such an outcome becomes known, the card t
 is edited to show it (a `CardUpdate`), besides the push. Outcomes are settled only once the desk
 has closed the intent, so the desk's own view of a card is always the older one.
 
+A place card follows its orders: every change the book shows (a rejection right after the broker
+took the order, a fill, a cancellation) edits the card, which is rebuilt from the order rows. A
+change seen while the desk is still sending the card's batch is shown once the desk has closed
+the intent (on the next look, which the desk's wake-up brings at once). A rejection is not pushed
+as well when its card shows it: it comes at order entry, while the user is looking at the card;
+fills and cancellations, which come any time later, are pushed besides.
+
 At start-up (`recover`, before Telegram updates are read) orders left SENDING by a crash become
 unknown outcomes, and orders still followed from an earlier (IST) trading day are closed out as
-lapsed, with one push per chat, instead of being polled for ever.
+lapsed, with one push per chat, instead of being polled for ever. No card of an earlier run keeps
+its buttons: one still waiting for an answer is expired (its card says so, with the order it
+asked for), and one whose request was in flight shows that the book is being checked until the
+tracker settles it.
 """
 
 from __future__ import annotations
@@ -47,9 +57,12 @@ from bot.notify.events import (
     UserEvent,
 )
 from bot.orders.changes import judge, not_applied
+from bot.orders.expiry import expire
 from bot.orders.intents import CancelPayload, ModifyPayload, load_payload
 from bot.orders.outcomes import (
     Outcome,
+    PreparedCancel,
+    PreparedModify,
     PreparedOrder,
     SliceResult,
     place_outcome,
@@ -69,6 +82,7 @@ IST = timezone(timedelta(hours=5, minutes=30))
 WATCHED = (*LIVE_ORDER_STATES, "NOT_FOUND")
 _UNSETTLED = ("UNKNOWN", "NOT_FOUND")
 _INTERRUPTED = "The bot restarted while sending this order; I am checking the order book."
+_INTERRUPTED_CHANGE = "The bot restarted while sending this; I am checking the order book."
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +136,7 @@ class OrderTracker:
         self._day: date | None = None
         self._recovered = False
         self._lock = asyncio.Lock()  # a push and a poll must not both announce one change
+        self._deferred: set[str] = set()  # cards changed while the desk was still sending
 
     def wake(self) -> None:
         """Look at the order book now (called right after orders are sent)."""
@@ -140,7 +155,13 @@ class OrderTracker:
                 await self._store.orders.update(row.tag, status="UNKNOWN", message=_INTERRUPTED)
             for intent in await self._store.intents.in_status("SENDING"):
                 await self._store.intents.finish(intent.id, "UNKNOWN", "interrupted")
-                await self._refresh_card(intent.id)
+                if intent.action == "place":
+                    await self._refresh_card(intent.id)
+                else:
+                    await self._show_interrupted(intent)
+            pending = await self._store.intents.in_status("PENDING")
+            for update in await expire(self._store, self._index, pending):
+                await self._publish(update)
         try:
             await self.check_once()
         except Exception:
@@ -181,8 +202,7 @@ class OrderTracker:
                     return
             if row is None or not await self._may_settle(row):
                 return
-            await self._update(row, order)
-            if row.status in _UNSETTLED:
+            if await self._update(row, order):
                 await self._refresh_card(row.intent_id)
 
     async def check_once(self) -> None:
@@ -191,6 +211,7 @@ class OrderTracker:
 
     async def _check(self) -> None:
         await self._lapse_earlier_days()
+        await self._show_deferred()
         rows = await self._store.orders.in_states(WATCHED)
         changes = [i for i in await self._store.intents.in_status("UNKNOWN") if i.action != "place"]
         if not rows and not changes:
@@ -211,9 +232,8 @@ class OrderTracker:
                     await self._not_found(row)
                     cards.add(row.intent_id)
                 continue
-            if row.status in _UNSETTLED:
+            if await self._update(row, order):
                 cards.add(row.intent_id)
-            await self._update(row, order)
         for intent in changes:
             await self._follow_change(intent, by_id, now)
         for intent_id in cards:
@@ -233,7 +253,9 @@ class OrderTracker:
         await self._store.orders.update(row.tag, status="NOT_FOUND")
         await self._publish(OrderNotFound(row.chat_id, row.symbol, row.side, row.quantity, row.tag))
 
-    async def _update(self, row: OrderRow, order: Order) -> None:
+    async def _update(self, row: OrderRow, order: Order) -> bool:
+        """Write the book's view of `order` to its row and announce the change; False when
+        the row already showed it."""
         status = order.status.value
         avg = str(order.average_price) if order.average_price is not None else None
         self._absent.forget(row.tag)
@@ -242,7 +264,7 @@ class OrderTracker:
             and row.status == status
             and row.filled_quantity == order.filled_quantity
         ):
-            return
+            return False
         await self._store.orders.update(
             row.tag,
             broker_order_id=order.order_id,
@@ -257,7 +279,7 @@ class OrderTracker:
         match order.status:
             case OrderStatus.COMPLETE:
                 await self._publish(OrderFilled(*base, average_price=order.average_price))
-            case OrderStatus.REJECTED:
+            case OrderStatus.REJECTED if not await self._has_card(row):
                 await self._publish(OrderRejected(*base, reason=order.message))
             case OrderStatus.CANCELLED:
                 await self._publish(OrderCancelled(*base))
@@ -271,6 +293,14 @@ class OrderTracker:
                 )
             case _:
                 pass
+        return True
+
+    async def _has_card(self, row: OrderRow) -> bool:
+        """Whether the order's confirmation card can be edited to show what became of it."""
+        if self._index is None:
+            return False
+        intent = await self._store.intents.get(row.intent_id)
+        return intent is not None and intent.message_id is not None and intent.action == "place"
 
     # -- modify / cancel follow-ups ---------------------------------------------------------
 
@@ -319,11 +349,24 @@ class OrderTracker:
 
     # -- cards --------------------------------------------------------------------------------
 
+    async def _show_deferred(self) -> None:
+        """Show the cards whose orders changed while the desk was sending them, once it is
+        done: the desk's outcome was built before it closed the intent, so this view is newer
+        and the notifier keeps it."""
+        for intent_id in list(self._deferred):
+            intent = await self._store.intents.get(intent_id)
+            if intent is None or intent.status != "SENDING":
+                self._deferred.discard(intent_id)
+                await self._refresh_card(intent_id)
+
     async def _refresh_card(self, intent_id: str) -> None:
         """Rebuild a place card from its rows; close the intent once nothing on it is
-        unknown any more; show the card."""
+        unknown any more; show the card. A card still being sent is shown later."""
         intent = await self._store.intents.get(intent_id)
-        if intent is None or intent.status == "SENDING" or intent.action != "place":
+        if intent is None or intent.action != "place":
+            return
+        if intent.status == "SENDING":
+            self._deferred.add(intent_id)
             return
         if self._index is None:
             return  # no instruments to rebuild the card with (a tracker without cards)
@@ -339,6 +382,24 @@ class OrderTracker:
                 intent_id, outcome.status.upper(), summary(outcome.results)
             )
         await self._show(intent, outcome)
+
+    async def _show_interrupted(self, intent: IntentRow) -> None:
+        """A modify or cancel card whose request was in flight when the bot stopped: it loses
+        its buttons and says the book is being checked (`_follow_change` settles it)."""
+        try:
+            prepared = prepared_of(intent, self._index)
+        except Exception:
+            log.warning("cannot rebuild the card of intent %s", intent.id, exc_info=True)
+            return
+        match prepared:
+            case PreparedModify():
+                quantity = prepared.quantity
+            case PreparedCancel():
+                quantity = prepared.order.quantity
+            case _:
+                return
+        result = SliceResult(quantity, error=_INTERRUPTED_CHANGE, state="unknown")
+        await self._show(intent, Outcome(prepared, "unknown", (result,)))
 
     async def _show(self, intent: IntentRow, outcome: Outcome) -> None:
         if intent.message_id is None:

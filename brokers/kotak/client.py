@@ -86,6 +86,7 @@ from brokers.models import (
     SessionInfo,
     Trade,
 )
+from brokers.network import describe_failure
 from brokers.tls import tls_context
 
 log = logging.getLogger(__name__)
@@ -230,18 +231,21 @@ class KotakBroker:
         except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
             log.warning("kotak %s: could not connect (%s)", what, type(exc).__name__)
             raise BrokerUnavailable(
-                f"Kotak {what}: could not connect ({type(exc).__name__}); nothing was sent"
+                f"Kotak {what}: {describe_failure(exc, httpx.URL(url).host)}; nothing was sent"
             ) from None
         except httpx.TransportError as exc:
             log.warning("kotak %s: no reply (%s)", what, type(exc).__name__)
             if kind is CallKind.ORDERS:
                 timed_out = isinstance(exc, httpx.TimeoutException)
                 raise UnknownOutcome(
-                    f"Kotak {what}: sent but no reply ({type(exc).__name__}); the order may or may "
-                    "not exist, check the order book by tag before doing anything else",
+                    f"Kotak {what}: sent, but {describe_failure(exc, httpx.URL(url).host)}; the "
+                    "order may or may not exist, check the order book by tag before doing "
+                    "anything else",
                     cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
                 ) from None
-            raise BrokerUnavailable(f"Kotak {what}: no reply ({type(exc).__name__})") from None
+            raise BrokerUnavailable(
+                f"Kotak {what}: {describe_failure(exc, httpx.URL(url).host)}"
+            ) from None
         self._note_date(response)
         elapsed_ms = (asyncio.get_running_loop().time() - started) * 1000
         log.debug(

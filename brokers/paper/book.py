@@ -36,6 +36,7 @@ from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -167,6 +168,25 @@ class Book:
             available=(cash - used).quantize(PAISE),
             used_margin=used.quantize(PAISE),
             total=cash.quantize(PAISE),
+        )
+
+    def check_margin(self, request: OrderRequest) -> MarginCheck:
+        """What placing `request` now would block, against what is free: the figures the
+        risk check compares (holdings for a CNC sell are not margin, and not judged here)."""
+        instrument = self._instrument(request.instrument.key)
+        position = self._ledger.positions.get((instrument.key, request.product))
+        required = order_margin(
+            instrument,
+            request.side,
+            request.quantity,
+            request.price,
+            request.product,
+            position.quantity if position else 0,
+            self._market.spot(instrument),
+        )
+        available = self._ledger.cash - self._used_margin()
+        return MarginCheck(
+            required.quantize(PAISE), available.quantize(PAISE), required <= available
         )
 
     def _instrument(self, key: str) -> Instrument:

@@ -20,6 +20,7 @@ from brokers.models import (
     Funds,
     Holding,
     Instrument,
+    MarginCheck,
     ModifyRequest,
     Order,
     OrderRequest,
@@ -154,6 +155,9 @@ class PaperBroker:
     async def funds(self) -> Funds:
         self._check_day()
         return self._book.funds()
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck:
+        return self._book.check_margin(request)
 
     async def step(self) -> None:
         """Paper-only control: advance the market one tick now and match orders."""

@@ -1,5 +1,9 @@
 """Confirmation cards and their outcomes → Telegram HTML. Every dynamic value goes through `esc`.
 
+A card tells the truth all its life: before the tap it says exactly what will be sent (and what
+it is worth, against the margin when the broker can tell); after, its title and lines say what
+became of it (placed, rejected, filled, expired…), edited in place as the outcome becomes known.
+
 `callback_data` carries only a prefix and the intent id; the intent itself is in the store."""
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from bot.orders import (
     PreparedOrder,
     SliceResult,
 )
+from bot.orders.outcomes import OutcomeStatus
 from brokers.models import OrderType
 from handlers.render.markup import esc
-from handlers.render.numbers import key_tick, price
+from handlers.render.numbers import key_tick, price, rupees
 
 CONFIRM_PREFIX = "cf:"
 DECLINE_PREFIX = "cx:"
@@ -26,86 +31,117 @@ __all__ = [
     "card",
     "card_with_expiry",
     "confirm_keyboard",
-    "expired_card",
+    "declined_answer",
     "outcome",
     "progress",
     "send_failed",
+    "sentence",
 ]
 
 
-def confirm_keyboard(intent_id: str) -> Keyboard:
-    return [
-        [
-            Button("✅ Confirm", CONFIRM_PREFIX + intent_id),
-            Button("✖️ Cancel", DECLINE_PREFIX + intent_id),
-        ]
-    ]
+def sentence(text: str) -> str:
+    """`text` ending in one full stop: a broker's reason may already end in one (or in ! ?)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def card(prepared: Prepared) -> str:
-    """The confirmation card: exactly what will be sent."""
+def confirm_keyboard(prepared: Prepared) -> Keyboard:
+    """The card's two buttons, saying what they do: on a cancel card "Cancel" would be
+    ambiguous (cancel the order, or cancel the cancelling?)."""
+    if isinstance(prepared, PreparedCancel):
+        yes, no = "🗑 Cancel order", "↩️ Keep order"
+    else:
+        yes, no = "✅ Confirm", "✖️ Cancel"
+    intent_id = prepared.intent_id
+    return [[Button(yes, CONFIRM_PREFIX + intent_id), Button(no, DECLINE_PREFIX + intent_id)]]
+
+
+def declined_answer(prepared: Prepared) -> str:
+    """The toast for the card's second button."""
+    return "Order kept" if isinstance(prepared, PreparedCancel) else "Cancelled"
+
+
+def card(prepared: Prepared, title: str | None = None) -> str:
+    """The confirmation card: exactly what will be sent, under `title` (default: "Confirm …";
+    an outcome's title once answered)."""
     match prepared:
         case PreparedOrder(plan=plan):
-            inst, tick = plan.instrument, plan.instrument.tick_size
-            lines = [
-                f"<b>Confirm {plan.side.value}</b>",
-                f"{plan.side.value} {plan.quantity} {esc(inst.key)} · {plan.product.value}",
-            ]
-            if plan.lots is not None:
-                lots = f"{plan.lots} lot{'s' if plan.lots != 1 else ''}"
-                lines.append(f"{lots} of {inst.lot_size} ({plan.quantity} units)")
-            if plan.order_type is OrderType.SL:
-                lines.append(
-                    f"Stop-loss: trigger {price(plan.trigger_price, tick)}, "
-                    f"limit {price(plan.price, tick)}"
-                )
-            else:
-                lines.append(f"Limit order at {price(plan.price, tick)}")
-            if plan.explanation:
-                lines.append(f"<i>{esc(plan.explanation)}</i>")
-            if plan.requested_type is OrderType.MARKET:
-                lines.append(
-                    "Market orders are not allowed for API trading, so this goes out as a limit "
-                    "order at the price above."
-                )
-            if len(plan.slices) > 1:
-                parts = " + ".join(str(q) for q in plan.slices)
-                lines.append(
-                    f"Above the freeze quantity ({inst.freeze_qty}): sent as "
-                    f"{len(plan.slices)} orders of {parts}."
-                )
-        case PreparedModify(order=order):
-            tick = key_tick(order.key)
-            lines = [
-                "<b>Confirm modify</b>",
-                f"Order {esc(order.order_id)}: {order.side.value} {esc(order.key)}",
-                f"Quantity {order.quantity} → {prepared.quantity}",
-            ]
-            if prepared.order_type is not order.order_type:
-                lines.append(f"Type {order.order_type.value} → {prepared.order_type.value}")
-                lines.append(f"Price → {price(prepared.price, tick)}")
-            else:
-                lines.append(f"Price {price(order.price, tick)} → {price(prepared.price, tick)}")
-            if prepared.trigger_price is not None:
-                lines.append(
-                    f"Trigger {price(order.trigger_price, tick)} → "
-                    f"{price(prepared.trigger_price, tick)}"
-                )
-            if prepared.explanation:
-                lines.append(f"<i>{esc(prepared.explanation)}</i>")
-            if order.order_type in (OrderType.MARKET, OrderType.SL_M):
-                lines.append(
-                    f"{order.order_type.value} orders are not allowed for API trading, so the "
-                    f"change goes out as a {prepared.order_type.value} order at the price above."
-                )
+            lines = [f"<b>{title or 'Confirm ' + plan.side.value}</b>", *_order_lines(prepared)]
+        case PreparedModify():
+            lines = [f"<b>{title or 'Confirm modify'}</b>", *_modify_lines(prepared)]
         case PreparedCancel(order=order):
             lines = [
-                "<b>Confirm cancel</b>",
+                f"<b>{title or 'Confirm cancel'}</b>",
                 f"Order {esc(order.order_id)}: {order.side.value} {order.quantity} "
                 f"{esc(order.key)} at {price(order.price, key_tick(order.key))} "
                 f"({order.status.value.lower()})",
             ]
     return "\n".join(lines)
+
+
+def _order_lines(prepared: PreparedOrder) -> list[str]:
+    plan = prepared.plan
+    inst, tick = plan.instrument, plan.instrument.tick_size
+    lines = [f"{plan.side.value} {plan.quantity} {esc(inst.key)} · {plan.product.value}"]
+    if plan.lots is not None:
+        lots = f"{plan.lots} lot{'s' if plan.lots != 1 else ''}"
+        lines.append(f"{lots} of {inst.lot_size} ({plan.quantity} units)")
+    if plan.order_type is OrderType.SL:
+        lines.append(
+            f"Stop-loss: trigger {price(plan.trigger_price, tick)}, limit {price(plan.price, tick)}"
+        )
+    else:
+        lines.append(f"Limit order at {price(plan.price, tick)}")
+    if plan.explanation:
+        lines.append(f"<i>{esc(plan.explanation)}</i>")
+    if prepared.ltp is not None and plan.requested_type is not OrderType.MARKET:
+        lines.append(
+            f"LTP {price(prepared.ltp, tick)}"
+        )  # a market card names it in its explanation
+    lines.append(f"Value {rupees(plan.price * plan.quantity)}")
+    if prepared.margin is not None:
+        m = prepared.margin
+        line = f"Margin {rupees(m.required)} needed, {rupees(m.available)} available"
+        lines.append(line if m.ok else f"⚠️ {line}: not enough, the broker would reject it")
+    if plan.requested_type is OrderType.MARKET:
+        lines.append(
+            "Market orders are not allowed for API trading, so this goes out as a limit "
+            "order at the price above."
+        )
+    if len(plan.slices) > 1:
+        parts = " + ".join(str(q) for q in plan.slices)
+        lines.append(
+            f"Above the freeze quantity ({inst.freeze_qty}): sent as "
+            f"{len(plan.slices)} orders of {parts}."
+        )
+    return lines
+
+
+def _modify_lines(prepared: PreparedModify) -> list[str]:
+    """What the modify changes, and only that (an unchanged value is not a change to confirm)."""
+    order = prepared.order
+    tick = key_tick(order.key)
+    lines = [f"Order {esc(order.order_id)}: {order.side.value} {order.quantity} {esc(order.key)}"]
+    if prepared.quantity != order.quantity:
+        lines.append(f"Quantity {order.quantity} → {prepared.quantity}")
+    retyped = prepared.order_type is not order.order_type
+    if retyped:
+        lines.append(f"Type {order.order_type.value} → {prepared.order_type.value}")
+        lines.append(f"Price → {price(prepared.price, tick)}")
+    elif prepared.price != order.price:
+        lines.append(f"Price {price(order.price, tick)} → {price(prepared.price, tick)}")
+    if prepared.trigger_price is not None and prepared.trigger_price != order.trigger_price:
+        lines.append(
+            f"Trigger {price(order.trigger_price, tick)} → {price(prepared.trigger_price, tick)}"
+        )
+    if prepared.explanation:
+        lines.append(f"<i>{esc(prepared.explanation)}</i>")
+    if order.order_type in (OrderType.MARKET, OrderType.SL_M):
+        lines.append(
+            f"{order.order_type.value} orders are not allowed for API trading, so the "
+            f"change goes out as a {prepared.order_type.value} order at the price above."
+        )
+    return lines
 
 
 def card_with_expiry(prepared: Prepared, ttl_seconds: int) -> str:
@@ -114,14 +150,15 @@ def card_with_expiry(prepared: Prepared, ttl_seconds: int) -> str:
 
 def progress(prepared: Prepared, done: int, total: int) -> str:
     """The card while a batch is being sent."""
-    return card(prepared) + f"\n\n⏳ Sending… {done}/{total}"
+    return card(prepared, "⏳ Sending…") + f"\n\n⏳ Sending… {done}/{total}"
 
 
 def send_failed(prepared: Prepared) -> str:
     """The card when sending stopped on a fault of ours: what reached the broker is in the
     order book, and the user must look there before trying again."""
     return (
-        card(prepared) + "\n\n⚠️ Something went wrong on my side while sending. Check /orders "
+        card(prepared, "⚠️ Check /orders")
+        + "\n\n⚠️ Something went wrong on my side while sending. Check /orders "
         "to see what reached the broker before you try again."
     )
 
@@ -130,12 +167,16 @@ _VERB = {PreparedOrder: "Placed", PreparedModify: "Modified", PreparedCancel: "C
 
 
 def outcome(result: Outcome) -> str:
-    """The card, edited in place to show what happened, one line per order. Reasons shared by
-    several orders of a batch are written once, under the lines, so a 40-slice batch stays
-    readable (and within one message when it can)."""
-    text = card(result.prepared)
+    """The card, edited in place to show what happened: its title says the outcome, then one
+    line per order. Reasons shared by several orders of a batch are written once, under the
+    lines, so a 40-slice batch stays readable (and within one message when it can)."""
+    text = card(result.prepared, _title(result))
     if result.status == "declined":
+        if isinstance(result.prepared, PreparedCancel):
+            return text + "\n\n↩️ Kept: the order stays as it is; nothing was sent."
         return text + "\n\n✖️ Cancelled. Nothing was sent."
+    if result.status == "expired":
+        return text + "\n\n⌛ Not confirmed in time; nothing was sent. Send the command again."
     verb = _VERB[type(result.prepared)]
     batch = len(result.results) > 1
     lines: list[str] = []
@@ -147,8 +188,59 @@ def outcome(result: Outcome) -> str:
             notes.append(note)
     body = "\n".join(lines)
     if notes:
-        body += "\n\n" + "\n".join(esc(n) for n in notes)
+        body += "\n\n" + "\n".join(esc(sentence(n)) for n in notes)
     return text + "\n\n" + body
+
+
+def _title(result: Outcome) -> str:
+    """The card's title once answered: what became of it ("❌ Rejected BUY", "✅ Modified")."""
+    prepared = result.prepared
+    if isinstance(prepared, PreparedOrder):
+        return f"{_place_state(result)} {prepared.plan.side.value}"
+    kind = "modify" if isinstance(prepared, PreparedModify) else "cancel"
+    return _CHANGE_TITLES[kind][result.status]
+
+
+_CHANGE_TITLES: dict[str, dict[OutcomeStatus, str]] = {
+    "modify": {
+        "done": "✅ Modified",
+        "failed": "❌ Not modified",
+        "partial": "❌ Not modified",
+        "unknown": "⏳ Checking the modify",
+        "declined": "✖️ Modify not sent",
+        "expired": "⌛ Expired: modify",
+    },
+    "cancel": {
+        "done": "✅ Cancel sent",
+        "failed": "❌ Not cancelled",
+        "partial": "❌ Not cancelled",
+        "unknown": "⏳ Checking the cancel",
+        "declined": "↩️ Order kept",
+        "expired": "⌛ Expired: cancel",
+    },
+}
+_PLACE_TITLES: dict[OutcomeStatus, str] = {
+    "declined": "✖️ Not sent",
+    "expired": "⌛ Expired:",
+    "unknown": "⏳ Checking",
+    "partial": "⚠️ Partly placed",
+}
+
+
+def _place_state(result: Outcome) -> str:
+    fixed = _PLACE_TITLES.get(result.status)
+    if fixed is not None:
+        return fixed
+    states = {r.state for r in result.results}
+    if result.status == "failed":
+        return "❌ Rejected" if "rejected" in states else "❌ Not placed"
+    if states == {"filled"}:
+        return "✅ Filled"
+    if states == {"cancelled"}:
+        return "🚫 Cancelled"
+    if any(r.filled for r in result.results):
+        return "◐ Partly filled"
+    return "✅ Placed"
 
 
 def _line(r: SliceResult, verb: str, batch: bool) -> tuple[str, str | None]:
@@ -156,7 +248,18 @@ def _line(r: SliceResult, verb: str, batch: bool) -> tuple[str, str | None]:
     qty = f" ({r.quantity})" if batch else ""
     match r.state:
         case "sent":
-            return f"✅ {verb}: order {esc(r.order_id)}{qty}", None
+            fills = f" · {r.filled} of {r.quantity} filled{_at(r)}" if r.filled else ""
+            return f"✅ {verb}: order {esc(r.order_id)}{qty}{fills}", None
+        case "filled":
+            return f"✅ {verb}: order {esc(r.order_id)}{qty} · filled{_at(r)}", None
+        case "cancelled":
+            fills = f" after {r.filled} filled" if r.filled else ""
+            return f"🚫 {verb}: order {esc(r.order_id)}{qty} · cancelled{fills}", None
+        case "rejected":
+            reason = r.error or "no reason given"
+            if batch:
+                return f"❌ Rejected: order {esc(r.order_id)}{qty}: see below", reason
+            return f"❌ Rejected: order {esc(r.order_id)}: {esc(sentence(reason))}", None
         case "unknown":
             if batch:
                 return f"⏳ No answer yet{qty}: checking the order book", r.error
@@ -178,12 +281,12 @@ def _line(r: SliceResult, verb: str, batch: bool) -> tuple[str, str | None]:
         case _:
             if batch and r.error:
                 return f"❌ Not done{qty}: see below", r.error
-            return f"❌ Not done{qty}: {esc(r.error or 'refused')}", None
+            return f"❌ Not done{qty}: {esc(sentence(r.error or 'refused'))}", None
+
+
+def _at(r: SliceResult) -> str:
+    return f" at {price(r.average_price)}" if r.average_price is not None else ""
 
 
 def _reason(r: SliceResult) -> str:
     return (r.error or "").removeprefix("not sent: ") or "the batch stopped"
-
-
-def expired_card() -> str:
-    return "⌛ This confirmation expired; nothing was sent. Send the command again."

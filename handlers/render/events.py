@@ -28,7 +28,7 @@ from bot.notify.events import (
     StaticIPsChanged,
 )
 from bot.orders import Outcome
-from handlers.render.cards import outcome
+from handlers.render.cards import outcome, sentence
 from handlers.render.markup import esc
 from handlers.render.numbers import key_tick, price
 
@@ -114,7 +114,9 @@ def _order_change(
                 "still open."
             )
         case OrderRejected():
-            return f"❌ <b>Rejected</b>: {what}. Reason: {esc(event.reason or 'not given')}."
+            return (
+                f"❌ <b>Rejected</b>: {what}. Reason: {esc(sentence(event.reason or 'not given'))}"
+            )
         case OrderCancelled():
             return f"🚫 <b>Cancelled</b>: {what}."
 

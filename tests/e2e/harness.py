@@ -111,18 +111,31 @@ class BotHarness:
     async def confirm(
         self, user: int, card: StoredMessage, done: str = "Placed", within: float = 10
     ) -> StoredMessage:
-        """Tap Confirm on `card` as `user`; return the card once its text contains `done`."""
-        answer = await self.tap(user, card, self.button(card, "Confirm"))
+        """Tap Confirm on `card` as `user` (on a cancel card: "Cancel order"); return the card
+        once its text contains `done`."""
+        answer = await self.tap(user, card, self.confirm_button(card))
         assert answer.get("text") == "Sending…", answer
         return await self.telegram.wait_for_edit(
             user, card.message_id, lambda t: done in t, timeout=within
         )
 
     @staticmethod
+    def confirm_button(card: StoredMessage) -> str:
+        """The callback data of the button that sends the card's request, whatever its label."""
+        assert card.reply_markup, f"no keyboard on {card.text!r}"
+        [data] = [
+            b["callback_data"]
+            for row in card.reply_markup["inline_keyboard"]
+            for b in row
+            if b["callback_data"].startswith("cf:")
+        ]
+        return data
+
+    @staticmethod
     def button(card: StoredMessage, label_start: str) -> str:
         assert card.reply_markup, f"no keyboard on {card.text!r}"
         for row in card.reply_markup["inline_keyboard"]:
             for b in row:
-                if b["text"].lstrip("✅✖️ ").startswith(label_start):
+                if b["text"].lstrip("✅✖🗑↩\ufe0f ").startswith(label_start):
                     return b["callback_data"]
         raise AssertionError(f"no button {label_start!r} on {card.text!r}")

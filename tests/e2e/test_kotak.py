@@ -96,7 +96,7 @@ async def test_kotak_conversation(
         positions = await h.say(ADMIN, "/positions")
         assert "NSE:SBIN" in positions.plain
 
-        card = await h.say(ADMIN, "/buy NSE:SBIN 5 @700")
+        card = await h.say(ADMIN, "/buy NSE:SBIN 5 @750")  # rests, inside the day's band
         await h.confirm(ADMIN, card)
         resting = next(no for no in sim.orders if no != order_no)
         card = await h.say(ADMIN, f"/cancel {resting}")

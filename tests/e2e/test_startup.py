@@ -1,6 +1,6 @@
 """Start-up order: orders a crash left in SENDING are reconciled against the broker's order book
 before the first Telegram update is handled, so a tap queued while the bot was down cannot race
-the reconciliation."""
+the reconciliation; and no card of the earlier run keeps its buttons."""
 
 from __future__ import annotations
 
@@ -60,6 +60,9 @@ async def _crash_mid_send(database: Path, broker: PaperBroker, tag: str) -> str:
 async def test_sending_orders_are_reconciled_before_a_queued_tap_is_handled(
     tmp_path: Path,
 ) -> None:
+    """The card still waiting when the bot stopped is expired at start-up, over its order and
+    without buttons; the tap queued on it meanwhile is answered after the reconciliation, and
+    says it expired."""
     async with BotHarness(tmp_path) as h:
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @700")
         await h.stop()
@@ -80,7 +83,11 @@ async def test_sending_orders_are_reconciled_before_a_queued_tap_is_handled(
             for (name, _), at in zip(h.telegram.calls, h.telegram.arrivals, strict=True)
             if name == "answerCallbackQuery"
         )
-        assert h.telegram.callback_answers[answers_before]["text"] == "Sending…"
+        assert "expired" in h.telegram.callback_answers[answers_before]["text"]
+        ended = h.telegram.message(ADMIN, card.message_id)
+        assert "⌛ Expired: BUY" in ended.plain and "BUY 1 NSE:SBIN" in ended.plain
+        assert ended.reply_markup is None
+        assert len(await slow.orders()) == 1  # only the crashed one: the tap sent nothing
         assert slow.reads_done, "the order book was never read"
         assert slow.reads_done[0] < answered_at  # reconciled first, then the tap
 

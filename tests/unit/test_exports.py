@@ -48,9 +48,9 @@ PUBLIC: dict[str, set[str]] = {
         "AlertRepo", "AlertRow", "AlertState",
     },
     "handlers.render": {
-        "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard", "esc",
-        "expired_card", "funds", "holdings", "html_to_plain", "orders", "outcome",
-        "positions", "progress", "quotes", "render_event", "render_status", "search",
+        "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",
+        "declined_answer", "esc", "funds", "holdings", "html_to_plain", "orders",
+        "outcome", "positions", "progress", "quotes", "render_event", "render_status", "search",
         "send_failed", "trades",
     },
     "brokers": {"Broker"},

@@ -148,7 +148,7 @@ async def test_a_reading_older_than_its_maximum_age_is_no_reading(rig: Rig) -> N
     with pytest.raises(UserError) as err:
         rig.gate.check_orders_open()
     assert err.value.reason == "orders_blocked"
-    assert "have not answered for 3 min 1 s (127.0.0.1: HTTP 503" in err.value.text
+    assert "have not answered for 3 min 1 s (127.0.0.1 answered HTTP 503" in err.value.text
     await rig.gate.refresh(rig.session)
     assert "have not answered" in (rig.gate.blocked or "")
     assert rig.gate.reading is not None  # still shown as the last one that answered

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,9 +25,18 @@ from bot.orders.desk import OrderDesk
 from bot.orders.policy import OrderTicket
 from bot.parsing import ModifyArgs
 from bot.store.connection import Store
+from brokers.errors import BrokerUnavailable
 from brokers.kotak import KotakBroker
 from brokers.kotak.config import KotakTimeouts
-from brokers.models import Instrument, InstrumentKind, OrderType, Side
+from brokers.models import (
+    Instrument,
+    InstrumentKind,
+    MarginCheck,
+    OrderRequest,
+    OrderType,
+    Product,
+    Side,
+)
 from brokers.paper import PaperBroker
 from tests.fakes.kotak_sim import KotakSimulator, SimOrder, kotak_config
 
@@ -37,6 +46,7 @@ class Desk:
     desk: OrderDesk
     store: Store
     index: InstrumentIndex
+    account: Account
 
 
 @asynccontextmanager
@@ -46,7 +56,8 @@ async def _desk(account: Account, tmp_path: Path) -> AsyncIterator[Desk]:
     await account.start()
     index = await InstrumentIndex.build(await account.instruments())
     try:
-        yield Desk(OrderDesk(store, account, index, confirm_ttl=timedelta(60)), store, index)
+        desk = OrderDesk(store, account, index, confirm_ttl=timedelta(60))
+        yield Desk(desk, store, index, account)
     finally:
         await account.stop()
         await store.close()
@@ -81,6 +92,21 @@ async def _nifty_future(index: InstrumentIndex) -> Instrument:
     )
 
 
+async def _resting_price(
+    account: Account, instrument: Instrument, side: Side = Side.BUY
+) -> Decimal:
+    """A limit that rests: the edge of the day's band away from the market (the desk refuses
+    a price outside it)."""
+    quote = (await account.quotes([instrument]))[instrument.key]
+    edge = quote.lower_circuit if side is Side.BUY else quote.upper_circuit
+    assert edge is not None
+    return edge
+
+
+MIS = Product.MIS  # a sell without holdings: intraday, or the paper RMS rejects it
+SBIN_700 = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal(700))
+
+
 # -- never half -----------------------------------------------------------------------------------
 
 
@@ -90,7 +116,8 @@ async def test_a_failing_progress_report_never_stops_a_batch(tmp_path: Path) -> 
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         calls: list[int] = []
 
@@ -115,7 +142,8 @@ async def test_a_database_fault_mid_batch_skips_the_rest_and_closes_the_intent(
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         quantity = 3 * (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=Decimal(100))
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, quantity, OrderType.LIMIT, price=low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
 
         async def progress(done: int, total: int) -> None:
@@ -143,7 +171,8 @@ async def test_after_a_slice_without_answer_each_later_slice_is_skipped_by_name(
         )
         assert option.freeze_qty is not None
         per_slice = (option.freeze_qty // option.lot_size) * option.lot_size
-        ticket = OrderTicket(Side.BUY, option.key, 4 * per_slice, OrderType.LIMIT, Decimal(5))
+        low = await _resting_price(d.account, option)
+        ticket = OrderTicket(Side.BUY, option.key, 4 * per_slice, OrderType.LIMIT, low)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         assert len(prepared.plan.slices) == 4
         sim.fail_next("place", "malformed")  # slice 1 reaches nobody knows what
@@ -165,7 +194,8 @@ async def test_a_batch_cancelled_mid_way_still_closes_its_intent(tmp_path: Path)
         future = await _nifty_future(d.index)
         assert future.freeze_qty is not None
         per_slice = (future.freeze_qty // future.lot_size) * future.lot_size
-        ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, Decimal(99999))
+        high = await _resting_price(d.account, future, Side.SELL)
+        ticket = OrderTicket(Side.SELL, future.key, 3 * per_slice, OrderType.LIMIT, high)
         prepared = await d.desk.prepare_order(1, 1, ticket)
         claimed = await d.desk.claim(prepared.intent_id, 1)
         sim.fail_next("place", "timeout")  # the order is created, the reply never comes
@@ -266,3 +296,103 @@ async def test_a_quote_failure_on_the_way_to_a_card_is_the_brokers_problem(
         assert refused.value.text.startswith("The broker could not give me a price for NSE:SBIN")
         assert "nothing was sent" in refused.value.text
         assert await d.store.intents.in_status("PENDING") == []
+
+
+# -- what the card shows, and how it ends ----------------------------------------------------------
+
+
+class MarginPaper(PaperBroker):
+    """The paper broker whose margin check hangs or fails, as a broker's may."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        super().__init__(path, tick_seconds=0)
+        self.mode = mode
+
+    async def check_margin(self, request: OrderRequest) -> MarginCheck:
+        if self.mode == "hang":
+            await asyncio.Event().wait()
+        if self.mode == "fail":
+            raise BrokerUnavailable("margin service down")
+        return await super().check_margin(request)
+
+
+@pytest.mark.parametrize("mode", ["hang", "fail"])
+async def test_a_slow_or_failing_margin_check_leaves_the_card_without_it(
+    tmp_path: Path, mode: str
+) -> None:
+    broker = MarginPaper(tmp_path / "paper.json", mode)
+    account = Account(broker, SlidingWindowLimiter(10, 1.0))
+    async with _desk(account, tmp_path) as d:
+        desk = OrderDesk(d.store, account, d.index, confirm_ttl=timedelta(60), margin_timeout=0.05)
+        prepared = await desk.prepare_order(1, 1, SBIN_700)
+        assert prepared.margin is None and prepared.ltp is not None
+        assert await d.store.intents.in_status("PENDING") != []  # the card goes out
+
+
+async def test_the_card_carries_the_margin_and_the_ltp(tmp_path: Path) -> None:
+    async with paper_desk(tmp_path) as (broker, d):
+        broker.set_price("NSE:SBIN", Decimal("807"))
+        prepared = await d.desk.prepare_order(1, 1, SBIN_700)
+        assert prepared.ltp == Decimal("807")
+        assert prepared.margin == MarginCheck(Decimal("700.00"), Decimal("10000000000.00"), True)
+
+
+async def test_after_the_sweep_a_tap_says_expired_and_the_card_keeps_its_order(
+    tmp_path: Path,
+) -> None:
+    async with paper_desk(tmp_path) as (_, d):
+        now = [datetime.now(UTC)]
+        desk = OrderDesk(d.store, d.account, d.index, confirm_ttl=timedelta(60), now=lambda: now[0])
+        prepared = await desk.prepare_order(1, 7, SBIN_700)
+        await desk.attach_card(prepared.intent_id, 99)
+        now[0] = prepared.expires_at + timedelta(seconds=1)
+        [update] = await desk.expire_due()
+        assert (update.card.chat_id, update.card.message_id) == (7, 99)
+        assert update.content.status == "expired"
+        assert update.content.prepared.plan.instrument.key == "NSE:SBIN"
+        for _ in range(2):
+            with pytest.raises(UserError) as refused:
+                await desk.claim(prepared.intent_id, 1)
+            assert refused.value.reason == "expired"
+        view = await desk.expired_view(prepared.intent_id)
+        assert view is not None and view.content.status == "expired"
+
+
+async def test_a_new_trigger_on_a_stop_market_order_of_ours_moves_its_limit(
+    tmp_path: Path,
+) -> None:
+    async with paper_desk(tmp_path) as (broker, d):
+        broker.set_price("NSE:SBIN", Decimal("807"))
+        stop = OrderTicket(
+            Side.SELL, "NSE:SBIN", 1, OrderType.SL_M, trigger_price=Decimal(800), product=MIS
+        )
+        placed = await d.desk.prepare_order(1, 1, stop)
+        assert placed.plan.price == Decimal("796.00")  # 800 - 0.5%, down to the tick
+        outcome = await d.desk.execute(await d.desk.claim(placed.intent_id, 1))
+        number = outcome.results[0].order_id
+        assert number is not None
+
+        moved = await d.desk.prepare_modify(1, 1, ModifyArgs(number, None, None, Decimal(790)))
+        assert (moved.trigger_price, moved.price) == (Decimal(790), Decimal("786.05"))
+        assert moved.explanation and "trigger 790" in moved.explanation
+        own = await d.desk.prepare_modify(
+            1, 1, ModifyArgs(number, None, Decimal(785), Decimal(790))
+        )
+        assert own.price == Decimal(785)  # a limit the user gives is theirs
+        with pytest.raises(UserError) as refused:
+            await d.desk.prepare_modify(1, 1, ModifyArgs(number, None, None, Decimal(810)))
+        assert "below the LTP 807.00" in refused.value.text
+
+
+async def test_a_new_trigger_on_a_stop_loss_limit_keeps_its_limit(tmp_path: Path) -> None:
+    async with paper_desk(tmp_path) as (broker, d):
+        broker.set_price("NSE:SBIN", Decimal("807"))
+        stop = OrderTicket(
+            Side.SELL, "NSE:SBIN", 1, OrderType.SL, Decimal(780), Decimal(800), product=MIS
+        )
+        placed = await d.desk.prepare_order(1, 1, stop)
+        outcome = await d.desk.execute(await d.desk.claim(placed.intent_id, 1))
+        number = outcome.results[0].order_id
+        assert number is not None
+        moved = await d.desk.prepare_modify(1, 1, ModifyArgs(number, None, None, Decimal(790)))
+        assert (moved.trigger_price, moved.price) == (Decimal(790), Decimal(780))

@@ -376,3 +376,83 @@ def test_never_sends_market_or_slm(t: OrderTicket) -> None:
     assert plan.order_type in (OrderType.LIMIT, OrderType.SL)
     assert plan.requested_type is t.order_type
     assert plan.lots == 1
+
+
+# --- stop-loss trigger against the LTP, prices against the circuit band -------------------------
+
+
+@pytest.mark.parametrize(
+    ("side", "kind", "trigger", "price", "words"),
+    [
+        (SELL, OrderType.SL_M, "900", None, "trigger must be below the LTP 807.00"),
+        (SELL, OrderType.SL, "807", "806", "trigger must be below the LTP 807.00"),
+        (BUY, OrderType.SL_M, "800", None, "trigger must be above the LTP 807.00"),
+        (BUY, OrderType.SL, "807", "808", "trigger must be above the LTP 807.00"),
+    ],
+)
+def test_a_stop_trigger_on_the_wrong_side_of_the_ltp_is_refused(
+    side: Side, kind: OrderType, trigger: str, price: str | None, words: str
+) -> None:
+    """`/sell NSE:SBIN 1 sl=900` at LTP 807 used to become a resting sell limit at 895.50."""
+    t = ticket(SBIN, side, 1, kind, price=price, trigger_price=trigger)
+    error = refusal(t, SBIN, quote(SBIN, "807"), NOW)
+    assert error.reason == "bad_trigger" and words in error.text
+    assert f"{D(trigger):.2f} is not" in error.text
+
+
+@pytest.mark.parametrize(("side", "trigger", "price"), [(SELL, "800", "799"), (BUY, "815", "816")])
+def test_a_stop_trigger_on_the_protecting_side_is_planned(
+    side: Side, trigger: str, price: str
+) -> None:
+    t = ticket(SBIN, side, 1, OrderType.SL, price=price, trigger_price=trigger)
+    plan = plan_order(t, SBIN, quote(SBIN, "807"), NOW)
+    assert (plan.order_type, plan.trigger_price) == (OrderType.SL, D(trigger))
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        None,
+        quote(SBIN, None),
+        quote(SBIN, "807", at=NOW - timedelta(minutes=10)),  # too old to judge by
+    ],
+)
+def test_without_a_recent_ltp_no_trigger_is_refused(q: Quote | None) -> None:
+    t = ticket(SBIN, SELL, 1, OrderType.SL_M, trigger_price="900")
+    assert plan_order(t, SBIN, q, NOW).trigger_price == D(900)
+
+
+@pytest.mark.parametrize(
+    ("kind", "price", "trigger", "words"),
+    [
+        (OrderType.LIMIT, "1000", None, "The limit price 1000.00 is outside"),
+        (OrderType.LIMIT, "640", None, "The limit price 640.00 is outside"),
+        (OrderType.SL, "980", "975", "The limit price 980.00 is outside"),
+    ],
+)
+def test_a_price_outside_the_circuit_band_is_refused_with_the_band(
+    kind: OrderType, price: str, trigger: str | None, words: str
+) -> None:
+    q = quote(SBIN, "807", lower_circuit="646.65", upper_circuit="969.95")
+    error = refusal(ticket(SBIN, BUY, 1, kind, price=price, trigger_price=trigger), SBIN, q, NOW)
+    assert error.reason == "outside_band" and words in error.text
+    assert "(646.65 to 969.95)" in error.text
+
+
+def test_a_price_at_the_band_edge_is_planned() -> None:
+    q = quote(SBIN, "807", lower_circuit="646.65", upper_circuit="969.95")
+    assert plan_order(ticket(SBIN, BUY, 1, OrderType.LIMIT, price="969.95"), SBIN, q, NOW)
+    assert plan_order(ticket(SBIN, SELL, 1, OrderType.LIMIT, price="646.65"), SBIN, q, NOW)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        None,
+        quote(SBIN, "807"),
+        quote(SBIN, "807", upper_circuit="969.95"),  # half a band is no band
+    ],
+)
+def test_an_unknown_band_refuses_nothing(q: Quote | None) -> None:
+    plan = plan_order(ticket(SBIN, BUY, 1, OrderType.LIMIT, price="5000"), SBIN, q, NOW)
+    assert plan.price == D(5000)

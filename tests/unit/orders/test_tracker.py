@@ -26,6 +26,7 @@ from bot.notify.events import (
     OrderFilled,
     OrderFound,
     OrderNotFound,
+    OrderRejected,
     OrdersLapsed,
 )
 from bot.orders.desk import OrderDesk
@@ -153,7 +154,9 @@ async def test_a_pushed_fill_and_a_later_poll_announce_once(tmp_path: Path) -> N
         await tracker.apply(filled)
         await tracker.check_once()
         await tracker.apply(filled)
-        assert [type(e) for e in rig.events] == [OrderFilled]
+        assert [type(e) for e in rig.events] == [OrderFilled, CardUpdate]
+        [card] = rig.of(CardUpdate)  # the card follows the order: filled
+        assert [(r.state, r.filled) for r in card.content.results] == [("filled", 2)]
         assert (await rig.store.orders.live()) == []
 
 
@@ -261,8 +264,8 @@ async def test_once_the_number_is_known_a_rewritten_tag_does_not_lose_the_order(
             rig.clock.advance(minutes=2)
         assert rig.of(OrderNotFound) == []
         assert [type(e).__name__ for e in rig.events] == ["OrderCancelled", "CardUpdate"]
-        [card] = rig.of(CardUpdate)  # the place card: it was placed after all
-        assert [(r.state, r.order_id) for r in card.content.results] == [("sent", number)]
+        [card] = rig.of(CardUpdate)  # the place card: placed after all, and cancelled since
+        assert [(r.state, r.order_id) for r in card.content.results] == [("cancelled", number)]
         tracked = await rig.store.orders.by_tag(row.tag)
         assert tracked is not None and tracked.status == "CANCELLED"
         assert tracked.broker_order_id == number
@@ -288,8 +291,8 @@ async def test_a_modify_that_timed_out_is_confirmed_from_the_book_and_the_card_s
         await tracker.check_once()
         [settled] = rig.of(ChangeSettled)
         assert (settled.action, settled.applied, settled.order_id) == ("modify", True, number)
-        [card] = rig.of(CardUpdate)
-        assert card.card.message_id == 43 and card.content.status == "done"
+        [card] = [u for u in rig.of(CardUpdate) if u.card.message_id == 43]
+        assert card.content.status == "done"
         intent = await rig.store.intents.get(prepared.intent_id)
         assert intent is not None and intent.status == "DONE"
         tracked = await rig.store.orders.by_broker_id(number)
@@ -316,7 +319,7 @@ async def test_a_cancel_that_did_not_happen_is_reported_after_patience(tmp_path:
         await tracker.check_once()
         [settled] = rig.of(ChangeSettled)
         assert (settled.action, settled.applied, settled.status) == ("cancel", False, "open")
-        [card] = rig.of(CardUpdate)
+        [card] = [u for u in rig.of(CardUpdate) if u.card.message_id == 44]
         [result] = card.content.results
         assert result.state == "failed" and "still open" in (result.error or "")
         intent = await rig.store.intents.get(prepared.intent_id)
@@ -387,3 +390,62 @@ async def test_start_up_turns_what_a_crash_left_sending_into_unknown_outcomes(
         assert cards and cards[-1].content.results[0].order_id == number
         intent = await rig.store.intents.get(prepared.intent_id)
         assert intent is not None and intent.status == "DONE"
+
+
+# -- the card follows its orders -------------------------------------------------------------------
+
+
+async def test_a_rejection_seen_while_the_batch_is_sent_edits_the_card_after_the_desk(
+    tmp_path: Path,
+) -> None:
+    """Each slice is taken and at once rejected by the RMS; the tracker looks at the book
+    while the desk is still sending (here: as the batch reports its progress, after the last
+    slice). The desk's own view says "sent": the tracker's, shown once the desk has closed
+    the intent, is newer and says rejected."""
+    async with paper(tmp_path) as (broker, rig):
+        tracker = rig.tracker()
+        future = next(i for i in await rig.index.search("nifty fut", limit=50) if i.freeze_qty)
+        assert future.freeze_qty is not None
+        per_slice = (future.freeze_qty // future.lot_size) * future.lot_size
+        quote = (await broker.quotes([future]))[future.key]
+        assert quote.ltp is not None  # far above the paper account's margin:
+        ticket = OrderTicket(Side.BUY, future.key, 2 * per_slice, OrderType.LIMIT, quote.ltp)
+        prepared = await rig.desk.prepare_order(1, 1, ticket)
+        await rig.desk.attach_card(prepared.intent_id, CARD)
+
+        async def look(done: int, total: int) -> None:
+            await tracker.check_once()
+
+        claimed = await rig.desk.claim(prepared.intent_id, 1)
+        outcome = await rig.desk.execute(claimed, look)
+        assert [r.state for r in outcome.results] == ["sent", "sent"]  # what the desk saw
+        assert rig.of(CardUpdate) == []  # the desk's view comes first
+
+        await tracker.check_once()
+        [card] = rig.of(CardUpdate)
+        assert card.revision > outcome.revision
+        assert [r.state for r in card.content.results] == ["rejected", "rejected"]
+        assert "insufficient funds" in (card.content.results[0].error or "")
+        assert rig.of(OrderRejected) == []  # the card says it; no second message
+
+
+async def test_start_up_expires_waiting_cards_and_shows_changes_in_flight(tmp_path: Path) -> None:
+    async with paper(tmp_path) as (_, rig):
+        waiting = await rig.desk.prepare_order(1, 1, SBIN_LIMIT)
+        await rig.desk.attach_card(waiting.intent_id, 50)
+        placed = await rig.confirmed()
+        order_id = placed.results[0].order_id
+        assert order_id is not None
+        cancel = await rig.desk.prepare_cancel(1, 1, order_id)
+        await rig.desk.attach_card(cancel.intent_id, 51)
+        await rig.desk.claim(cancel.intent_id, 1)  # ...and the bot stopped before sending
+
+        await rig.tracker().recover()
+        cards = {u.card.message_id: u.content for u in rig.of(CardUpdate)}
+        assert (
+            cards[50].status == "expired" and cards[50].prepared.plan.instrument.key == "NSE:SBIN"
+        )
+        assert cards[51].status == "unknown"
+        assert "restarted" in (cards[51].results[0].error or "")
+        intent = await rig.store.intents.get(waiting.intent_id)
+        assert intent is not None and intent.status == "EXPIRED"

@@ -43,6 +43,7 @@ from brokers.models import (
     Side,
 )
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
+from tests.words import class_names
 
 TOTP = SIM_TOTP
 
@@ -267,9 +268,11 @@ async def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
         login_url="http://127.0.0.1:9",
     )
     broker = KotakBroker(cfg)
-    with pytest.raises(BrokerUnavailable, match="nothing was sent"):
+    with pytest.raises(BrokerUnavailable, match="nothing was sent") as caught:
         await broker.login(TOTP)
     await broker.close()
+    assert "could not connect to 127.0.0.1" in caught.value.message
+    assert class_names(caught.value.message) == []
 
 
 # --------------------------------------------------------------------------- transport classes
@@ -313,11 +316,14 @@ async def test_transport_failures_are_classified(
 ) -> None:
     """The place's message says what to do next; the loopback timeout is a contract case."""
     broker = await _mock_broker(tmp_path, exc)
-    with pytest.raises(on_place, match=advice):
+    with pytest.raises(on_place, match=advice) as placing:
         await broker.place_order(order("mock-1"))
-    with pytest.raises(on_read):
+    with pytest.raises(on_read) as reading:
         await broker.positions()
     await broker.close()
+    for caught in (placing, reading):  # shown to people (/session, login notices): words only
+        assert class_names(caught.value.message) == [], caught.value.message
+        assert "kotak.test" in caught.value.message
 
 
 @pytest.mark.parametrize(
