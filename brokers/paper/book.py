@@ -174,19 +174,28 @@ class Book:
         """What placing `request` now would block, against what is free: the figures the
         risk check compares (holdings for a CNC sell are not margin, and not judged here)."""
         instrument = self._instrument(request.instrument.key)
-        position = self._ledger.positions.get((instrument.key, request.product))
-        required = order_margin(
-            instrument,
-            request.side,
-            request.quantity,
-            request.price,
-            request.product,
-            position.quantity if position else 0,
-            self._market.spot(instrument),
+        required = self._margin_of(
+            instrument, request.side, request.quantity, request.price, request.product
         )
         available = self._ledger.cash - self._used_margin()
         return MarginCheck(
             required.quantize(PAISE), available.quantize(PAISE), required <= available
+        )
+
+    def _margin_of(
+        self, instrument: Instrument, side: Side, quantity: int, price: Decimal, product: Product
+    ) -> Decimal:
+        """The margin an order would block, netted against the open position in its product
+        (one rule for the pre-trade check and the RMS check, so the card never disagrees)."""
+        position = self._ledger.positions.get((instrument.key, product))
+        return order_margin(
+            instrument,
+            side,
+            quantity,
+            price,
+            product,
+            position.quantity if position else 0,
+            self._market.spot(instrument),
         )
 
     def _instrument(self, key: str) -> Instrument:
@@ -222,15 +231,8 @@ class Book:
                     f"RMS: insufficient holdings: required {order.quantity}, available {free} "
                     f"of {order.key}"
                 )
-        position = self._ledger.positions.get((order.key, order.product))
-        required = order_margin(
-            instrument,
-            order.side,
-            order.quantity,
-            order.price,
-            order.product,
-            position.quantity if position else 0,
-            self._market.spot(instrument),
+        required = self._margin_of(
+            instrument, order.side, order.quantity, order.price, order.product
         )
         available = self._ledger.cash - self._used_margin() + released
         if required > available:
