@@ -63,12 +63,17 @@ def test_a_bad_token_is_reported_without_echoing_it() -> None:
     assert "s3cr3t" not in str(err.value)
 
 
-def test_missing_settings_stop_start_up_with_one_line_each(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_ALLOWED_USERS": "1:root"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
+def python_m_bot(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` as a user starts it; these tests expect it to stop at the settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=cwd, env=env, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
+
+
+def test_missing_settings_stop_start_up_with_one_line_each(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_ALLOWED_USERS": "1:root"}
+    result = python_m_bot(tmp_path, env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "TELEGRAM_BOT_TOKEN is not set; it is required." in result.stderr
@@ -211,10 +216,7 @@ def test_a_path_problem_stops_python_m_bot_without_a_traceback(tmp_path: Path) -
     (tmp_path / "taken").write_text("")
     env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ALLOWED_USERS": "1",
            "DATA_DIR": str(tmp_path / "taken"), "PYTHONPATH": str(ROOT)}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
+    result = python_m_bot(tmp_path, env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"DATA_DIR: {tmp_path / 'taken'} is a file, not a folder." in result.stderr
