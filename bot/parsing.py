@@ -110,6 +110,12 @@ def _price(text: str, what: str, usage: str) -> Decimal:
     return Decimal(f"{whole or 0}.{part}" if part else whole)
 
 
+def parse_price(text: str, what: str, usage: str) -> Decimal:
+    """A positive price (or level) as people type it, `812.5` or `₹812.5`; for other grammars
+    (price alerts) that take one."""
+    return _price(text, what, usage)
+
+
 @dataclass(frozen=True, slots=True)
 class _PriceParts:
     quantity: int | None = None

@@ -342,6 +342,9 @@ class Settings(BaseSettings):
 
     # Seconds between rounds of (batched) quote calls that check price alerts.
     alert_check_seconds: float = Field(default=5.0, ge=1, le=3600)
+    # Seconds a market order sent as a protected limit may stay unfilled before one push offers
+    # to re-price or cancel it; 0 turns the push off.
+    unfilled_alert_seconds: int = Field(default=60, ge=0, le=86400)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -21,7 +21,8 @@ from handlers.guard import Context, answer_quietly, command, tap
 log = logging.getLogger(__name__)
 
 
-async def _send_card(update: Update, services: Services, prepared: Prepared) -> None:
+async def send_card(update: Update, services: Services, prepared: Prepared) -> None:
+    """Show `prepared`'s confirmation card in the update's chat (a command's or a tap's)."""
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     text = render.card_with_expiry(prepared, services.confirm_ttl_seconds)
     message_id = await services.notifier.send(chat_id, text, render.confirm_keyboard(prepared))
@@ -37,7 +38,7 @@ async def buy(update: Update, context: Context, services: Services) -> None:
     """Prepare a buy and show its confirmation card."""
     args = parse_order(Side.BUY, context.args or [])
     ticket = args.ticket(services.desk.index.resolve(args.key))
-    await _send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
+    await send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
 
 
 @command(Role.TRADER)
@@ -45,21 +46,21 @@ async def sell(update: Update, context: Context, services: Services) -> None:
     """Prepare a sell and show its confirmation card."""
     args = parse_order(Side.SELL, context.args or [])
     ticket = args.ticket(services.desk.index.resolve(args.key))
-    await _send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
+    await send_card(update, services, await services.desk.prepare_order(*_ids(update), ticket))
 
 
 @command(Role.TRADER)
 async def modify(update: Update, context: Context, services: Services) -> None:
     """Prepare a change to an open order."""
     args = parse_modify(context.args or [])
-    await _send_card(update, services, await services.desk.prepare_modify(*_ids(update), args))
+    await send_card(update, services, await services.desk.prepare_modify(*_ids(update), args))
 
 
 @command(Role.TRADER)
 async def cancel(update: Update, context: Context, services: Services) -> None:
     """Prepare the cancellation of an open order."""
     order_id = parse_cancel(context.args or [])
-    await _send_card(update, services, await services.desk.prepare_cancel(*_ids(update), order_id))
+    await send_card(update, services, await services.desk.prepare_cancel(*_ids(update), order_id))
 
 
 class _ProgressCard:

@@ -16,7 +16,7 @@ from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SE
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Instrument
-from handlers import orders, reports, session
+from handlers import alerts, orders, reports, session
 from handlers.guard import (
     NOT_ALLOWED,
     TAP_FAILED,
@@ -27,6 +27,7 @@ from handlers.guard import (
     services_of,
 )
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
+from handlers.render.alerts import ALERT_PREFIX, UNFILLED_PREFIX
 from handlers.render.markup import esc
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,25 @@ COMMANDS: tuple[Command, ...] = (
         reports.search,
     ),
     Command(
+        "alert",
+        "Price alert: above, below, crosses, move %; `repeat [10m]` fires on each new "
+        "crossing, 5 min apart unless given; the rest of the line is your note. "
+        "/alert off ID removes one",
+        alerts.ALERT_USAGE,
+        "/alert NSE:SBIN above 820   ·   /alert NSE:SBIN crosses 815 repeat 10m retest   ·   "
+        "/alert NSE:SBIN move 2%   ·   /alert {option} below 45.5   ·   /alert off 3",
+        Role.VIEWER,
+        alerts.alert,
+    ),
+    Command(
+        "alerts",
+        "Your price alerts, with a remove button each",
+        "/alerts",
+        None,
+        Role.VIEWER,
+        alerts.alerts,
+    ),
+    Command(
         "session",
         "Broker session, IP and order status",
         "/session",
@@ -231,6 +251,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     )
     app.add_handler(
         CallbackQueryHandler(orders.decline_tap, pattern=rf"^{DECLINE_PREFIX}[A-Za-z0-9_-]{{12}}$")
+    )
+    app.add_handler(
+        CallbackQueryHandler(alerts.alert_tap, pattern=rf"^{ALERT_PREFIX}[bszxr]:\d{{1,12}}$")
+    )
+    app.add_handler(
+        CallbackQueryHandler(
+            alerts.unfilled_tap, pattern=rf"^{UNFILLED_PREFIX}[rc]:[A-Za-z0-9_-]{{1,40}}$"
+        )
     )
     app.add_handler(CallbackQueryHandler(orders.stale_tap))
     app.add_handler(MessageHandler(filters.ALL, unknown))

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
@@ -35,19 +35,23 @@ from bot.app.build import build_account, build_broker, secret_values
 from bot.app.health import beat, heartbeat_path
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
+from bot.clock import utcnow
 from bot.errors import StartupError
 from bot.logs import setup_logging
+from bot.market.alert_watch import AlertWatch
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
 from bot.notify.notifier import Notifier
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
 from bot.orders.tracker import OrderTracker, Patience
+from bot.orders.unfilled import UnfilledWatch
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.connection import Store
-from brokers.base import Broker, StreamsOrders, VersionedInstruments
+from brokers.base import Broker, LimitsQuoteBatch, StreamsOrders, VersionedInstruments
 from brokers.errors import BrokerError
+from handlers.alerts import Pusher
 from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
@@ -94,10 +98,12 @@ async def run(
     broker: Broker | None = None,
     *,
     totp_clock: TotpClock | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
     built from the settings unless given (tests pass a paper broker they can steer);
-    `totp_clock` is the wall clock unless given (see `build_account`)."""
+    `totp_clock` is the wall clock unless given (see `build_account`); `clock` is what the
+    alert and unfilled-limit watches read the time from (tests move it for a snooze)."""
     setup_logging(settings.log_level, secret_values(settings))
     for warning in settings.warnings():
         log.warning(warning)
@@ -151,15 +157,37 @@ async def run(
                 timedelta(seconds=settings.unknown_order_window_seconds),
             ),
         )
+        policy = PolicyConfig(
+            grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+        )
         desk = OrderDesk(
             store,
             account,
             index,
             confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
-            policy=PolicyConfig(
-                grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
-            ),
+            policy=policy,
             on_orders_sent=tracker.wake,
+        )
+        pusher = Pusher(notifier, settings.allowed_users)
+        alerts = AlertWatch(
+            store.alerts,
+            account.quotes,
+            index,
+            pusher,
+            every=settings.alert_check_seconds,
+            max_age=timedelta(seconds=settings.ltp_max_age_seconds),
+            batch_size=broker.quote_batch_limit if isinstance(broker, LimitsQuoteBatch) else None,
+            now=clock,
+        )
+        unfilled = UnfilledWatch(
+            store,
+            account,
+            desk,
+            pusher,
+            after=timedelta(seconds=settings.unfilled_alert_seconds),
+            every=settings.order_poll_seconds,
+            policy=policy,
+            now=clock,
         )
         application.bot_data["services"] = Services(
             desk=desk,
@@ -169,11 +197,17 @@ async def run(
             notifier=notifier,
             roles=settings.allowed_users,
             confirm_ttl_seconds=settings.confirm_ttl_seconds,
+            alerts=alerts,
+            unfilled=unfilled,
         )
         # Before polling: orders a crash left SENDING are settled against the book and earlier
         # days' orders lapsed, so no update is handled against a stale picture.
         resources.push_async_callback(tracker.stop)
         await tracker.start()
+        resources.push_async_callback(alerts.stop)
+        await alerts.start()
+        resources.push_async_callback(unfilled.stop)
+        await unfilled.start()
         register(application)
         application.add_handler(screen(Doorman(settings.allowed_chats)), group=-1)
         await application.bot.set_my_commands(bot_commands())

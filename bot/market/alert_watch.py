@@ -24,7 +24,16 @@ from decimal import Decimal
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.explain import explain
-from bot.market.alerts import Alert, AlertEngine, AlertKind, Fired, Side, check_rule, first_side
+from bot.market.alerts import (
+    Alert,
+    AlertEngine,
+    AlertKind,
+    Fired,
+    Side,
+    armed_side,
+    check_rule,
+    first_side,
+)
 from bot.market.freshness import stale_age
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import AlertTriggered
@@ -56,6 +65,7 @@ def alert_from_row(row: AlertRow) -> Alert:
         cooldown=timedelta(seconds=row.cooldown_seconds),
         side=Side(row.side) if row.side is not None else None,
         fired_at=row.fired_at,
+        snoozed_until=row.snoozed_until,
     )
 
 
@@ -194,6 +204,31 @@ class AlertWatch:
             if not await self._repo.remove(alert_id, user_id):
                 raise UserError("no_alert", f"You have no active alert {alert_id}.")
             self._engine.remove(alert_id)
+
+    async def owned(self, alert_id: int, user_id: int) -> Alert:
+        """The user's alert `alert_id`, active or fired (what a button on its notice acts
+        on); a plain refusal when it is gone or someone else's."""
+        row = await self._repo.get(alert_id)
+        if row is None:
+            raise UserError("no_alert", f"Alert {alert_id} was deleted.")
+        if row.user_id != user_id:
+            raise UserError("not_owner", "Only the person who set this alert can use its buttons.")
+        return alert_from_row(row)
+
+    async def snooze(self, alert_id: int, user_id: int, span: timedelta) -> Alert:
+        """Arm the user's alert again, silent for `span`: the first fresh price past its
+        level after that fires it (a one-shot that fired is active again until then)."""
+        async with self._lock:
+            alert = await self.owned(alert_id, user_id)
+            until = self._now() + span
+            side = armed_side(alert.kind, alert.side)
+            if not await self._repo.snooze(alert_id, user_id, side, until):
+                raise UserError("no_alert", f"Alert {alert_id} was deleted.")
+            row = await self._repo.get(alert_id)
+            assert row is not None  # just updated on this connection
+            snoozed = alert_from_row(row)
+            self._engine.add(snoozed)
+        return snoozed
 
     async def alerts_of(self, user_id: int) -> list[Alert]:
         """The user's active alerts, oldest first, with their saved state."""

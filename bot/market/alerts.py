@@ -18,6 +18,10 @@ does not re-fire either. A one-shot alert is done once it fired; a `repeat` aler
 when the price returns, and fires again on the next crossing once `cooldown` has passed since it
 last fired (a crossing inside the cool-down moves its side but sends nothing).
 
+A fired alert can be snoozed (`armed_side`, `snoozed_until`): it is armed again and stays armed
+while snoozed, so the first fresh price past its level once the snooze is over fires it: a
+"tell me again in 15 minutes if it still holds", not a mute that swallows the crossing.
+
 Evaluation is indexed by instrument, and within one instrument each alert waits on the one
 threshold (two for a move inside its band) whose crossing would change its side, in one of four
 sorted ladders by direction and strictness. A price touches only the alerts whose threshold it
@@ -76,6 +80,7 @@ class Alert:
     cooldown: timedelta = timedelta(0)
     side: Side | None = None
     fired_at: datetime | None = None
+    snoozed_until: datetime | None = None
 
     def band(self) -> tuple[Decimal, Decimal]:
         """A move alert's (low, high): the prices N % below and above its reference."""
@@ -130,6 +135,13 @@ def first_side(kind: AlertKind, level: Decimal, reference: Decimal | None) -> Si
     if reference is None or reference == level:
         return None
     return Side.ABOVE if reference > level else Side.BELOW
+
+
+def armed_side(kind: AlertKind, side: Side | None) -> Side | None:
+    """The side a fired alert (now on `side`) is armed on again: the one it fired from."""
+    if kind is AlertKind.CROSSES and side is not None:
+        return Side.BELOW if side is Side.ABOVE else Side.ABOVE
+    return first_side(kind, Decimal(0), None)
 
 
 # The sides as plain module names: the hot path compares them by identity.
@@ -219,13 +231,14 @@ class _Watch:
     """The engine's live view of one alert: its rule, a move's band (worked out once), its
     side and last fire time, and the thresholds it waits on now."""
 
-    __slots__ = ("alert", "fired_at", "high", "low", "rule", "side", "waits")
+    __slots__ = ("alert", "fired_at", "high", "low", "rule", "side", "snoozed_until", "waits")
 
     def __init__(self, alert: Alert) -> None:
         self.alert = alert
         self.rule = _RULES[alert.kind]
         self.side = alert.side
         self.fired_at = alert.fired_at
+        self.snoozed_until = alert.snoozed_until
         self.low, self.high = alert.band() if alert.kind is AlertKind.MOVE else (_ZERO, _ZERO)
         self.waits: _Waits = ()
 
@@ -378,9 +391,11 @@ class AlertEngine:
             for ladder, level in watch.waits:
                 ladder.discard(level, alert.id)
         old, side = watch.side, watch.rule.side(watch, price)
-        fired = watch.rule.fires(old, side) and (
-            watch.fired_at is None or now - watch.fired_at >= alert.cooldown
-        )
+        firing = watch.rule.fires(old, side)
+        if firing and watch.snoozed_until is not None and now < watch.snoozed_until:
+            self._wait(watch, book)  # snoozed: stays armed for the first price after it
+            return
+        fired = firing and (watch.fired_at is None or now - watch.fired_at >= alert.cooldown)
         done = fired and not alert.repeat
         if fired:
             watch.fired_at = now

@@ -27,6 +27,7 @@ __all__ = [
     "EgressIPChanged",
     "Event",
     "LapsedOrder",
+    "LimitUnfilled",
     "LoginFailing",
     "NoWhitelist",
     "OrderCancelled",
@@ -184,6 +185,26 @@ class AlertTriggered:
     reference: Decimal | None = None
 
 
+# -- unfilled protected limits (issue 12), to the chat that placed the order ------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LimitUnfilled:
+    """A market request the bot sent as a protected limit at `price` is still not (fully)
+    filled `waited_seconds` after it was first seen open: the market moved past the band.
+    Pushed once per order; `user_id` is who placed it (the only one who may act on it)."""
+
+    chat_id: int
+    user_id: int
+    order_id: str
+    key: str
+    side: str
+    quantity: int
+    filled_quantity: int
+    price: Decimal
+    waited_seconds: int
+
+
 UserEvent = (
     OrderFilled
     | OrderPartiallyFilled
@@ -195,6 +216,7 @@ UserEvent = (
     | OrdersLapsed
     | CardUpdate[Any]
     | AlertTriggered
+    | LimitUnfilled
 )
 
 

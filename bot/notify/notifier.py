@@ -224,17 +224,17 @@ class Notifier:
         self._posting.add(task)
         task.add_done_callback(self._posting.discard)
 
-    async def push(self, chat_id: int, text: str) -> None:
+    async def push(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> None:
         """An unsolicited message (fill, rejection, alert): paced per chat so a burst of fills
         does not trip Telegram's flood control. Never raises: a push that cannot be delivered
-        is logged, and trading-side work goes on."""
+        is logged, and trading-side work goes on. `keyboard`: buttons under it (an alert's)."""
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             wait = self._next_slot.get(chat_id, 0.0) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                await self.send(chat_id, text)
+                await self.send(chat_id, text, keyboard)
             except ChatUnreachable as exc:
                 log.warning("could not deliver a notification to chat %s: %s", chat_id, exc)
             except Exception:

@@ -185,7 +185,10 @@ class OrderDesk:
         except BrokerError as exc:
             raise explain_read(exc, f"a price for {instrument.key}") from None
 
-    async def prepare_modify(self, user_id: int, chat_id: int, args: ModifyArgs) -> PreparedModify:
+    async def prepare_modify(
+        self, user_id: int, chat_id: int, args: ModifyArgs, *, explanation: str | None = None
+    ) -> PreparedModify:
+        """`explanation`: how the caller derived a price it passes (shown on the card)."""
         self._account.check_orders_open()
         order = await self._open_order(args.order_id)
         instrument = self.index.resolve(order.key)
@@ -216,6 +219,8 @@ class OrderDesk:
             order.order_type,
         ):
             raise UserError("no_change", "The order already has those values; nothing to change.")
+        if terms.explanation is None and explanation is not None:
+            terms = terms._replace(explanation=explanation)
         payload = ModifyPayload(
             OrderPayload.from_order(order),
             quantity,

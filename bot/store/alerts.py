@@ -40,6 +40,7 @@ class AlertRow:
     fired_at: datetime | None
     fire_count: int
     created_at: datetime
+    snoozed_until: datetime | None = None
 
 
 class AlertState(NamedTuple):
@@ -118,6 +119,17 @@ class AlertRepo:
         """Delete the user's own alert; False when there is none with that id for them."""
         cur = await self._db.execute(
             "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
+        )
+        await self._db.commit()
+        return cur.rowcount == 1
+
+    async def snooze(self, alert_id: int, user_id: int, side: str | None, until: datetime) -> bool:
+        """Arm the user's alert again on `side`, silent until `until` (a one-shot that fired
+        becomes active again); False when they have no alert with that id."""
+        cur = await self._db.execute(
+            "UPDATE alerts SET status = ?, side = ?, snoozed_until = ?"
+            " WHERE id = ? AND user_id = ?",
+            (ACTIVE, side, until.isoformat(), alert_id, user_id),
         )
         await self._db.commit()
         return cur.rowcount == 1

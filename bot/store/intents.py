@@ -98,6 +98,18 @@ class IntentRepo:
         )
         await self._db.commit()
 
+    async def last_placed(self, user_id: int, key: str) -> IntentRow | None:
+        """The user's latest order for `key` that went out (what a one-tap order from an
+        alert suggests again)."""
+        rows = await _ROWS.select(
+            self._db,
+            "SELECT * FROM intents WHERE user_id = ? AND action = 'place'"
+            " AND status IN ('DONE', 'PARTIAL') AND json_extract(payload, '$.key') = ?"
+            " ORDER BY created_at DESC LIMIT 1",
+            (user_id, key),
+        )
+        return rows[0] if rows else None
+
     async def in_status(self, status: str) -> list[IntentRow]:
         return await self._select("status = ?", (status,))
 

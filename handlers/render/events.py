@@ -12,6 +12,7 @@ from bot.notify.events import (
     EgressIPChanged,
     Event,
     LapsedOrder,
+    LimitUnfilled,
     LoginFailing,
     NoWhitelist,
     OrderCancelled,
@@ -28,6 +29,7 @@ from bot.notify.events import (
     StaticIPsChanged,
 )
 from bot.orders import Outcome
+from handlers.render.alerts import rule
 from handlers.render.cards import outcome, sentence
 from handlers.render.markup import esc
 from handlers.render.numbers import key_tick, price
@@ -91,6 +93,8 @@ def render_event(event: Event) -> str:
             return f"⚠️ {esc(NO_WHITELIST_WARNING)}"
         case AlertTriggered():
             return _alert(event)
+        case LimitUnfilled():
+            return _unfilled(event)
 
 
 def _what(
@@ -159,14 +163,24 @@ def _at(key: str, average: Decimal | None) -> str:
 
 
 def _alert(event: AlertTriggered) -> str:
-    """Minimal words for a fired price alert (issue 12; buttons come with the chat wiring)."""
+    """A fired price alert: the price, the rule and the way it went; the note on its own line."""
     tick = key_tick(event.key)
-    if event.kind == "move":
-        rule = f"move {event.level}% from {price(event.reference, tick)}"
-    else:
-        rule = f"{event.kind} {price(event.level, tick)}"
+    what = esc(rule(event.key, event.kind, event.level, event.reference))
     note = f"\n{esc(event.note)}" if event.note else ""
     return (
         f"🔔 <b>Alert {event.alert_id}</b>: {esc(event.key)} at {price(event.price, tick)} "
-        f"({esc(rule)}, {event.direction}).{note}"
+        f"({what}, {event.direction}).{note}"
+    )
+
+
+def _unfilled(event: LimitUnfilled) -> str:
+    """A protected market order still open: why, and what the buttons do."""
+    tick = key_tick(event.key)
+    filled = f", {event.filled_quantity} filled" if event.filled_quantity else ""
+    return (
+        f"⏳ <b>Not filled after {event.waited_seconds} s</b>: {esc(event.side)} "
+        f"{event.quantity} {esc(event.key)} at limit {price(event.price, tick)} (order "
+        f"{esc(event.order_id)}{filled}). It was a market order sent as a protected limit, and "
+        "the price has moved past it. Re-price it from the current LTP, or cancel it: each "
+        "shows a card to confirm first."
     )

@@ -4,6 +4,8 @@ Telegram Bot API server, with a paper broker the test can steer (set prices)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
@@ -25,12 +27,16 @@ class BotHarness:
         *,
         instance: Broker | None = None,
         totp_clock: TotpClock | None = None,
+        clock: Callable[[], datetime] | None = None,
         **settings: Any,
     ) -> None:
         """`instance`: a broker object to run with (default: a paper broker the test can
         steer); `totp_clock`: the clock for TOTP steps (default: the wall clock); `settings`:
-        overrides, e.g. broker="kotak" to let the bot build its own."""
+        overrides, e.g. broker="kotak" to let the bot build its own; `clock`: the time the paper
+        market dates its quotes with and the bot's alert watches read (default: the wall clock;
+        a test moves it to see a snooze end)."""
         self.tmp = tmp
+        self._clock = clock
         self._totp_clock = totp_clock
         self.telegram = FakeTelegram(DEFAULT_TOKEN)
         self._settings_overrides = settings
@@ -56,7 +62,11 @@ class BotHarness:
         self.settings = load_settings(_env_file=None, **values)
         if self.broker is None and self.settings.broker == "paper":
             self.broker = PaperBroker(
-                self.settings.paper_state_path, capital=Decimal(1_000_000), tick_seconds=0, seed=7
+                self.settings.paper_state_path,
+                capital=Decimal(1_000_000),
+                tick_seconds=0,
+                seed=7,
+                clock=self._clock,
             )
         try:
             await self.start()
@@ -70,7 +80,13 @@ class BotHarness:
         self._stop = asyncio.Event()
         calls_before = len(self.telegram.calls_of("getUpdates"))
         self._task = asyncio.create_task(
-            run(self.settings, self._stop, broker=self.broker, totp_clock=self._totp_clock)
+            run(
+                self.settings,
+                self._stop,
+                broker=self.broker,
+                totp_clock=self._totp_clock,
+                **({"clock": self._clock} if self._clock is not None else {}),
+            )
         )
         await self.telegram.wait_for(
             lambda t: len(t.calls_of("getUpdates")) > calls_before or self._task.done(),

@@ -30,7 +30,7 @@ PUBLIC: dict[str, set[str]] = {
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
         "ChatUnreachable", "AlertTriggered", "EgressIPChanged", "Event", "FloodWait", "Keyboard",
-        "LapsedOrder",
+        "LapsedOrder", "LimitUnfilled",
         "LoginFailing", "NoWhitelist", "Notifier", "OrderCancelled", "OrderEvent", "OrderFilled",
         "OrderFound", "OrderNotFound", "OrderPartiallyFilled", "OrderRejected", "OrdersBlocked",
         "OrdersLapsed", "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated",

@@ -16,6 +16,7 @@ from bot.market import InstrumentIndex
 from bot.settings import Role
 from brokers.models import Side
 from brokers.paper import PaperBroker
+from handlers.alerts import parse_alert, parse_off
 from handlers.registry import help_text
 
 EXAMPLE = re.compile(r"^e\.g\. <code>(.*)</code>$", re.MULTILINE)
@@ -39,6 +40,12 @@ def _keys(command: str, args: list[str]) -> list[str]:
             parsing.parse_modify(args)
         case "/cancel":
             parsing.parse_cancel(args)
+        case "/alert" if args[0] == "off":
+            parse_off(" ".join(args[1:]))
+        case "/alert":
+            return [parse_alert(" ".join(args)).key]
+        case "/alerts":
+            pass
         case _:
             raise AssertionError(f"an example of {command} nobody checks")
     return []

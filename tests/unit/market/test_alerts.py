@@ -3,6 +3,7 @@ again only after its cool-down, and never from an undated or stale price."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from bot.market.alerts import (
     AlertEngine,
     AlertKind,
     Side,
+    armed_side,
     check_rule,
     first_side,
 )
@@ -117,6 +119,30 @@ def test_a_crossing_inside_the_cool_down_moves_the_side_but_sends_nothing() -> N
     assert tape.run("802", "803", "804", "805", "806", "807") == [[], [], [], [], [], []]
     # Still the same move (it stayed above), so the end of the cool-down sends nothing either.
     assert tape.run("799", "801") == [[], [1]]  # a new crossing at T0+12, 10 s after it fired
+
+
+def snoozed(a: Alert, side: Side | None, until: datetime) -> Alert:
+    """`a` as AlertWatch.snooze re-adds it: armed again on the side it fired from."""
+    return replace(a, side=armed_side(a.kind, side), snoozed_until=until)
+
+
+@pytest.mark.parametrize(
+    ("made", "fired_side", "beyond", "back"),
+    [
+        (alert(1, AlertKind.ABOVE, "800"), Side.ABOVE, "801", "799"),
+        (alert(1, AlertKind.BELOW, "800"), Side.BELOW, "799", "801"),
+        (alert(1, AlertKind.CROSSES, "800", reference="790"), Side.ABOVE, "801", "799"),
+        (alert(1, AlertKind.CROSSES, "800", reference="810"), Side.BELOW, "799", "801"),
+        (alert(1, AlertKind.MOVE, "1", reference="800"), Side.ABOVE, "809", "800"),
+    ],
+)
+def test_a_snoozed_alert_stays_armed_and_fires_on_the_first_price_after_the_snooze(
+    made: Alert, fired_side: Side, beyond: str, back: str
+) -> None:
+    tape = Tape()
+    tape.engine.add(snoozed(made, fired_side, until=T0 + timedelta(seconds=5)))
+    assert tape.run(beyond, beyond, back, beyond) == [[], [], [], []]  # T0+1..4: snoozed
+    assert tape.run(beyond) == [[1]]  # T0+5: the snooze is over and it still holds
 
 
 def test_move_repeat_rearms_inside_its_band_and_a_gap_through_fires() -> None:
