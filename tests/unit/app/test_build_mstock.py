@@ -16,7 +16,6 @@ TOKEN = "123456:ABC-def"
 SEED = "JBSWY3DPEHPK3PXP"
 
 
-
 def test_each_missing_factor_is_named_on_its_own_line(tmp_path: Path) -> None:
     settings = load_settings(
         _env_file=None,
