@@ -161,12 +161,8 @@ class Settings(BaseSettings):
     @classmethod
     def _broker(cls, value: str) -> str:
         value = value.strip().lower()
-        if value == "mstock":
-            raise ValueError(
-                "the mStock adapter is not in this version yet; use BROKER=paper or BROKER=kotak"
-            )
-        if value not in ("paper", "kotak"):
-            raise ValueError("expected paper or kotak, e.g. BROKER=paper")
+        if value not in ("paper", "kotak", "mstock"):
+            raise ValueError("expected paper, kotak or mstock, e.g. BROKER=paper")
         return value
 
     @field_validator("broker_mpin")
@@ -274,6 +270,11 @@ class Settings(BaseSettings):
                 "TELEGRAM_ALLOWED_USERS names no admin, so nobody gets session and IP alerts or "
                 "may use /session; make one id an admin (a bare id, or id:admin)."
             )
+        if (self.broker_client_code or "").strip():
+            found.append(
+                "BROKER_CLIENT_CODE is deprecated: put the mStock client code in BROKER_API_KEY "
+                "(and the Type B API key in BROKER_API_SECRET), then remove BROKER_CLIENT_CODE."
+            )
         for name in ("static_ip_primary", "static_ip_secondary"):
             value = getattr(self, name)
             if value is not None and _is_lan(value):
@@ -337,6 +338,33 @@ class Settings(BaseSettings):
     @property
     def allowed_chats(self) -> frozenset[int]:
         return parse_chat_ids(self.telegram_allowed_chats)
+
+    # -- mStock (issue 13) -------------------------------------------------------------------
+
+    # Freeze quantity per underlying, for slicing: mStock's master has none (rules.md §3.4).
+    mstock_freeze_qty: str = (
+        "NIFTY:1800,BANKNIFTY:600,FINNIFTY:1800,MIDCPNIFTY:2800,NIFTYNXT50:600,SENSEX:1000,"
+        "BANKEX:900"
+    )
+
+    @field_validator("mstock_freeze_qty")
+    @classmethod
+    def _freeze(cls, value: str) -> str:
+        parse_freeze_table(value)
+        return value
+
+    @property
+    def freeze_table(self) -> dict[str, int]:
+        return parse_freeze_table(self.mstock_freeze_qty)
+
+    @model_validator(mode="after")
+    def _client_code_alias(self) -> Settings:
+        """BROKER_CLIENT_CODE is the old name of mStock's client code: it still fills
+        BROKER_API_KEY when that is empty (`warnings` says it is deprecated)."""
+        code = (self.broker_client_code or "").strip()
+        if code and self.broker == "mstock" and self.broker_api_key is None:
+            self.broker_api_key = SecretStr(code)
+        return self
 
     # -- price alerts (issue 12) -------------------------------------------------------------
 
@@ -504,3 +532,21 @@ def parse_chat_ids(raw: str) -> frozenset[int]:
                 "not one"
             ) from None
     return frozenset(ids)
+
+
+def parse_freeze_table(raw: str) -> dict[str, int]:
+    """`"NIFTY:1800,BANKNIFTY:600"` -> {"NIFTY": 1800, "BANKNIFTY": 600}; empty is none."""
+    table: dict[str, int] = {}
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        name, _, qty = item.partition(":")
+        digits = qty.strip().replace("_", "")
+        if not name.strip() or not digits.isdigit() or int(digits) <= 0:
+            raise ValueError(
+                "expected comma-separated UNDERLYING:UNITS pairs, e.g. NIFTY:1800,BANKNIFTY:600; "
+                f"{item!r} is not one"
+            )
+        table[name.strip().upper()] = int(digits)
+    return table

@@ -149,3 +149,13 @@ class ChecksMargin(Protocol):
     shows it on the confirmation card; it never decides whether an order is sent."""
 
     async def check_margin(self, request: OrderRequest) -> MarginCheck: ...
+
+
+@runtime_checkable
+class RegistersIPsPerKey(Protocol):
+    """Optional: a broker whose static IPs are registered per API key on its website (mStock:
+    Trading APIs → API Settings), so the right IP on another key looks like no IP at all.
+    `api_key_prefix` names the key in use by its first few characters, for `/session` and the
+    doctor to say which key's settings to check."""
+
+    api_key_prefix: str

@@ -31,7 +31,7 @@ from bot.accounts.totp import TotpSource
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.notify.events import AdminEvent, NoWhitelist
-from brokers.base import Broker, ChecksMargin, PacesOrderWrites
+from brokers.base import Broker, ChecksMargin, PacesOrderWrites, RegistersIPsPerKey
 from brokers.errors import BrokerError
 from brokers.models import (
     Funds,
@@ -163,6 +163,9 @@ class Account:
             self._gate,
             self._session,
             warn_without_whitelist=self._warn_without_whitelist,
+            key_prefix=(
+                self.broker.api_key_prefix if isinstance(self.broker, RegistersIPsPerKey) else None
+            ),
         )
 
     # -- order calls (gated, rate limited) -----------------------------------------------------

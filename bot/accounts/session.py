@@ -93,7 +93,9 @@ class Session:
         """With a session, its daily renewal; without one, when the backoff allows a login."""
         if self._session is None:
             return self._next_login
-        return self._next_daily_relogin(self._session.created_at)
+        daily = self._next_daily_relogin(self._session.created_at)
+        ends = self._session.expires_at
+        return min(daily, ends) if ends is not None else daily
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -214,7 +216,13 @@ class Session:
         )
 
     def relogin_due(self, created: datetime | None = None) -> bool:
-        """Has the daily re-login time passed since `created` (default: the current session)?"""
+        """Has the daily re-login time passed since `created` (default: the current session),
+        or has the current session reached the end its broker gave it (`expires_at`: mStock's
+        JWT lasts until midnight at most)?"""
+        if created is None and self._session is not None:
+            ends = self._session.expires_at
+            if ends is not None and self._now() >= ends:
+                return True
         created = created or (self._session.created_at if self._session else None)
         return created is not None and self._now() >= self._next_daily_relogin(created)
 

@@ -37,10 +37,17 @@ class SessionStatus:
     blocked_reason: str | None
     warnings: tuple[str, ...]
     resumed: bool = False  # the session was read back from disk, not created by a login
+    # The first characters of the API key the broker registers IPs on (`RegistersIPsPerKey`).
+    key_prefix: str | None = None
 
 
 def session_status(
-    broker: str, gate: Gate, session: Session, *, warn_without_whitelist: bool
+    broker: str,
+    gate: Gate,
+    session: Session,
+    *,
+    warn_without_whitelist: bool,
+    key_prefix: str | None = None,
 ) -> SessionStatus:
     """The status now, with the warnings a human should act on (whitelist, clock, IPv6)."""
     warnings = []
@@ -74,4 +81,5 @@ def session_status(
         blocked_reason=gate.blocked,
         warnings=tuple(warnings),
         resumed=session.resumed,
+        key_prefix=key_prefix,
     )

@@ -100,7 +100,21 @@ def build_broker(settings: Settings) -> Broker:
                 login_url=settings.kotak_login_url,
             )
         )
-    raise ConfigError(f"BROKER: {settings.broker} is not available yet; use paper or kotak.")
+    if settings.broker == "mstock":
+        from brokers.mstock import MStockBroker, MStockConfig
+
+        values = _required(settings, MSTOCK_NEEDS)
+        return MStockBroker(
+            MStockConfig(
+                client_code=values["broker_api_key"],
+                api_key=values["broker_api_secret"],
+                password=values["broker_password"],
+                cache_dir=settings.database_path.parent / "mstock-master",
+                base_url=settings.mstock_base_url,
+                freeze_qty=settings.freeze_table,
+            )
+        )
+    raise ConfigError(f"BROKER: {settings.broker} is not available; use paper, kotak or mstock.")
 
 
 # Which setting carries which Kotak credential (the names follow OpenAlgo's .env).
@@ -110,6 +124,14 @@ KOTAK_NEEDS = (
     ("broker_api_secret", "the access token from the Neo API dashboard"),
     ("broker_mpin", "the MPIN"),
     ("broker_totp_secret", "the base32 TOTP secret"),
+)
+
+# mStock's factors, as OpenAlgo's mStock set-up page names them (BROKER_API_KEY = client code).
+MSTOCK_NEEDS = (
+    ("broker_api_key", "the mStock client code (login id)"),
+    ("broker_api_secret", "the Type B API key from Trading APIs"),
+    ("broker_password", "the trading password"),
+    ("broker_totp_secret", "the base32 TOTP secret from Generate TOTP"),
 )
 
 

@@ -33,6 +33,7 @@ from bot.settings import Settings, load_settings
 from brokers.base import Broker
 from brokers.errors import BrokerError
 from handlers.render.numbers import rupees
+from handlers.render.session import ip_registration_hint
 
 WARN_SKEW_SECONDS = 5.0
 FAIL_SKEW_SECONDS = 15.0
@@ -195,6 +196,9 @@ def _check_egress(account: Account, report: Report, *, paper: bool) -> None:
     still applies a whitelist that is configured, and the verdict line says so)."""
     check = "egress IP"
     status = account.status()
+    hint = ip_registration_hint(status)
+    if hint is not None:
+        report.ok("IP registration", hint)
     problem = account.ip_problem()
     if problem is not None:
         if paper:

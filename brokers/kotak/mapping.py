@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from brokers.errors import BrokerRejected, InstrumentNotFound
@@ -48,6 +48,7 @@ from brokers.models import (
     Side,
     Trade,
 )
+from brokers.wire import dec, dec0, integer
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +72,6 @@ def wire_number(value: Decimal | int) -> str:
 def jdata(fields: Mapping[str, str | None]) -> dict[str, str]:
     """The single form field every order-side POST carries (ref §3 style 2)."""
     return {"jData": json.dumps(fields, separators=(",", ":"))}
-
-
-def dec(value: Any) -> Decimal | None:
-    """A wire number (string or JSON number) -> Decimal; blanks, junk and zero -> None."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or number == 0:
-        return None
-    return number
-
-
-def dec0(value: Any) -> Decimal:
-    return dec(value) or _ZERO
-
-
-def integer(value: Any) -> int:
-    number = dec(value)
-    return int(number) if number is not None else 0
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:

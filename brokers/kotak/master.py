@@ -24,11 +24,8 @@ import contextlib
 import csv
 import difflib
 import gc
-import json
 import logging
-import os
 import re
-import shutil
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -44,13 +41,12 @@ from brokers.kotak.constants import (
     SEGMENT_TO_EXCHANGE,
     SEGMENTS_1980_EPOCH,
 )
+from brokers.master_cache import DailyFiles
 from brokers.models import Instrument, InstrumentKind
 
 log = logging.getLogger(__name__)
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_DAY_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MANIFEST = "manifest.json"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -451,42 +447,15 @@ def pick_files(urls: Iterable[str], segments: Iterable[str]) -> dict[str, str]:
     return chosen
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-
-
-def _read_manifest(day_dir: Path) -> dict[str, Path] | None:
-    try:
-        names = json.loads((day_dir / _MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    files = {str(seg): day_dir / f"{seg}.csv" for seg in names}
-    if not all(p.is_file() for p in files.values()):
-        return None
-    return files
-
-
-def _prune(cache_dir: Path, keep: str) -> None:
-    if not cache_dir.is_dir():
-        return
-    for child in cache_dir.iterdir():
-        if child.is_dir() and _DAY_DIR.fullmatch(child.name) and child.name != keep:
-            shutil.rmtree(child, ignore_errors=True)
-
-
 class MasterCache:
-    """The day's CSVs on disk under `cache_dir/<YYYY-MM-DD>/<segment>.csv`.
-
-    A `manifest.json` written last marks the day complete, so a crash mid-download re-downloads.
-    Older day folders are removed once a new day is complete.
-    """
+    """The day's segment CSVs on disk, through the shared `brokers.master_cache.DailyFiles`
+    (`cache_dir/<YYYY-MM-DD>/<segment>.csv`, complete once its manifest is written, older days
+    pruned), parsed into a `ScripMaster` in a thread."""
 
     def __init__(self, cache_dir: Path, segments: Sequence[str]) -> None:
         self.cache_dir = cache_dir
         self.segments = tuple(segments)
+        self._files = DailyFiles(cache_dir, what="Kotak scrip master", suffix=".csv")
 
     async def load(
         self,
@@ -494,23 +463,14 @@ class MasterCache:
         list_files: Callable[[], Awaitable[list[str]]],
         download: Callable[[str], Awaitable[bytes]],
     ) -> ScripMaster:
-        day_dir = self.cache_dir / day.isoformat()
-        files = await asyncio.to_thread(_read_manifest, day_dir)
-        if files is None:
-            urls = await list_files()
-            chosen = pick_files(urls, self.segments)
+        async def sources() -> dict[str, str]:
+            chosen = pick_files(await list_files(), self.segments)
             if not chosen:
                 raise BrokerUnavailable("Kotak scrip master: none of the wanted segments listed")
             absent = sorted(set(self.segments) - set(chosen))
             if absent:
                 log.warning("kotak scrip master: segments not listed today: %s", absent)
-            files = {}
-            for segment, url in chosen.items():
-                content = await download(url)
-                path = day_dir / f"{segment}.csv"
-                await asyncio.to_thread(_write_atomic, path, content)
-                files[segment] = path
-            manifest = json.dumps(sorted(files)).encode()
-            await asyncio.to_thread(_write_atomic, day_dir / _MANIFEST, manifest)
-            await asyncio.to_thread(_prune, self.cache_dir, day.isoformat())
+            return chosen
+
+        files = await self._files.fetch(day, sources, download)
         return await asyncio.to_thread(build_master, files, day)

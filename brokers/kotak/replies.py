@@ -11,9 +11,6 @@ Messages carry the broker's text verbatim plus our own plain words; never a head
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -51,27 +48,11 @@ from brokers.kotak.constants import (
     ST_SESSION_IP_MISMATCH,
     CallKind,
 )
+from brokers.wire import NOT_JSON, parse_json, retry_after_seconds
 
 NO_DATA: Any = None  # what `classify` returns for 5203 when the caller said an empty list is fine
 
 _MESSAGE_KEYS = ("errMsg", "emsg", "message", "desc")  # ref §8 rule 4: errMsg, then fallbacks
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def raise_if_throttled(response: httpx.Response, what: str) -> None:
@@ -125,16 +106,6 @@ def _duplicate_tag_text(body: dict[str, Any]) -> str | None:
         if isinstance(value, str) and DUPLICATE_TAG_TEXT in value.casefold():
             return value.strip()
     return None
-
-
-def _parse_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return _NOT_JSON
-
-
-_NOT_JSON = object()
 
 
 def error_for_code(
@@ -191,8 +162,8 @@ def classify(
         raise _garbage(
             kind, what, f"server error HTTP {status}", OutcomeCause.SERVER_ERROR, code=str(status)
         )
-    body = _parse_json(response.content)
-    if body is _NOT_JSON:
+    body = parse_json(response.content)
+    if body is NOT_JSON:
         if status >= 400:
             raise BrokerRejected(f"Kotak {what}: refused with HTTP {status}", code=str(status))
         raise _garbage(kind, what, "unreadable reply (not JSON)", OutcomeCause.BAD_REPLY)
@@ -249,7 +220,7 @@ def path_missing(response: httpx.Response) -> bool:
     A 404 that carries Kotak's 5203 "No Data" envelope is an empty answer, not a missing path."""
     if response.status_code not in (404, 405):
         return False
-    body = _parse_json(response.content)
+    body = parse_json(response.content)
     return not (isinstance(body, dict) and _code(body) == str(ST_NO_DATA))
 
 
@@ -262,8 +233,8 @@ def login_data(response: httpx.Response, *, step: str) -> dict[str, Any]:
     status = response.status_code
     if status >= 500:
         raise BrokerUnavailable(f"Kotak {what}: server error HTTP {status}", code=str(status))
-    body = _parse_json(response.content)
-    if body is _NOT_JSON or not isinstance(body, dict):
+    body = parse_json(response.content)
+    if body is NOT_JSON or not isinstance(body, dict):
         if status in (401, 403):
             raise AuthError(f"Kotak {what}: access token refused (HTTP {status})", code=str(status))
         raise BrokerUnavailable(f"Kotak {what}: unreadable reply (not JSON)")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.accounts import SessionStatus
 from handlers.render.markup import esc
 
-__all__ = ["render_status"]
+__all__ = ["ip_registration_hint", "render_status"]
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -22,6 +22,21 @@ def _age(at: datetime | None) -> str:
         return ""
     minutes = int((datetime.now(UTC) - at).total_seconds() // 60)
     return f" ({minutes // 60} h {minutes % 60} min ago)"
+
+
+# Where a broker that registers static IPs per API key keeps them (`SessionStatus.key_prefix`).
+_IP_SETTINGS = {"mstock": "trade.mstock.com → Trading APIs → API Settings"}
+
+
+def ip_registration_hint(s: SessionStatus) -> str | None:
+    """Plain words: where this broker's static IPs are registered and on which key, or None."""
+    if s.key_prefix is None:
+        return None
+    where = _IP_SETTINGS.get(s.broker, "the broker's API settings")
+    return (
+        f"Static IPs are registered per API key, at {where}: check Primary and Secondary IP "
+        f"there for the key in use (key {s.key_prefix}…)."
+    )
 
 
 def render_status(s: SessionStatus) -> str:
@@ -38,5 +53,8 @@ def render_status(s: SessionStatus) -> str:
         f"Next login: {_when(s.next_relogin)}",
         f"Last error: {esc(s.last_error or s.egress_error or 'none')}",
     ]
+    hint = ip_registration_hint(s)
+    if hint is not None:
+        lines.append(f"IP registration: {esc(hint)}")
     lines += [f"⚠️ {esc(w)}" for w in s.warnings]
     return "\n".join(lines)

@@ -15,12 +15,15 @@ import httpx
 import pytest
 
 from brokers.kotak import KotakBroker, KotakTimeouts
+from brokers.mstock import MStockBroker, MStockTimeouts
 from tests.contract.driver import BrokerDriver
 from tests.contract.kotak_driver import KotakDriver
+from tests.contract.mstock_driver import MStockDriver
 from tests.contract.paper_driver import PaperDriver
 from tests.fakes.kotak_sim import KotakSimulator
+from tests.fakes.mstock_sim import MStockSimulator, mstock_config
 
-BROKERS = ("paper", "kotak")
+BROKERS = ("paper", "kotak", "mstock")
 
 
 @pytest.fixture(params=BROKERS)
@@ -56,3 +59,16 @@ async def kotak_driver(sim: KotakSimulator, broker: KotakBroker) -> KotakDriver:
     kotak = KotakDriver(sim, broker)
     await kotak.login()
     return kotak
+
+
+@pytest.fixture
+async def mstock_driver(tmp_path: Path) -> AsyncIterator[MStockDriver]:
+    """mStock through its simulator; a hung reply is held 2 s, past a 0.5 s read timeout."""
+    short = httpx.Timeout(0.5, connect=2.0)
+    timeouts = MStockTimeouts(login=short, orders=short, reports=short, market_data=short)
+    async with MStockSimulator(hang_seconds=2.0) as sim:
+        broker = MStockBroker(mstock_config(sim, tmp_path / "mstock-master", timeouts=timeouts))
+        driver = MStockDriver(sim, broker)
+        await driver.login()
+        yield driver
+        await broker.close()

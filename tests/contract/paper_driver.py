@@ -76,7 +76,7 @@ class PaperDriver:
         ltp = (await self.broker.quotes([instrument]))[self.equity].ltp
         assert ltp is not None
         request = OrderRequest(
-            instrument, Side.BUY, 3, OrderType.LIMIT, ltp, Product.CNC, "contract-holding"
+            instrument, Side.BUY, 3, OrderType.LIMIT, ltp, Product.CNC, "CTHOLDING"
         )
         await self.broker.place_order(request)
         return self.equity, 3

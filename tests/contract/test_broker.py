@@ -3,7 +3,8 @@
 Each case gets a fresh, logged-in account from its broker's driver (`driver.py`). Orders are
 built from the broker's own instruments and quotes, never from constants, so the same words hold
 for every broker: a resting order is a BUY limit about 2 % under the market (valid, inside any
-circuit band, and it will not fill until the driver says so).
+circuit band, and it will not fill until the driver says so). Tags are letters and digits
+under 20 characters, like the desk's own (`TB` + hex): mStock accepts no other (ref §4.1).
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ async def test_funds(driver: BrokerDriver) -> None:
 
 async def test_place_modify_cancel(driver: BrokerDriver) -> None:
     broker = driver.broker
-    request = await resting_buy(driver, "contract-pmc", quantity=2)
+    request = await resting_buy(driver, "CTPMC", quantity=2)
     order_id = await broker.place_order(request)
     placed = await by_id(driver, order_id)
     assert placed.status is OrderStatus.OPEN
@@ -199,29 +200,29 @@ async def test_place_modify_cancel(driver: BrokerDriver) -> None:
 
 async def test_our_tag_finds_the_order_again(driver: BrokerDriver) -> None:
     """How an unknown outcome is reconciled: by our tag, in the broker's own order book."""
-    first = await driver.broker.place_order(await resting_buy(driver, "contract-tag-1"))
-    second = await driver.broker.place_order(await resting_buy(driver, "contract-tag-2"))
+    first = await driver.broker.place_order(await resting_buy(driver, "CTTAG1"))
+    second = await driver.broker.place_order(await resting_buy(driver, "CTTAG2"))
     assert first != second
-    assert [o.order_id for o in await tagged(driver, "contract-tag-1")] == [first]
-    assert [o.order_id for o in await tagged(driver, "contract-tag-2")] == [second]
+    assert [o.order_id for o in await tagged(driver, "CTTAG1")] == [first]
+    assert [o.order_id for o in await tagged(driver, "CTTAG2")] == [second]
 
 
 async def test_a_reused_tag_is_refused_as_a_duplicate(driver: BrokerDriver) -> None:
     """A tag names one order for good, even after that order is cancelled (kotak-neo.md §4.1):
     a second place with it is `DuplicateTag` (not a rejection: that order exists), and nothing
     new is made. This is what makes a second send of one order safe."""
-    request = await resting_buy(driver, "contract-dup")
+    request = await resting_buy(driver, "CTDUP")
     first = await driver.broker.place_order(request)
     await driver.broker.cancel_order(first)
     with pytest.raises(DuplicateTag) as caught:
         await driver.broker.place_order(request)
     assert not isinstance(caught.value, BrokerRejected)
     assert caught.value.message.strip()
-    assert [o.order_id for o in await tagged(driver, "contract-dup")] == [first]
+    assert [o.order_id for o in await tagged(driver, "CTDUP")] == [first]
 
 
 async def test_a_fill_shows_in_trades_and_positions(driver: BrokerDriver) -> None:
-    request = await resting_buy(driver, "contract-fill", quantity=2)
+    request = await resting_buy(driver, "CTFILL", quantity=2)
     order_id = await driver.broker.place_order(request)
     await driver.fill(order_id)
 
@@ -249,53 +250,53 @@ async def test_rejected_with_the_brokers_reason(driver: BrokerDriver) -> None:
         OrderType.LIMIT,
         await ltp(driver, option),
         Product.NRML,
-        "contract-rejected",
+        "CTREJECTED",
     )
     with pytest.raises(InvalidQuantity) as caught:  # a BrokerRejected: nothing happened
         await driver.broker.place_order(request)
     carries(caught.value, expect)
-    assert await tagged(driver, "contract-rejected") == []
+    assert await tagged(driver, "CTREJECTED") == []
 
 
 async def test_throttled(driver: BrokerDriver) -> None:
     expect = await armed(driver, Failure.THROTTLED)
-    request = await resting_buy(driver, "contract-throttled")
+    request = await resting_buy(driver, "CTTHROTTLED")
     with pytest.raises(Throttled) as caught:
         await driver.broker.place_order(request)
     carries(caught.value, expect)
     assert caught.value.retry_after == expect.retry_after
-    assert await tagged(driver, "contract-throttled") == []  # nothing was executed
+    assert await tagged(driver, "CTTHROTTLED") == []  # nothing was executed
     assert await driver.broker.place_order(request)  # it passes once the wait is over
 
 
 async def test_place_timeout_is_an_unknown_outcome(driver: BrokerDriver) -> None:
     expect = await armed(driver, Failure.PLACE_TIMEOUT)
     with pytest.raises(UnknownOutcome) as caught:
-        await driver.broker.place_order(await resting_buy(driver, "contract-timeout"))
+        await driver.broker.place_order(await resting_buy(driver, "CTTIMEOUT"))
     carries(caught.value, expect)
     # The order did reach the broker, once: it is found by our tag, and never re-sent.
-    [order] = await tagged(driver, "contract-timeout")
+    [order] = await tagged(driver, "CTTIMEOUT")
     assert order.key == driver.equity
 
 
 async def test_ip_not_whitelisted(driver: BrokerDriver) -> None:
     expect = await armed(driver, Failure.IP_NOT_WHITELISTED)
     with pytest.raises(IPNotWhitelisted) as caught:
-        await driver.broker.place_order(await resting_buy(driver, "contract-ip"))
+        await driver.broker.place_order(await resting_buy(driver, "CTIP"))
     carries(caught.value, expect)
-    assert await tagged(driver, "contract-ip") == []  # reads still work; nothing was placed
+    assert await tagged(driver, "CTIP") == []  # reads still work; nothing was placed
 
 
 async def test_session_ip_mismatch(driver: BrokerDriver) -> None:
     expect = await armed(driver, Failure.SESSION_IP_MISMATCH)
-    request = await resting_buy(driver, "contract-session-ip")
+    request = await resting_buy(driver, "CTSESSIONIP")
     with pytest.raises(SessionIPMismatch) as caught:
         await driver.broker.place_order(request)
     carries(caught.value, expect)
-    assert await tagged(driver, "contract-session-ip") == []
+    assert await tagged(driver, "CTSESSIONIP") == []
     await driver.login()  # a session made from this IP, then the order goes through
     order_id = await driver.broker.place_order(request)
-    assert [o.order_id for o in await tagged(driver, "contract-session-ip")] == [order_id]
+    assert [o.order_id for o in await tagged(driver, "CTSESSIONIP")] == [order_id]
 
 
 async def test_session_expired(driver: BrokerDriver) -> None:

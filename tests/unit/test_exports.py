@@ -55,6 +55,7 @@ PUBLIC: dict[str, set[str]] = {
     },
     "brokers": {"Broker"},
     "brokers.kotak": {"KotakBroker", "KotakConfig", "KotakTimeouts"},
+    "brokers.mstock": {"MStockBroker", "MStockConfig", "MStockTimeouts"},
     "brokers.paper": {"PaperBroker"},
 }  # fmt: skip
 

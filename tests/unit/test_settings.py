@@ -41,7 +41,7 @@ def test_allowed_users_roles() -> None:
         ({"telegram_allowed_users": "abc"}, "TELEGRAM_ALLOWED_USERS: expected comma-separated"),
         ({"telegram_allowed_users": "1:boss"}, "'boss' is not a role"),
         ({"telegram_allowed_users": ""}, "TELEGRAM_ALLOWED_USERS: expected"),
-        ({"broker": "zerodha"}, "BROKER: expected paper or kotak, e.g. BROKER=paper."),
+        ({"broker": "zerodha"}, "BROKER: expected paper, kotak or mstock, e.g. BROKER=paper."),
         ({"confirm_ttl_seconds": "1"}, "CONFIRM_TTL_SECONDS:"),
         ({"static_ip_primary": "300.1.1.1"}, "STATIC_IP_PRIMARY: expected the public IPv4 or IPv6"),
         ({"log_level": "LOUD"}, "LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR."),
@@ -260,12 +260,12 @@ def test_numbers_with_grouping_and_the_right_unit(name: str, written: str, value
         ("paper_capital", "$5000", "PAPER_CAPITAL: expected a whole number of rupees above 0, "
          "e.g. 1000000 or ₹1,000,000."),
         ("registered_algo", "maybe", "REGISTERED_ALGO: expected true or false, e.g. false."),
-        ("broker", "Zerodha", "BROKER: expected paper or kotak, e.g. BROKER=paper."),
+        ("broker", "Zerodha", "BROKER: expected paper, kotak or mstock, e.g. BROKER=paper."),
         ("log_level", "LOUD", "LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR."),
         ("static_ip_primary", "203.0.113", "STATIC_IP_PRIMARY: expected the public IPv4 or IPv6 "
          "address you whitelisted, e.g. 203.0.113.7."),
-        ("broker", "mstock", "BROKER: the mStock adapter is not in this version yet; use "
-         "BROKER=paper or BROKER=kotak."),
+        ("mstock_freeze_qty", "NIFTY=1800", "MSTOCK_FREEZE_QTY: expected comma-separated "
+         "UNDERLYING:UNITS pairs, e.g. NIFTY:1800,BANKNIFTY:600; 'NIFTY=1800' is not one."),
     ],
 )  # fmt: skip
 def test_errors_give_the_expected_form_not_pydantics_words(

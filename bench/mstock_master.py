@@ -1,0 +1,102 @@
+"""mStock master bench: parse a generated JSON instrument master of realistic size, index it,
+resolve symbols; print load time, lookup time and peak memory (compare bench/scrip_master.py).
+
+Assumed size and shape: mStock's OpenAPIScripMaster is Angel-compatible (ref §6.4: same keys,
+token numbering, `-EQ` names), so it is sized like Angel One's list: about 150,000 objects,
+mostly NFO/BFO options, 9 string fields each, about 25 MB of JSON. Generated here: ~8,000 cash
+rows (NSE + BSE, some -BE series) and the rest options/futures over many underlyings x 3
+expiries x strikes, with strike and tick in rupees as the docs say.
+Run: `.venv/bin/python bench/mstock_master.py [--rows N] [--lookups N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from brokers.mstock.master import parse_master_bytes
+
+
+def row(token: int, symbol: str, name: str, kind: str, seg: str, **extra: str) -> dict[str, str]:
+    values = {
+        "token": str(token),
+        "symbol": symbol,
+        "name": name,
+        "expiry": "",
+        "strike": "",
+        "lotsize": "1",
+        "instrumenttype": kind,
+        "exch_seg": seg,
+        "tick_size": "0.05",
+    }
+    values.update(extra)
+    return values  # fmt: skip
+
+
+def generate(rows: int) -> tuple[bytes, list[str]]:
+    """The master as bytes and a sample of our keys to look up."""
+    today = date.today()
+    out: list[dict[str, str]] = []
+    keys: list[str] = []
+    for i in range(4000):
+        for seg in ("NSE", "BSE"):
+            name = f"STK{i:04d}"
+            shown = f"{name}-EQ" if seg == "NSE" else name
+            out.append(row(10000 + i, name, shown, "EQ", seg))
+            keys.append(f"{seg}:{name}")
+    expiries = [today + timedelta(days=7 * k + 1) for k in (0, 4, 8)]
+    token = 100000
+    underlying = 0
+    while len(out) < rows:
+        name = f"UND{underlying:03d}"
+        underlying += 1
+        for expiry in expiries:
+            stamp = f"{expiry:%d%b%Y}"
+            ours = f"{expiry:%d%b%y}".upper()
+            token += 1
+            fut = f"{name}{ours}FUT"
+            out.append(
+                row(token, name, fut, "FUTSTK", "NFO", expiry=stamp, strike="-1", lotsize="50")
+            )
+            for k in range(-60, 61):
+                strike = 1000 + 10 * k
+                for opt in ("CE", "PE"):
+                    token += 1
+                    shown = f"{name}{ours}{strike}{opt}"
+                    extra = {"expiry": stamp, "strike": f"{strike}.000000", "lotsize": "50"}
+                    out.append(row(token, name, shown, "OPTSTK", "NFO", **extra))
+                    keys.append(f"NFO:{name}{ours}{strike}{opt}")
+    return json.dumps(out[:rows]).encode(), keys
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=150_000)
+    parser.add_argument("--lookups", type=int, default=100_000)
+    args = parser.parse_args()
+    content, keys = generate(args.rows)
+    print(f"master: {args.rows:,} objects, {len(content) / 1e6:.1f} MB of JSON")
+    started = time.perf_counter()
+    master = parse_master_bytes(content, date.today())
+    load = time.perf_counter() - started
+    print(f"load (json + parse + index): {load:.2f} s, {len(master):,} instruments")
+    wanted = [k for k in random.Random(7).choices(keys, k=args.lookups) if k in master.by_key]
+    started = time.perf_counter()
+    for key in wanted:
+        master.resolve(key)
+    per = (time.perf_counter() - started) / max(1, len(wanted)) * 1e6
+    print(f"lookup: {per:.2f} µs per resolve ({len(wanted):,} lookups)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

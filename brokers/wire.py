@@ -1,0 +1,72 @@
+"""What every adapter needs to read a broker's reply: the body as JSON (or "not JSON"), the
+`Retry-After` wait, and wire numbers as `Decimal`.
+
+Brokers write numbers as strings, JSON numbers, blanks or zeros for "absent" (Kotak ref §5,
+mStock ref §4 and §5), so both adapters read them through these few functions; what a zero
+*means* stays the caller's decision (`dec` calls it absent).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+__all__ = ["NOT_JSON", "dec", "dec0", "integer", "parse_json", "plain", "retry_after_seconds"]
+
+NOT_JSON: Final = object()  # what `parse_json` returns for an HTML page or truncated JSON
+_ZERO = Decimal(0)
+
+
+def parse_json(content: bytes) -> Any:
+    """The parsed body, or `NOT_JSON`: a reply that is not JSON is garbage, never data."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return NOT_JSON
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def dec(value: Any) -> Decimal | None:
+    """A wire number (string or JSON number) -> Decimal; blanks, junk and zero -> None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number == 0:
+        return None
+    return number
+
+
+def dec0(value: Any) -> Decimal:
+    return dec(value) or _ZERO
+
+
+def integer(value: Any) -> int:
+    number = dec(value)
+    return int(number) if number is not None else 0
+
+
+def plain(value: Decimal) -> str:
+    """`21000`, `292.5`: no exponent, no trailing zeros (rules.md §3.6)."""
+    return format(value.normalize(), "f")
