@@ -343,6 +343,38 @@ class Settings(BaseSettings):
     # Seconds between rounds of (batched) quote calls that check price alerts.
     alert_check_seconds: float = Field(default=5.0, ge=1, le=3600)
 
+    # -- notifications, the daily summary, start and stop (issue 12) --------------------------
+
+    # When the daily summary goes out (IST, HH:MM, weekdays), or "off".
+    daily_summary_at: str = "15:45"
+    # The account's name in the start-up, stop and summary messages (default: the session's
+    # account as the broker names it, else the broker's name).
+    account_label: str = ""
+
+    @field_validator("daily_summary_at")
+    @classmethod
+    def _summary_at(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a time of day in IST as HH:MM, e.g. 15:45, or off") from None
+        return value
+
+    @field_validator("account_label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if len(value.strip()) > 40:
+            raise ValueError("expected a short name of at most 40 characters, e.g. Family HUF")
+        return value.strip()
+
+    @property
+    def daily_summary_time(self) -> time | None:
+        """None when the daily summary is off."""
+        return None if self.daily_summary_at == "off" else time.fromisoformat(self.daily_summary_at)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings or raise `ConfigError` with one line per problem.

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
@@ -35,15 +35,20 @@ from bot.app.build import build_account, build_broker, secret_values
 from bot.app.health import beat, heartbeat_path
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
+from bot.app.startup import AdminNotices
+from bot.clock import utcnow
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
+from bot.market.summary import DailySummaries
+from bot.notify.events import BotStopping
 from bot.notify.notifier import Notifier
+from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
 from bot.orders.tracker import OrderTracker, Patience
-from bot.services import Services
+from bot.services import FeedState, Services
 from bot.settings import Settings
 from bot.store.connection import Store
 from brokers.base import Broker, StreamsOrders, VersionedInstruments
@@ -52,6 +57,7 @@ from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
 from handlers.render import render_event
+from handlers.summary import SummaryPoster
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,8 @@ log = logging.getLogger(__name__)
 # handler, including any added later, and it is a bound, so a flood of updates queues instead
 # of starting an unbounded number of tasks. 256 is far above what a handful of users need.
 CONCURRENT_UPDATES = 256
+# How long a clean stop waits for its "bot stopping" message to reach Telegram.
+STOP_NOTICE_SECONDS = 10.0
 
 
 def _master_version(broker: Broker) -> Callable[[], str] | None:
@@ -78,13 +86,16 @@ async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0)
             log.exception("could not expire confirmation cards")
 
 
-async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
+async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker, feed: FeedState) -> None:
     """Keep the broker's order feed running; polling covers any gap while it is down."""
     while True:
+        feed.set("streaming")
         try:
             await broker.stream_orders(tracker.apply)
-        except Exception:
+            feed.set("down", "the feed ended")
+        except Exception as exc:
             log.exception("order feed stopped; restarting in 5 s")
+            feed.set("down", str(exc)[:200] or "no reason given")
         await asyncio.sleep(5)
 
 
@@ -94,10 +105,12 @@ async def run(
     broker: Broker | None = None,
     *,
     totp_clock: TotpClock | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
     built from the settings unless given (tests pass a paper broker they can steer);
-    `totp_clock` is the wall clock unless given (see `build_account`)."""
+    `totp_clock` is the wall clock unless given (see `build_account`); `clock` is the one the
+    daily summary's time is read from."""
     setup_logging(settings.log_level, secret_values(settings))
     for warning in settings.warnings():
         log.warning(warning)
@@ -119,8 +132,15 @@ async def run(
             .concurrent_updates(CONCURRENT_UPDATES)
             .build()
         )
-        notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
-        account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
+        started_at = utcnow()
+        preferences = await Preferences.load(store.preferences, settings.allowed_users)
+        outbox = TelegramOutbox(application.bot)
+        notifier = Notifier(
+            outbox, render_event, admins=settings.admins, preference=preferences.for_event
+        )
+        # Until the bot is ready, the account's notices are held for one start-up message.
+        notices = AdminNotices(notifier.tell_admins, store.audit)
+        account = build_account(settings, broker, notices, totp_clock=totp_clock)
         resources.push_async_callback(account.stop)  # closes the broker too
         resources.push_async_callback(application.shutdown)  # a no-op unless initialized
         try:
@@ -161,6 +181,7 @@ async def run(
             ),
             on_orders_sent=tracker.wake,
         )
+        feed = FeedState()
         application.bot_data["services"] = Services(
             desk=desk,
             portfolio=Portfolio(account, index),
@@ -169,6 +190,18 @@ async def run(
             notifier=notifier,
             roles=settings.allowed_users,
             confirm_ttl_seconds=settings.confirm_ttl_seconds,
+            preferences=preferences,
+            started_at=started_at,
+            feed=feed,
+        )
+        label = settings.account_label or account.status().account or broker.name
+        summaries = DailySummaries(
+            account,
+            store.preferences,
+            SummaryPoster(notifier, outbox, preferences, settings.allowed_users),
+            at=settings.daily_summary_time,
+            label=label,
+            now=clock,
         )
         # Before polling: orders a crash left SENDING are settled against the book and earlier
         # days' orders lapsed, so no update is handled against a stale picture.
@@ -186,15 +219,32 @@ async def run(
             asyncio.create_task(_expire_cards(desk, notifier)),
             asyncio.create_task(follower.run()),
             asyncio.create_task(beat(heartbeat_path(settings), lambda: updater.running)),
+            asyncio.create_task(summaries.run()),
         ]
         if isinstance(broker, StreamsOrders):
-            background.append(asyncio.create_task(_follow_feed(broker, tracker)))
+            background.append(asyncio.create_task(_follow_feed(broker, tracker, feed)))
         resources.push_async_callback(_cancel, background)
+        started = notices.ready(
+            broker=broker.name,
+            account=label,
+            paper=broker.name == "paper",
+            orders_problem=account.status().blocked_reason,
+        )
+        await notifier.tell_admins(started)
         log.info("bot is running")
         await stop.wait()
+        await _say_stopping(notifier, BotStopping(broker.name, label))
     finally:
         await resources.aclose()
     log.info("bot stopped")
+
+
+async def _say_stopping(notifier: Notifier, event: BotStopping) -> None:
+    """Tell the admins about a clean stop, waiting for Telegram at most a few seconds."""
+    try:
+        await asyncio.wait_for(notifier.tell_admins(event, wait=True), STOP_NOTICE_SECONDS)
+    except TimeoutError:
+        log.warning("the stop notice did not reach Telegram in %.0f s", STOP_NOTICE_SECONDS)
 
 
 async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]
