@@ -15,7 +15,7 @@ tap, not a notification.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 from bot.notify.events import (
     AlertTriggered,
@@ -34,7 +34,6 @@ from bot.notify.events import (
     OrdersLapsed,
 )
 from bot.settings import Role
-from bot.store.preferences import PreferenceRepo
 
 __all__ = ["CHOICES", "KINDS", "Choice", "Kind", "Preferences", "kind_of", "kinds_for"]
 
@@ -85,9 +84,18 @@ def kinds_for(role: Role) -> tuple[Kind, ...]:
     return tuple(k for k in KINDS if role.allows(_NEEDS[k]))
 
 
-def next_choice(choice: Choice) -> Choice:
+def _next_choice(choice: Choice) -> Choice:
     """A tap cycles on → silent → off → on."""
     return CHOICES[(CHOICES.index(choice) + 1) % len(CHOICES)]
+
+
+class ChoiceStore(Protocol):
+    """Where choices are kept (`bot.store.PreferenceRepo`): passed in, so this room needs
+    nothing from the store but these two calls."""
+
+    async def all(self) -> dict[int, dict[str, str]]: ...
+
+    async def set(self, user_id: int, kind: str, choice: str) -> None: ...
 
 
 class Preferences:
@@ -95,7 +103,7 @@ class Preferences:
 
     def __init__(
         self,
-        repo: PreferenceRepo,
+        repo: ChoiceStore,
         roles: Mapping[int, Role],
         stored: Mapping[int, Mapping[str, str]],
     ) -> None:
@@ -104,7 +112,7 @@ class Preferences:
         self._stored: dict[int, dict[str, str]] = {u: dict(c) for u, c in stored.items()}
 
     @classmethod
-    async def load(cls, repo: PreferenceRepo, roles: Mapping[int, Role]) -> Preferences:
+    async def load(cls, repo: ChoiceStore, roles: Mapping[int, Role]) -> Preferences:
         return cls(repo, roles, await repo.all())
 
     def default(self, user_id: int, kind: Kind) -> Choice:
@@ -137,7 +145,7 @@ class Preferences:
 
     async def cycle(self, user_id: int, kind: Kind) -> Choice:
         """Move the user's choice for `kind` one step on, store it, and return it."""
-        choice = next_choice(await self.choice(user_id, kind))
+        choice = _next_choice(await self.choice(user_id, kind))
         await self._repo.set(user_id, kind, choice)
         self._stored.setdefault(user_id, {})[kind] = choice
         return choice

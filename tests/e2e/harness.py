@@ -4,6 +4,8 @@ Telegram Bot API server, with a paper broker the test can steer (set prices)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
@@ -25,13 +27,16 @@ class BotHarness:
         *,
         instance: Broker | None = None,
         totp_clock: TotpClock | None = None,
+        clock: Callable[[], datetime] | None = None,
         **settings: Any,
     ) -> None:
         """`instance`: a broker object to run with (default: a paper broker the test can
-        steer); `totp_clock`: the clock for TOTP steps (default: the wall clock); `settings`:
+        steer); `totp_clock`: the clock for TOTP steps (default: the wall clock); `clock`: the
+        one the daily summary reads (default: the wall clock); `settings`:
         overrides, e.g. broker="kotak" to let the bot build its own."""
         self.tmp = tmp
         self._totp_clock = totp_clock
+        self._clock = clock
         self.telegram = FakeTelegram(DEFAULT_TOKEN)
         self._settings_overrides = settings
         self.broker = instance
@@ -70,7 +75,13 @@ class BotHarness:
         self._stop = asyncio.Event()
         calls_before = len(self.telegram.calls_of("getUpdates"))
         self._task = asyncio.create_task(
-            run(self.settings, self._stop, broker=self.broker, totp_clock=self._totp_clock)
+            run(
+                self.settings,
+                self._stop,
+                broker=self.broker,
+                totp_clock=self._totp_clock,
+                **({"clock": self._clock} if self._clock else {}),
+            )
         )
         await self.telegram.wait_for(
             lambda t: len(t.calls_of("getUpdates")) > calls_before or self._task.done(),
