@@ -56,6 +56,8 @@ class BotHarness:
             "paper_tick_seconds": 0,
             "order_poll_seconds": 0.05,
             "ip_check_urls": "",
+            # Off unless a test asks: with the wall clock it would fire in any run after 15:45.
+            "daily_summary_at": "off",
         }
         values.update(self._settings_overrides)
         self.settings = load_settings(_env_file=None, **values)

@@ -24,6 +24,7 @@ async def test_python_m_bot_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
             "TELEGRAM_BASE_URL": telegram.base_url,
             "TELEGRAM_ALLOWED_USERS": "4242",
             "IP_CHECK_URLS": "off",
+            "DAILY_SUMMARY_AT": "off",
             "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
             "PAPER_STATE_PATH": str(tmp_path / "data" / "paper.json"),
         }
