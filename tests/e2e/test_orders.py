@@ -17,7 +17,7 @@ async def test_start_help_and_menu(harness: BotHarness) -> None:
     names = [c["command"] for c in harness.telegram.commands]
     assert names == [
         "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
-        "positions", "holdings", "funds", "quote", "search", "session",
+        "positions", "holdings", "funds", "quote", "search", "session", "status", "notify",
     ]  # fmt: skip
     help_text = (await harness.say(ADMIN, "/help")).plain
     for name in names:
