@@ -20,18 +20,17 @@ from bot.store.connection import Store
 
 class FeedState:
     """The broker's order feed as the wiring last saw it: `none` (the broker has no feed; the
-    order book is polled), `streaming`, or `down` (restarting; polling covers the gap)."""
+    order book is polled), `streaming`, or `down` (restarting; polling covers the gap). Why it
+    went down is only logged: a feed's error text may hold its URL, and this is shown in chat."""
 
     def __init__(self, now: Callable[[], datetime] = utcnow) -> None:
         self._now = now
         self.state: Literal["none", "streaming", "down"] = "none"
         self.since: datetime = now()
-        self.error: str | None = None
 
-    def set(self, state: Literal["none", "streaming", "down"], error: str | None = None) -> None:
+    def set(self, state: Literal["none", "streaming", "down"]) -> None:
         if state != self.state:
             self.state, self.since = state, self._now()
-        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,6 @@ class Vitals:
     last_broker_answer: datetime | None
     feed: str
     feed_since: datetime
-    feed_error: str | None
     backlog: int | None
     orders_problem: str | None
 
@@ -80,7 +78,6 @@ class Services:
             last_broker_answer=self.account.last_broker_answer,
             feed=self.feed.state,
             feed_since=self.feed.since,
-            feed_error=self.feed.error,
             backlog=backlog,
             orders_problem=status.blocked_reason,
         )

@@ -92,10 +92,9 @@ async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker, feed: FeedS
         feed.set("streaming")
         try:
             await broker.stream_orders(tracker.apply)
-            feed.set("down", "the feed ended")
-        except Exception as exc:
+        except Exception:
             log.exception("order feed stopped; restarting in 5 s")
-            feed.set("down", str(exc)[:200] or "no reason given")
+        feed.set("down")
         await asyncio.sleep(5)
 
 

@@ -40,8 +40,6 @@ def vitals_text(v: Vitals, *, admin: bool) -> str:
     ]
     if admin:
         feed = _FEED[v.feed] if v.feed in _FEED else esc(v.feed)
-        if v.feed == "down" and v.feed_error:
-            feed += f": {esc(v.feed_error)}"
         lines.append(f"Order feed: {feed}, since {clock_time(v.feed_since)}")
         backlog = "n/a" if v.backlog is None else str(v.backlog)
         lines.append(f"Messages waiting to be sent: {backlog}")

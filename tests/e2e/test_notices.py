@@ -51,6 +51,8 @@ async def test_kotak_start_is_one_message_saying_live_and_open(
     async with BotHarness(tmp_path, totp_clock=totp_clock, **kotak_settings(sim, echo)) as h:
         hello = await started(h)
         assert "on kotak, live trading" in hello.plain and "✅ orders open" in hello.plain
+        status = await h.say(ADMIN, "/status")
+        assert "Order feed: streaming" in status.plain, status.plain
         before = len(h.telegram.messages(ADMIN))
     assert [m.plain.split(":")[0] for m in h.telegram.messages(ADMIN)[before:]] == [
         "🔴 Bot stopping"
