@@ -42,7 +42,7 @@ from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
-from bot.notify.events import BotStopping
+from bot.notify.events import BotStarted, BotStopping
 from bot.notify.notifier import Notifier
 from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
@@ -66,8 +66,8 @@ log = logging.getLogger(__name__)
 # handler, including any added later, and it is a bound, so a flood of updates queues instead
 # of starting an unbounded number of tasks. 256 is far above what a handful of users need.
 CONCURRENT_UPDATES = 256
-# How long a clean stop waits for its "bot stopping" message to reach Telegram.
-STOP_NOTICE_SECONDS = 10.0
+# How long the start-up and stop messages may wait for Telegram.
+NOTICE_SECONDS = 10.0
 
 
 def _master_version(broker: Broker) -> Callable[[], str] | None:
@@ -211,6 +211,14 @@ async def run(
         await application.bot.set_my_commands(bot_commands())
         resources.push_async_callback(_stop_polling, application)
         await application.start()
+        # Ready: the one start-up message goes out, delivered before the first update is read.
+        started = notices.ready(
+            broker=broker.name,
+            account=label,
+            paper=broker.name == "paper",
+            orders_problem=account.status().blocked_reason,
+        )
+        await _tell_and_wait(notifier, started)
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         updater = application.updater
@@ -223,27 +231,21 @@ async def run(
         if isinstance(broker, StreamsOrders):
             background.append(asyncio.create_task(_follow_feed(broker, tracker, feed)))
         resources.push_async_callback(_cancel, background)
-        started = notices.ready(
-            broker=broker.name,
-            account=label,
-            paper=broker.name == "paper",
-            orders_problem=account.status().blocked_reason,
-        )
-        await notifier.tell_admins(started)
         log.info("bot is running")
         await stop.wait()
-        await _say_stopping(notifier, BotStopping(broker.name, label))
+        await _tell_and_wait(notifier, BotStopping(broker.name, label))
     finally:
         await resources.aclose()
     log.info("bot stopped")
 
 
-async def _say_stopping(notifier: Notifier, event: BotStopping) -> None:
-    """Tell the admins about a clean stop, waiting for Telegram at most a few seconds."""
+async def _tell_and_wait(notifier: Notifier, event: BotStarted | BotStopping) -> None:
+    """Tell the admins that the bot started or stops, waiting for Telegram a few seconds at
+    most: a slow Telegram delays neither trading nor the exit for longer."""
     try:
-        await asyncio.wait_for(notifier.tell_admins(event, wait=True), STOP_NOTICE_SECONDS)
+        await asyncio.wait_for(notifier.tell_admins(event, wait=True), NOTICE_SECONDS)
     except TimeoutError:
-        log.warning("the stop notice did not reach Telegram in %.0f s", STOP_NOTICE_SECONDS)
+        log.warning("the %s notice did not reach Telegram in time", type(event).__name__)
 
 
 async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]
