@@ -374,6 +374,38 @@ class Settings(BaseSettings):
     # to re-price or cancel it; 0 turns the push off.
     unfilled_alert_seconds: int = Field(default=60, ge=0, le=86400)
 
+    # -- notifications, the daily summary, start and stop (issue 12) --------------------------
+
+    # When the daily summary goes out (IST, HH:MM, weekdays), or "off".
+    daily_summary_at: str = "15:45"
+    # The account's name in the start-up, stop and summary messages (default: the session's
+    # account as the broker names it, else the broker's name).
+    account_label: str = ""
+
+    @field_validator("daily_summary_at")
+    @classmethod
+    def _summary_at(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a time of day in IST as HH:MM, e.g. 15:45, or off") from None
+        return value
+
+    @field_validator("account_label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if len(value.strip()) > 40:
+            raise ValueError("expected a short name of at most 40 characters, e.g. Family HUF")
+        return value.strip()
+
+    @property
+    def daily_summary_time(self) -> time | None:
+        """None when the daily summary is off."""
+        return None if self.daily_summary_at == "off" else time.fromisoformat(self.daily_summary_at)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings or raise `ConfigError` with one line per problem.

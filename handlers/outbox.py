@@ -34,7 +34,13 @@ class TelegramOutbox:
         self._bot = bot
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        disable_notification: bool = False,
     ) -> int:
         try:
             message = await self._bot.send_message(
@@ -43,6 +49,24 @@ class TelegramOutbox:
                 parse_mode=ParseMode.HTML if markup else None,
                 reply_markup=_markup(keyboard),
                 link_preview_options=_NO_PREVIEW,
+                disable_notification=disable_notification,
+            )
+        except Exception as exc:
+            raise _translate(exc, chat_id) from exc
+        return message.message_id
+
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, *, disable_notification: bool = False
+    ) -> int:
+        """A picture (the daily P&L chart) with a short HTML caption (Telegram allows 1024
+        characters: the words go as a message of their own)."""
+        try:
+            message = await self._bot.send_photo(
+                chat_id,
+                png,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                disable_notification=disable_notification,
             )
         except Exception as exc:
             raise _translate(exc, chat_id) from exc

@@ -16,7 +16,7 @@ from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SE
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Instrument
-from handlers import alerts, orders, reports, session
+from handlers import alerts, notify, orders, reports, session, status
 from handlers.guard import (
     NOT_ALLOWED,
     TAP_FAILED,
@@ -29,6 +29,7 @@ from handlers.guard import (
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
 from handlers.render.alerts import ALERT_PREFIX, UNFILLED_PREFIX
 from handlers.render.markup import esc
+from handlers.render.notify import NOTIFY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,22 @@ COMMANDS: tuple[Command, ...] = (
         Role.ADMIN,
         session.session,
     ),
+    Command(
+        "status",
+        "Uptime, broker contact (admins: feed, backlog)",
+        "/status",
+        None,
+        Role.VIEWER,
+        status.status,
+    ),
+    Command(
+        "notify",
+        "Notifications: on, silent or off per kind",
+        "/notify",
+        None,
+        Role.VIEWER,
+        notify.notify,
+    ),
 )
 
 
@@ -260,5 +277,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             alerts.unfilled_tap, pattern=rf"^{UNFILLED_PREFIX}[rc]:[A-Za-z0-9_-]{{1,40}}$"
         )
     )
+    app.add_handler(CallbackQueryHandler(notify.notify_tap, pattern=rf"^{NOTIFY_PREFIX}[a-z]+$"))
     app.add_handler(CallbackQueryHandler(orders.stale_tap))
     app.add_handler(MessageHandler(filters.ALL, unknown))

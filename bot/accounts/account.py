@@ -119,6 +119,7 @@ class Account:
         self._gate.update(self._session)
         if not self.whitelist.configured and self._warn_without_whitelist:
             await self._notify(NoWhitelist(self.broker.name))
+        await self._gate.settle()  # start-up notices are all told before start() returns
         self._task = asyncio.create_task(self._watch(), name=f"account-{self.broker.name}")
 
     async def stop(self) -> None:
@@ -156,6 +157,11 @@ class Account:
     def check_orders_open(self) -> None:
         """Raise `UserError("orders_blocked", …)` when the IP gate is closed."""
         self._gate.check_orders_open()
+
+    @property
+    def last_broker_answer(self) -> datetime | None:
+        """When the broker last answered a read or an order call through this account."""
+        return self._calls.last_answer
 
     def status(self) -> SessionStatus:
         return session_status(

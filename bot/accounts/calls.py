@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from bot.accounts.gate import Gate
 from bot.accounts.limiter import SlidingWindowLimiter
 from bot.accounts.session import Session
+from bot.clock import utcnow
 from bot.errors import UserError
 from brokers.base import Broker
 from brokers.errors import (
@@ -138,6 +140,8 @@ class CallPolicy:
         self._gate = gate
         self._session = session
         self._limiter = limiter
+        # When the broker last answered a call (for /status): None until it has.
+        self.last_answer: datetime | None = None
 
     async def read(self, fn: Callable[[], Awaitable[T]]) -> T:
         """A read: on an expired session log in again and retry once (nothing was executed)."""
@@ -145,10 +149,12 @@ class CallPolicy:
             await self._session.login("no session")
         used = self._session.info
         try:
-            return await fn()
+            result = await fn()
         except SessionExpired:
             await self._session.renew(used, "session expired", lapsed=True)
-            return await fn()
+            result = await fn()
+        self.last_answer = utcnow()
+        return result
 
     async def place(self, request: OrderRequest) -> str:
         return await self._order(lambda: self._broker.place_order(request), _placed(request))
@@ -178,7 +184,9 @@ class CallPolicy:
 
     async def _paced(self, send: Callable[[], Awaitable[str]]) -> str:
         await self._limiter.acquire()
-        return await send()
+        answer = await send()
+        self.last_answer = utcnow()
+        return answer
 
     async def _after_session_refusal(
         self, used: SessionInfo | None, send: Callable[[], Awaitable[str]], settle: _Settle

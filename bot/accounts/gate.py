@@ -224,6 +224,11 @@ class Gate:
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
 
+    async def settle(self) -> None:
+        """Wait until every verdict change announced so far has been told: the wiring holds
+        the start-up transitions back for one start-up message, so none may arrive late."""
+        await asyncio.gather(*self._notices)
+
     async def _announce(self, event: AdminEvent) -> None:
         await self._notify(event)
 

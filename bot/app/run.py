@@ -35,18 +35,22 @@ from bot.app.build import build_account, build_broker, secret_values
 from bot.app.health import beat, heartbeat_path
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
+from bot.app.startup import AdminNotices
 from bot.clock import utcnow
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.alert_watch import AlertWatch
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
+from bot.market.summary import DailySummaries
+from bot.notify.events import BotStarted, BotStopping
 from bot.notify.notifier import Notifier
+from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
 from bot.orders.tracker import OrderTracker, Patience
 from bot.orders.unfilled import UnfilledWatch
-from bot.services import Services
+from bot.services import FeedState, Services
 from bot.settings import Settings
 from bot.store.connection import Store
 from brokers.base import Broker, LimitsQuoteBatch, StreamsOrders, VersionedInstruments
@@ -56,6 +60,7 @@ from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
 from handlers.registry import bot_commands, register
 from handlers.render import render_event
+from handlers.summary import SummaryPoster
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,8 @@ log = logging.getLogger(__name__)
 # handler, including any added later, and it is a bound, so a flood of updates queues instead
 # of starting an unbounded number of tasks. 256 is far above what a handful of users need.
 CONCURRENT_UPDATES = 256
+# How long the start-up and stop messages may wait for Telegram.
+NOTICE_SECONDS = 10.0
 
 
 def _master_version(broker: Broker) -> Callable[[], str] | None:
@@ -82,13 +89,15 @@ async def _expire_cards(desk: OrderDesk, notifier: Notifier, every: float = 5.0)
             log.exception("could not expire confirmation cards")
 
 
-async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker) -> None:
+async def _follow_feed(broker: StreamsOrders, tracker: OrderTracker, feed: FeedState) -> None:
     """Keep the broker's order feed running; polling covers any gap while it is down."""
     while True:
+        feed.set("streaming")
         try:
             await broker.stream_orders(tracker.apply)
         except Exception:
             log.exception("order feed stopped; restarting in 5 s")
+        feed.set("down")
         await asyncio.sleep(5)
 
 
@@ -103,7 +112,8 @@ async def run(
     """Run the bot until `stop` is set (or SIGINT/SIGTERM when `stop` is None). `broker` is
     built from the settings unless given (tests pass a paper broker they can steer);
     `totp_clock` is the wall clock unless given (see `build_account`); `clock` is what the
-    alert and unfilled-limit watches read the time from (tests move it for a snooze)."""
+    desk (quote age, card expiry), the alert and unfilled-limit watches and the daily summary
+    read the time from: one clock, so a test that moves it moves the whole bot."""
     setup_logging(settings.log_level, secret_values(settings))
     for warning in settings.warnings():
         log.warning(warning)
@@ -125,8 +135,15 @@ async def run(
             .concurrent_updates(CONCURRENT_UPDATES)
             .build()
         )
-        notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
-        account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
+        started_at = utcnow()
+        preferences = await Preferences.load(store.preferences, settings.allowed_users)
+        outbox = TelegramOutbox(application.bot)
+        notifier = Notifier(
+            outbox, render_event, admins=settings.admins, preference=preferences.for_event
+        )
+        # Until the bot is ready, the account's notices are held for one start-up message.
+        notices = AdminNotices(notifier.tell_admins, store.audit)
+        account = build_account(settings, broker, notices, totp_clock=totp_clock)
         resources.push_async_callback(account.stop)  # closes the broker too
         resources.push_async_callback(application.shutdown)  # a no-op unless initialized
         try:
@@ -167,6 +184,7 @@ async def run(
             confirm_ttl=timedelta(seconds=settings.confirm_ttl_seconds),
             policy=policy,
             on_orders_sent=tracker.wake,
+            now=clock,
         )
         pusher = Pusher(notifier, settings.allowed_users)
         alerts = AlertWatch(
@@ -189,6 +207,7 @@ async def run(
             policy=policy,
             now=clock,
         )
+        feed = FeedState()
         application.bot_data["services"] = Services(
             desk=desk,
             portfolio=Portfolio(account, index),
@@ -199,6 +218,18 @@ async def run(
             confirm_ttl_seconds=settings.confirm_ttl_seconds,
             alerts=alerts,
             unfilled=unfilled,
+            preferences=preferences,
+            started_at=started_at,
+            feed=feed,
+        )
+        label = settings.account_label or account.status().account or broker.name
+        summaries = DailySummaries(
+            account,
+            store.preferences,
+            SummaryPoster(notifier, outbox, preferences, settings.allowed_users),
+            at=settings.daily_summary_time,
+            label=label,
+            now=clock,
         )
         # Before polling: orders a crash left SENDING are settled against the book and earlier
         # days' orders lapsed, so no update is handled against a stale picture.
@@ -213,6 +244,14 @@ async def run(
         await application.bot.set_my_commands(bot_commands())
         resources.push_async_callback(_stop_polling, application)
         await application.start()
+        # Ready: the one start-up message goes out, delivered before the first update is read.
+        started = notices.ready(
+            broker=broker.name,
+            account=label,
+            paper=broker.name == "paper",
+            orders_problem=account.status().blocked_reason,
+        )
+        await _tell_and_wait(notifier, started)
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         updater = application.updater
@@ -220,15 +259,26 @@ async def run(
             asyncio.create_task(_expire_cards(desk, notifier)),
             asyncio.create_task(follower.run()),
             asyncio.create_task(beat(heartbeat_path(settings), lambda: updater.running)),
+            asyncio.create_task(summaries.run()),
         ]
         if isinstance(broker, StreamsOrders):
-            background.append(asyncio.create_task(_follow_feed(broker, tracker)))
+            background.append(asyncio.create_task(_follow_feed(broker, tracker, feed)))
         resources.push_async_callback(_cancel, background)
         log.info("bot is running")
         await stop.wait()
+        await _tell_and_wait(notifier, BotStopping(broker.name, label))
     finally:
         await resources.aclose()
     log.info("bot stopped")
+
+
+async def _tell_and_wait(notifier: Notifier, event: BotStarted | BotStopping) -> None:
+    """Tell the admins that the bot started or stops, waiting for Telegram a few seconds at
+    most: a slow Telegram delays neither trading nor the exit for longer."""
+    try:
+        await asyncio.wait_for(notifier.tell_admins(event, wait=True), NOTICE_SECONDS)
+    except TimeoutError:
+        log.warning("the %s notice did not reach Telegram in time", type(event).__name__)
 
 
 async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]

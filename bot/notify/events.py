@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
     "AdminEvent",
     "AlertTriggered",
+    "BotStarted",
+    "BotStopping",
     "CardRef",
     "CardUpdate",
     "ChangeSettled",
+    "DailySummary",
     "EgressIPChanged",
     "Event",
+    "Incident",
     "LapsedOrder",
     "LimitUnfilled",
     "LoginFailing",
@@ -40,8 +44,11 @@ __all__ = [
     "OrdersBlocked",
     "OrdersLapsed",
     "OrdersOpen",
+    "PositionPnL",
+    "RejectedOrder",
     "SessionCreated",
     "SessionLapsed",
+    "StartupNote",
     "StaticIPsChanged",
     "UserEvent",
     "next_revision",
@@ -284,6 +291,80 @@ class NoWhitelist:
     broker: str
 
 
+# -- the bot itself and its day (issue 12) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BotStarted:
+    """The bot is ready and polling: the one start-up message to the admins, in place of the
+    session and gate transitions of the start itself. `orders_problem` is why orders are
+    blocked (None: open); `notes` are the start-up notices that still need a human (a changed
+    whitelist, none configured, a failing login), told inside this message."""
+
+    broker: str
+    account: str
+    paper: bool
+    orders_problem: str | None
+    notes: tuple[StartupNote, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BotStopping:
+    """A clean stop (SIGTERM, Ctrl-C, the stop event): said so that silence means a crash."""
+
+    broker: str
+    account: str
+
+
+# What a start-up notice may still need to say beyond the gate's verdict (a failed login is in it).
+StartupNote = StaticIPsChanged | NoWhitelist | EgressIPChanged
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedOrder:
+    key: str
+    side: str
+    quantity: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionPnL:
+    """One position at the end of the day; `unrealised` is None when the broker gave no LTP."""
+
+    key: str
+    quantity: int
+    realised: Decimal
+    unrealised: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A session or IP event of the day, as the audit log recorded it (`kind`: the event's
+    name, `detail`: its plain words)."""
+
+    at: datetime
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    """The trading day of one account, once a day after the close. `orders` counts every
+    order in the broker's book today, `filled` the complete ones; `unavailable` says what the
+    broker could not tell (its reads failed), so a missing part is never shown as zero."""
+
+    day: date
+    broker: str
+    account: str
+    orders: int
+    filled: int
+    rejected: tuple[RejectedOrder, ...]
+    positions: tuple[PositionPnL, ...]
+    incidents: tuple[Incident, ...]
+    unavailable: str | None = None
+
+
 AdminEvent = (
     SessionCreated
     | SessionLapsed
@@ -293,6 +374,8 @@ AdminEvent = (
     | EgressIPChanged
     | StaticIPsChanged
     | NoWhitelist
+    | BotStarted
+    | BotStopping
 )
 
-Event = UserEvent | AdminEvent
+Event = UserEvent | AdminEvent | DailySummary

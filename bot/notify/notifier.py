@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bot.notify.events import AdminEvent, CardRef, CardUpdate, UserEvent
+from bot.notify.events import AdminEvent, CardRef, CardUpdate, Event, UserEvent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,7 +62,13 @@ class Outbox(Protocol):
     markup (the fallback after `BadMarkup`)."""
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        disable_notification: bool = False,
     ) -> int: ...
 
     async def edit(
@@ -114,7 +120,10 @@ class Notifier:
         admins: Sequence[int] = (),
         chat_interval: float = 1.0,
         max_retries: int = 3,
+        preference: Callable[[int, Event], Awaitable[str]] | None = None,
     ) -> None:
+        """`preference(chat_id, event)`: "on", "silent" (sent without a sound) or "off"
+        (not sent) for a push; every push is "on" without it."""
         self._outbox = outbox
         self._render = render
         self._admins = tuple(admins)
@@ -125,8 +134,14 @@ class Notifier:
         self._card_locks: dict[int, asyncio.Lock] = {}
         self._card_revisions: dict[CardRef, int] = {}
         self._posting: set[asyncio.Task[None]] = set()
+        self._preference = preference
 
-    async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
+    async def _choice(self, chat_id: int, event: Event) -> str:
+        return "on" if self._preference is None else await self._preference(chat_id, event)
+
+    async def send(
+        self, chat_id: int, text: str, keyboard: Keyboard | None = None, *, silent: bool = False
+    ) -> int:
         """Send rendered `text` (split if long; the keyboard goes on the last part). Returns the
         message id of the last part."""
         parts = split_message(text)
@@ -135,7 +150,9 @@ class Notifier:
             kb = keyboard if i == len(parts) - 1 else None
 
             async def attempt(markup: bool, part: str = part, kb: Keyboard | None = kb) -> int:
-                return await self._outbox.send(chat_id, part, markup=markup, keyboard=kb)
+                return await self._outbox.send(
+                    chat_id, part, markup=markup, keyboard=kb, disable_notification=silent
+                )
 
             message_id = await self._deliver(attempt)
         return message_id
@@ -208,23 +225,34 @@ class Notifier:
                 return
             await self.edit_card(event.card, text, revision=event.revision)
             return
-        await self.push(event.chat_id, self._render(event))
+        choice = await self._choice(event.chat_id, event)
+        if choice != "off":
+            await self.push(event.chat_id, self._render(event), silent=choice == "silent")
 
-    async def tell_admins(self, event: AdminEvent) -> None:
+    async def tell_admins(self, event: AdminEvent, *, wait: bool = False) -> None:
         """Post a session/IP/gate event to every admin without waiting on Telegram pacing
-        (it is raised inside work such as a login during an order call)."""
+        (it is raised inside work such as a login during an order call); with `wait`, until
+        it is delivered (the stop notice, sent before the process ends)."""
         text = self._render(event)
         for admin in self._admins:
-            self.post(admin, text)
+            choice = await self._choice(admin, event)
+            if choice == "off":
+                continue
+            if wait:
+                await self.push(admin, text, silent=choice == "silent")
+            else:
+                self.post(admin, text, silent=choice == "silent")
 
-    def post(self, chat_id: int, text: str) -> None:
+    def post(self, chat_id: int, text: str, *, silent: bool = False) -> None:
         """`push` without waiting: for notices raised inside work that must not stall on
         Telegram pacing (a login inside an order call). Per-chat order is kept by the lock."""
-        task = asyncio.get_running_loop().create_task(self.push(chat_id, text))
+        task = asyncio.get_running_loop().create_task(self.push(chat_id, text, silent=silent))
         self._posting.add(task)
         task.add_done_callback(self._posting.discard)
 
-    async def push(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> None:
+    async def push(
+        self, chat_id: int, text: str, keyboard: Keyboard | None = None, *, silent: bool = False
+    ) -> None:
         """An unsolicited message (fill, rejection, alert): paced per chat so a burst of fills
         does not trip Telegram's flood control. Never raises: a push that cannot be delivered
         is logged, and trading-side work goes on. `keyboard`: buttons under it (an alert's)."""
@@ -234,7 +262,7 @@ class Notifier:
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                await self.send(chat_id, text, keyboard)
+                await self.send(chat_id, text, keyboard, silent=silent)
             except ChatUnreachable as exc:
                 log.warning("could not deliver a notification to chat %s: %s", chat_id, exc)
             except Exception:

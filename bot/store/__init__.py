@@ -1,5 +1,6 @@
 """SQLite storage (aiosqlite): intents, orders placed through the bot and the audit trail, written
-before the bot acts on them, and price alerts with their state. One `Store` holds the
+before the bot acts on them, price alerts with their state,
+notification preferences and the days whose summary went out. One `Store` holds the
 connection; each table has its repository."""
 
 from bot.store.alerts import AlertRepo, AlertRow, AlertState
@@ -7,8 +8,10 @@ from bot.store.audit import AuditRepo
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
+from bot.store.preferences import INCIDENT, PreferenceRepo
 
 __all__ = [
+    "INCIDENT",
     "LIVE_ORDER_STATES",
     "AlertRepo",
     "AlertRow",
@@ -18,5 +21,6 @@ __all__ = [
     "IntentRow",
     "OrderRepo",
     "OrderRow",
+    "PreferenceRepo",
     "Store",
 ]

@@ -33,6 +33,7 @@ from bot.store.audit import AuditRepo
 from bot.store.checkpoint import Checkpointer
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
+from bot.store.preferences import PreferenceRepo
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
 _OWNER_ONLY = 0o600
@@ -132,6 +133,7 @@ class Store:
         self.orders = OrderRepo(db)
         self.audit = AuditRepo(db)
         self.alerts = AlertRepo(db)
+        self.preferences = PreferenceRepo(db)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

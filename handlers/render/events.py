@@ -7,8 +7,11 @@ from decimal import Decimal
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
     AlertTriggered,
+    BotStarted,
+    BotStopping,
     CardUpdate,
     ChangeSettled,
+    DailySummary,
     EgressIPChanged,
     Event,
     LapsedOrder,
@@ -33,6 +36,7 @@ from handlers.render.alerts import rule
 from handlers.render.cards import outcome, sentence
 from handlers.render.markup import esc
 from handlers.render.numbers import key_tick, price
+from handlers.render.summary import summary_text
 
 __all__ = ["render_event"]
 
@@ -95,6 +99,16 @@ def render_event(event: Event) -> str:
             return _alert(event)
         case LimitUnfilled():
             return _unfilled(event)
+        case BotStarted():
+            return _started(event)
+        case BotStopping():
+            return (
+                f"🔴 <b>Bot stopping</b>: {esc(event.account)} on {esc(event.broker)}, a clean "
+                "stop. Orders already with the broker stay there; I follow them again when I "
+                "start."
+            )
+        case DailySummary():
+            return summary_text(event)
 
 
 def _what(
@@ -184,3 +198,19 @@ def _unfilled(event: LimitUnfilled) -> str:
         "the price has moved past it. Re-price it from the current LTP, or cancel it: each "
         "shows a card to confirm first."
     )
+
+
+def _started(event: BotStarted) -> str:
+    """The one start-up message (issue 12): where, which mode, and whether orders can go out."""
+    mode = "paper trading (no real money)" if event.paper else "<b>live</b> trading"
+    orders = (
+        "✅ orders open"
+        if event.orders_problem is None
+        else f"⛔ orders blocked: {esc(event.orders_problem)}"
+    )
+    lines = [
+        f"🟢 <b>Bot started</b>: {esc(event.account)} on {esc(event.broker)}, {mode}.",
+        f"{orders}.",
+    ]
+    lines += [render_event(note) for note in event.notes]
+    return "\n".join(lines)

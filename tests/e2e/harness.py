@@ -34,7 +34,7 @@ class BotHarness:
         steer); `totp_clock`: the clock for TOTP steps (default: the wall clock); `settings`:
         overrides, e.g. broker="kotak" to let the bot build its own; `clock`: the time the paper
         market dates its quotes with and the bot's alert watches read (default: the wall clock;
-        a test moves it to see a snooze end)."""
+        a test moves it to see a snooze end or to reach the daily summary's time)."""
         self.tmp = tmp
         self._clock = clock
         self._totp_clock = totp_clock
@@ -57,6 +57,8 @@ class BotHarness:
             "paper_tick_seconds": 0,
             "order_poll_seconds": 0.05,
             "ip_check_urls": "",
+            # Off unless a test asks: with the wall clock it would fire in any run after 15:45.
+            "daily_summary_at": "off",
         }
         values.update(self._settings_overrides)
         self.settings = load_settings(_env_file=None, **values)

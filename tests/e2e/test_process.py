@@ -24,6 +24,7 @@ async def test_python_m_bot_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
             "TELEGRAM_BASE_URL": telegram.base_url,
             "TELEGRAM_ALLOWED_USERS": "4242",
             "IP_CHECK_URLS": "off",
+            "DAILY_SUMMARY_AT": "off",
             "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
             "PAPER_STATE_PATH": str(tmp_path / "data" / "paper.json"),
         }
@@ -39,10 +40,12 @@ async def test_python_m_bot_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
                 timeout=10,
             )
             assert "paper" in reply.plain
-            assert any("paper session created" in m.plain for m in telegram.messages(4242))
+            assert any("Bot started" in m.plain for m in telegram.messages(4242))
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, err.decode()[-2000:]
+        # SIGTERM is a clean stop: the admin is told, so silence would mean a crash.
+        assert telegram.messages(4242)[-1].plain.startswith("🔴 Bot stopping")
         assert b"Traceback" not in err
         assert (tmp_path / "data" / "bot.db").exists()

@@ -79,6 +79,8 @@ class StoredMessage:
     date: int = field(default_factory=lambda: int(time.time()))
     edit_texts: list[str] = field(default_factory=list)  # text of each editMessageText, in order
     deleted: bool = False
+    photo: bytes | None = None  # sendPhoto: the picture's bytes (`text` holds the caption)
+    disable_notification: bool = False
 
     @property
     def plain(self) -> str:
@@ -94,8 +96,20 @@ class StoredMessage:
             "date": self.date,
             "chat": {"id": self.chat_id, "type": "private"},
             "from": bot_user,
-            "text": self.text,
         }
+        if self.photo is None:
+            msg["text"] = self.text
+        else:
+            msg["caption"] = self.text
+            msg["photo"] = [
+                {
+                    "file_id": f"photo-{self.chat_id}-{self.message_id}",
+                    "file_unique_id": f"u{self.chat_id}-{self.message_id}",
+                    "width": 640,
+                    "height": 480,
+                    "file_size": len(self.photo),
+                }
+            ]
         # Telegram only echoes inline keyboards; PTB would fail to parse a reply keyboard here.
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             msg["reply_markup"] = self.reply_markup
@@ -159,6 +173,7 @@ class FakeTelegram:
             "getmycommands": lambda _: self.commands,
             "answercallbackquery": self._answer_callback_query,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -497,6 +512,26 @@ class FakeTelegram:
             text=params["text"],
             parse_mode=params.get("parse_mode"),
             reply_markup=params.get("reply_markup"),
+            disable_notification=bool(params.get("disable_notification", False)),
+        )
+        self._messages[chat_id].append(record)
+        return record.to_api(self.bot_user)
+
+    def _send_photo(self, params: JSON) -> JSON:
+        """The picture arrives as a multipart file (PTB uploads bytes that way)."""
+        chat_id = params["chat_id"]
+        self._known_chat(chat_id)
+        upload = params["photo"]
+        data = (
+            upload.file.read() if isinstance(upload, web.FileField) else bytes(str(upload), "utf-8")
+        )
+        record = StoredMessage(
+            chat_id=chat_id,
+            message_id=next(self._message_ids[chat_id]),
+            text=params.get("caption", ""),
+            parse_mode=params.get("parse_mode"),
+            photo=data,
+            disable_notification=bool(params.get("disable_notification", False)),
         )
         self._messages[chat_id].append(record)
         return record.to_api(self.bot_user)

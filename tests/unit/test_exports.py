@@ -36,6 +36,8 @@ PUBLIC: dict[str, set[str]] = {
         "OrdersLapsed", "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated",
         "SessionLapsed", "StaticIPsChanged", "UserEvent", "next_revision", "split_message",
         "utf16_len",
+        "BotStarted", "BotStopping", "DailySummary", "Incident", "PositionPnL", "RejectedOrder",
+        "StartupNote",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -46,6 +48,7 @@ PUBLIC: dict[str, set[str]] = {
         "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
         "Store",
         "AlertRepo", "AlertRow", "AlertState",
+        "INCIDENT", "PreferenceRepo",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",

@@ -199,7 +199,13 @@ class RecordingOutbox:
     sent: list[tuple[int, str]] = field(default_factory=list)
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        disable_notification: bool = False,
     ) -> int:
         self.sent.append((chat_id, text))
         return len(self.sent)

@@ -26,7 +26,13 @@ class RecordingOutbox:
     sent: list[tuple[int, str, bool]] = field(default_factory=list)
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        disable_notification: bool = False,
     ) -> int:
         if self.failures:
             raise self.failures.pop(0)
@@ -105,7 +111,13 @@ class CardOutbox:
     edits: list[tuple[int, int, str]] = field(default_factory=list)
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        disable_notification: bool = False,
     ) -> int:
         self.sent.append((chat_id, text))
         return 100 + len(self.sent)
