@@ -121,8 +121,8 @@ class _TapAnswer:
     """A Confirm tap's answer, started once: when the desk hands the order to the account,
     after `ANSWER_WITHIN_SECONDS` if that takes longer, or at the end at the latest. Not
     before: the answer's HTTP work (building, sending and reading answerCallbackQuery) shares
-    the event loop with the order's, and measured in bench/tap_to_wire.py it delayed the
-    request by about a millisecond. Not later: it never waits for the broker's reply, a
+    the event loop with the order's database writes and request, and delayed them (see
+    bench/tap_to_wire.py). Not later: it never waits for the broker's reply, a
     rate-limit slot or a login, so the tap stops spinning at once however slow the place is."""
 
     def __init__(self, query: CallbackQuery, text: str) -> None:
