@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.errors import UserError
 from bot.notify import CardRef, Notifier, next_revision
@@ -99,16 +99,17 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.CONFIRM_PREFIX)
     prepared = await _claim(services, intent_id, query.from_user.id)
-    answering = asyncio.create_task(answer_quietly(query, "Sending…"))
+    answer = _TapAnswer(query, "Sending…")
     card = CardRef(query.message.chat.id, query.message.message_id)
     progress = _ProgressCard(services.notifier, card, prepared)
     try:
-        result = await services.desk.execute(prepared, progress)
+        result = await services.desk.execute(prepared, progress, on_sending=answer.send)
     except Exception:
-        await _sending_failed(services.notifier, card, prepared, answering)
+        await _sending_failed(services.notifier, card, prepared, answer)
         raise
+    answer.send()
     await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
-    await answering
+    await answer.sent()
     return result.status
 
 
@@ -131,13 +132,46 @@ async def _end_if_expired(services: Services, intent_id: str, exc: UserError) ->
         await services.notifier.publish(view)
 
 
+# The longest a Confirm tap waits for the desk to hand its order to the account before it is
+# answered anyway (normally one database write after the claim: far less).
+ANSWER_WITHIN_SECONDS = 0.25
+
+
+class _TapAnswer:
+    """A Confirm tap's answer, started once: when the desk hands the order to the account,
+    after `ANSWER_WITHIN_SECONDS` if that takes longer, or at the end at the latest. Not
+    before: the answer's HTTP work (building, sending and reading answerCallbackQuery) shares
+    the event loop with the order's database writes and request, and delayed them (see
+    bench/tap_to_wire.py). Not later: it never waits for the broker's reply, a
+    rate-limit slot or a login, so the tap stops spinning at once however slow the place is."""
+
+    def __init__(self, query: CallbackQuery, text: str) -> None:
+        self._query = query
+        self._text = text
+        self._task: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(ANSWER_WITHIN_SECONDS, self.send)
+
+    def send(self) -> None:
+        """Start the answer now, unless it has started."""
+        if self._task is None:
+            self._timer.cancel()
+            self._task = asyncio.create_task(answer_quietly(self._query, self._text))
+
+    async def sent(self) -> None:
+        """Start the answer if need be, and wait until Telegram has taken (or refused) it."""
+        self.send()
+        assert self._task is not None
+        await self._task
+
+
 async def _sending_failed(
-    notifier: Notifier, card: CardRef, prepared: Prepared, answering: asyncio.Task[None]
+    notifier: Notifier, card: CardRef, prepared: Prepared, answer: _TapAnswer
 ) -> None:
     """The desk closes every intent it sends, so this is a fault of ours (the database, a
     bug): the card says so in one sentence, and the tap is still answered."""
+    answer.send()
     await notifier.edit_card(card, render.send_failed(prepared), revision=next_revision())
-    await answering
+    await answer.sent()
 
 
 @tap(Role.TRADER)

@@ -100,10 +100,17 @@ def new_tag() -> str:
 @dataclass
 class _Batch:
     """What the desk knows while it sends: the answered orders, in order, and the tag of the
-    one whose request may be on its way right now."""
+    one whose request may be on its way right now. `on_sending` is the caller's, called once,
+    right before the first request is handed to the account."""
 
     results: list[SliceResult] = field(default_factory=list)
     leaving: str | None = None
+    on_sending: Callable[[], None] | None = None
+
+    def sending(self) -> None:
+        if self.on_sending is not None:
+            on_sending, self.on_sending = self.on_sending, None
+            on_sending()
 
 
 class _Terms(NamedTuple):
@@ -136,6 +143,10 @@ class OrderDesk:
         self._now = now
         self._on_orders_sent = on_orders_sent
         self._margin_timeout = margin_timeout
+        # intent id -> (user id, chat id) of each intent this desk moved to SENDING and has not
+        # executed yet. `execute` takes the entry, so an intent is sent at most once without a
+        # second read of its row on the way to the broker (`claim` has just read and moved it).
+        self._claimed: dict[str, tuple[int, int]] = {}
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -350,7 +361,10 @@ class OrderDesk:
         if intent.status == "PENDING" and await self._store.intents.transition(
             intent_id, "PENDING", to_status, unexpired_at=self._now()
         ):
-            return prepared_of(intent, self.index)
+            prepared = prepared_of(intent, self.index)
+            if to_status == "SENDING":
+                self._claimed[intent_id] = (intent.user_id, intent.chat_id)
+            return prepared
         # Expired now, or earlier by the sweep: either way the user is told it expired.
         if intent.status == "EXPIRED" or await self._store.intents.transition(
             intent_id, "PENDING", "EXPIRED", unexpired_at=None
@@ -367,22 +381,33 @@ class OrderDesk:
         await self._store.intents.finish(intent_id, "DECLINED", "declined by the user")
         return Outcome(prepared, "declined")
 
-    async def execute(self, prepared: Prepared, progress: Progress | None = None) -> Outcome:
+    async def execute(
+        self,
+        prepared: Prepared,
+        progress: Progress | None = None,
+        *,
+        on_sending: Callable[[], None] | None = None,
+    ) -> Outcome:
         """Send a claimed intent. Call only with what `claim` returned. Whatever happens on the
         way (an unexpected error, a cancelled task), the intent is closed with its outcome:
-        sent, failed, unknown or skipped, slice by slice."""
+        sent, failed, unknown or skipped, slice by slice. `on_sending` is called once, when the
+        desk is about to hand its first request to the account (not at all if it never gets
+        that far), so a front end can do its own work (answering the tap) while the request
+        travels instead of before it."""
         intent_id = prepared.intent_id
-        intent = await self._store.intents.get(intent_id)
-        if intent is None or intent.status != "SENDING":
+        claimed = self._claimed.pop(intent_id, None)
+        if claimed is None:
             raise UserError("already_answered", "This was already answered; nothing more was done.")
-        batch = _Batch()
+        batch = _Batch(on_sending=on_sending)
         try:
             match prepared:
                 case PreparedOrder():
-                    await self._place(prepared, intent.user_id, intent.chat_id, progress, batch)
+                    await self._place(prepared, *claimed, progress, batch)
                 case PreparedModify():
+                    batch.sending()
                     batch.results.append(await self._modify(prepared))
                 case PreparedCancel():
+                    batch.sending()
                     batch.results.append(await self._cancel(prepared))
         except Exception:
             log.exception("unexpected error while sending intent %s", intent_id)
@@ -462,6 +487,7 @@ class OrderDesk:
                 trigger_price=plan.trigger_price,
             )
             batch.leaving = tag
+            batch.sending()
             result = await self._send_one(tag, request)
             batch.leaving = None
             batch.results.append(result)
