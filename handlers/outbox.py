@@ -1,6 +1,8 @@
 """The Telegram side of `bot.notify.Outbox`: python-telegram-bot calls and their errors mapped to
-the notifier's small vocabulary (flood wait, bad markup, transient failure). Texts are HTML; sent
-with `markup=False` they go out stripped of their tags."""
+the notifier's small vocabulary (flood wait, bad markup, transient failure, chat unreachable).
+Texts are HTML; sent with `markup=False` they go out stripped of their tags; `silent` sends
+them with `disable_notification`. PTB raises `NetworkError` for a refused connection, a
+timeout and any 5xx (502 included), so all of those reach the sender as `SendFailed`."""
 
 from __future__ import annotations
 
@@ -34,7 +36,13 @@ class TelegramOutbox:
         self._bot = bot
 
     async def send(
-        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: bool,
+        keyboard: Keyboard | None,
+        silent: bool = False,
     ) -> int:
         try:
             message = await self._bot.send_message(
@@ -43,6 +51,7 @@ class TelegramOutbox:
                 parse_mode=ParseMode.HTML if markup else None,
                 reply_markup=_markup(keyboard),
                 link_preview_options=_NO_PREVIEW,
+                disable_notification=silent,
             )
         except Exception as exc:
             raise _translate(exc, chat_id) from exc

@@ -39,7 +39,7 @@ from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
-from bot.notify.notifier import Notifier
+from bot.notify import Notifier, Sender
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
 from bot.orders.tracker import OrderTracker, Patience
@@ -119,7 +119,9 @@ async def run(
             .concurrent_updates(CONCURRENT_UPDATES)
             .build()
         )
-        notifier = Notifier(TelegramOutbox(application.bot), render_event, admins=settings.admins)
+        telegram = TelegramOutbox(application.bot)
+        sender = Sender(store.outbox, telegram)  # pushes: persistent outbox, paced
+        notifier = Notifier(telegram, render_event, sender=sender, admins=settings.admins)
         account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
         resources.push_async_callback(account.stop)  # closes the broker too
         resources.push_async_callback(application.shutdown)  # a no-op unless initialized
@@ -130,6 +132,8 @@ async def run(
         except NetworkError as exc:
             reason = telegram_unreachable(settings.telegram_base_url, exc)
             raise StartupError(f"{reason}.") from None
+        resources.push_async_callback(sender.stop)  # before the bot's HTTP client closes
+        await sender.start()  # with what an earlier run left undelivered
         await account.start()
         follower = IndexFollower(
             account.instruments, _master_version(broker), every=settings.instruments_check_seconds
@@ -143,7 +147,7 @@ async def run(
         tracker = OrderTracker(
             store,
             account,
-            notifier.publish,
+            notifier.for_account(broker.name, paper=broker.name == "paper"),
             index=index,
             poll_seconds=settings.order_poll_seconds,
             patience=Patience(

@@ -1,6 +1,8 @@
-"""Telling people what happened: typed events (data, no markup) and the one notifier that sends
-everything to Telegram (splitting, pacing, flood control, retries) through the small `Outbox`
-protocol that `handlers/` implements."""
+"""Telling people what happened: typed events (data, no markup), the notifier that turns them
+into pushes (per-user on/silent/off preference hook), the persistent outbox they are written to
+and the one `Sender` that delivers it (splitting, pacing, coalescing, flood control, retries
+across outages and restarts), all talking to Telegram only through the small `Outbox` protocol
+that `handlers/` implements."""
 
 from bot.notify.events import (
     AdminEvent,
@@ -29,15 +31,15 @@ from bot.notify.events import (
     UserEvent,
     next_revision,
 )
-from bot.notify.notifier import (
+from bot.notify.notifier import Notifier, Preference, Renderer, always_on
+from bot.notify.sender import Sender
+from bot.notify.transport import (
     BadMarkup,
     Button,
     ChatUnreachable,
     FloodWait,
     Keyboard,
-    Notifier,
     Outbox,
-    Renderer,
     SendFailed,
     split_message,
     utf16_len,
@@ -71,12 +73,15 @@ __all__ = [
     "OrdersLapsed",
     "OrdersOpen",
     "Outbox",
+    "Preference",
     "Renderer",
     "SendFailed",
+    "Sender",
     "SessionCreated",
     "SessionLapsed",
     "StaticIPsChanged",
     "UserEvent",
+    "always_on",
     "next_revision",
     "split_message",
     "utf16_len",

@@ -1,12 +1,13 @@
 """SQLite storage (aiosqlite): intents, orders placed through the bot and the audit trail, written
-before the bot acts on them, and price alerts with their state. One `Store` holds the
-connection; each table has its repository."""
+before the bot acts on them, price alerts with their state, and the outbox of pushes written
+before they are sent. One `Store` holds the connection; each table has its repository."""
 
 from bot.store.alerts import AlertRepo, AlertRow, AlertState
 from bot.store.audit import AuditRepo
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
+from bot.store.outbox import OutboxRepo, OutboxRow
 
 __all__ = [
     "LIVE_ORDER_STATES",
@@ -18,5 +19,7 @@ __all__ = [
     "IntentRow",
     "OrderRepo",
     "OrderRow",
+    "OutboxRepo",
+    "OutboxRow",
     "Store",
 ]

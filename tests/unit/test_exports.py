@@ -36,6 +36,7 @@ PUBLIC: dict[str, set[str]] = {
         "OrdersLapsed", "OrdersOpen", "Outbox", "Renderer", "SendFailed", "SessionCreated",
         "SessionLapsed", "StaticIPsChanged", "UserEvent", "next_revision", "split_message",
         "utf16_len",
+        "Preference", "Sender", "always_on",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -46,6 +47,7 @@ PUBLIC: dict[str, set[str]] = {
         "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
         "Store",
         "AlertRepo", "AlertRow", "AlertState",
+        "OutboxRepo", "OutboxRow",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",
