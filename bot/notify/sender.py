@@ -5,7 +5,9 @@ chat's worker, so a Telegram outage never blocks or slows the work that raised t
 order call, the tracker). Each chat with waiting rows has one worker task that sends them in
 the order they were written:
 
-- pacing: about one message a second per chat and at most `per_second` overall (Telegram
+- pacing: a worker waits `linger` (a tenth of a second) before its first message, so a burst
+  raised together (the fills of one order-book poll) is one message; then about one message a
+  second per chat and at most `per_second` overall (Telegram
   allows ≈1/s per chat and ≈30/s per bot, rules.md §4; `AIORateLimiter` does not pace a
   private chat, style.md), and rows that pile up meanwhile are coalesced into one message;
 - flood control: a 429 holds the chat for its `retry_after`;
@@ -66,6 +68,7 @@ class Sender:
         chat_interval: float = 1.0,
         per_second: float = 25.0,
         max_backoff: float = 60.0,
+        linger: float = 0.1,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -74,6 +77,7 @@ class Sender:
         self._chat_interval = chat_interval
         self._spacing = 1.0 / per_second
         self._max_backoff = max_backoff
+        self._linger = linger
         self._clock = clock
         self._sleep = sleep
         self._workers: dict[int, asyncio.Task[None]] = {}
@@ -146,6 +150,7 @@ class Sender:
         stranded (between that check and leaving there is no await)."""
         backoff, odd = 0.0, 0
         try:
+            await self._sleep(self._linger)  # a burst raised together goes out as one message
             while True:
                 self._poked.discard(chat_id)
                 rows = await self._repo.waiting(chat_id, _ROWS_PER_READ)

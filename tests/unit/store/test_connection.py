@@ -121,6 +121,7 @@ async def test_an_empty_database_gets_every_migration_in_wal_mode(tmp_path: Path
             "orders",
             "audit",
             "alerts",
+            "outbox",
         }
     finally:
         await store.close()
