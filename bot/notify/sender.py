@@ -172,15 +172,13 @@ class Sender:
                     self._hold(chat_id, backoff)
                 except (ChatUnreachable, BadMarkup) as exc:  # refused for good: retrying won't help
                     await self._repo.failed(batch.ids, str(exc))
-                    log.warning(
-                        "gave up on %d push(es) to chat %s: %s", len(batch.ids), chat_id, exc
-                    )
+                    log.warning("could not deliver %s to chat %s: %s", _what(batch), chat_id, exc)
                 except Exception as exc:  # another refusal (a bad request), or a fault
                     odd += 1
                     if odd >= _MAX_ODD_TRIES:
                         odd = 0
                         await self._repo.failed(batch.ids, str(exc) or type(exc).__name__)
-                        log.exception("gave up on %d push(es) to chat %s", len(batch.ids), chat_id)
+                        log.exception("could not deliver %s to chat %s", _what(batch), chat_id)
                     else:
                         await self._repo.attempted(batch.ids, str(exc) or type(exc).__name__)
                         self._hold(chat_id, self._max_backoff)
@@ -242,3 +240,8 @@ class Sender:
         if self._down_since is not None:
             log.info("Telegram reachable again after %.0f s", self._clock() - self._down_since)
             self._down_since = None
+
+
+def _what(batch: Batch) -> str:
+    count = len(batch.ids)
+    return "a notification" if count == 1 else f"{count} notifications"
