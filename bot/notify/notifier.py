@@ -112,7 +112,6 @@ class Notifier:
         self._preference = preference
         self._card_locks: dict[int, asyncio.Lock] = {}
         self._card_revisions: dict[CardRef, int] = {}
-        self._posting: set[asyncio.Task[None]] = set()
 
     async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
         """Send a reply now (split if long; the keyboard goes on the last part). Returns the
@@ -222,12 +221,6 @@ class Notifier:
             setting = self._preference(admin, kind)
             if setting != "off":
                 await self._enqueue(admin, text, silent=setting == "silent", coalesce_key=_ADMIN)
-
-    def post(self, chat_id: int, text: str) -> None:
-        """`push` without waiting even for the write: for code that cannot await."""
-        task = asyncio.get_running_loop().create_task(self.push(chat_id, text))
-        self._posting.add(task)
-        task.add_done_callback(self._posting.discard)
 
     async def push(
         self,

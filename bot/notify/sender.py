@@ -5,11 +5,11 @@ chat's worker, so a Telegram outage never blocks or slows the work that raised t
 order call, the tracker). Each chat with waiting rows has one worker task that sends them in
 the order they were written:
 
-- pacing: a worker waits `linger` (a tenth of a second) before its first message, so a burst
-  raised together (the fills of one order-book poll) is one message; then about one message a
-  second per chat and at most `per_second` overall (Telegram
+- pacing: about one message a second per chat and at most `per_second` overall (Telegram
   allows ≈1/s per chat and ≈30/s per bot, rules.md §4; `AIORateLimiter` does not pace a
-  private chat, style.md), and rows that pile up meanwhile are coalesced into one message;
+  private chat, style.md); rows that pile up meanwhile are coalesced into one message, and a
+  worker waits `linger` (a tenth of a second) before its first message, so a burst raised
+  together (the fills of one order-book poll) is one message too;
 - flood control: a 429 holds the chat for its `retry_after`;
 - Telegram unreachable (network down, 5xx): the rows stay and are retried with backoff up to
   `max_backoff`, for as long as it takes, across restarts (`start` picks up every chat with
