@@ -133,6 +133,7 @@ async def run(
             reason = telegram_unreachable(settings.telegram_base_url, exc)
             raise StartupError(f"{reason}.") from None
         resources.push_async_callback(sender.stop)  # before the bot's HTTP client closes
+        resources.push_async_callback(notifier.settled)  # card edits still under way
         await sender.start()  # with what an earlier run left undelivered
         await account.start()
         follower = IndexFollower(

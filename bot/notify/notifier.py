@@ -112,6 +112,7 @@ class Notifier:
         self._preference = preference
         self._card_locks: dict[int, asyncio.Lock] = {}
         self._card_revisions: dict[CardRef, int] = {}
+        self._editing: set[asyncio.Task[None]] = set()
 
     async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
         """Send a reply now (split if long; the keyboard goes on the last part). Returns the
@@ -185,15 +186,20 @@ class Notifier:
             del self._card_revisions[next(iter(self._card_revisions))]
 
     async def publish(self, event: UserEvent) -> None:
-        """Deliver an order event: a card update edits its card, anything else is written to
-        the outbox for the chat it belongs to (as the user's preference says). Never raises."""
+        """Deliver an order event: a card update edits its card (in the background, so the
+        tracker never waits on Telegram; edits of one chat still land in order), anything else
+        is written to the outbox for the chat it belongs to (as the user's preference says).
+        Never raises."""
         try:
             text = self._render(event)
         except Exception:
             log.exception("could not render a %s", type(event).__name__)
             return
         if isinstance(event, CardUpdate):
-            await self.edit_card(event.card, text, revision=event.revision)
+            edit = self.edit_card(event.card, text, revision=event.revision)
+            task = asyncio.get_running_loop().create_task(edit)
+            self._editing.add(task)
+            task.add_done_callback(self._editing.discard)
             return
         user = event.user_id if isinstance(event, AlertTriggered) else event.chat_id
         setting = self._preference(user, type(event).__name__)
@@ -201,6 +207,12 @@ class Notifier:
             return
         key = _ALERTS if isinstance(event, AlertTriggered) else _coalesce_key(event)
         await self._enqueue(event.chat_id, text, silent=setting == "silent", coalesce_key=key)
+
+    async def settled(self) -> None:
+        """Wait for the card edits `publish` started: at shutdown, so an outcome is shown or
+        written to the outbox before the sender stops."""
+        while self._editing:
+            await asyncio.gather(*self._editing)
 
     def for_account(self, account: str, *, paper: bool) -> Callable[[UserEvent], Awaitable[None]]:
         """`publish` for one account's services (its tracker): every event about an order is

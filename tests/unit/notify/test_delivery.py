@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.notify import OrderFilled, OrderRejected
+from bot.notify import CardUpdate, Notifier, OrderFilled, OrderRejected
 from bot.notify.events import CardRef, next_revision
+from handlers.outbox import TelegramOutbox
 from tests.unit.notify.conftest import Rig
 
 CHAT = 42
@@ -31,10 +32,12 @@ async def test_telegram_down_for_a_minute_loses_no_fill_and_doubles_none(rig: Ri
     await rig.telegram.go_down("502")
     rig.time.at(60, rig.telegram.come_up)
     await rig.sender.start()
+    rig.time.paused = True  # the virtual minute starts once the fills are in
     publish = rig.notifier.for_account("kotak", paper=False)
     for n in range(20):
         await publish(fill(n))
     assert await rig.store.outbox.counts() == {"PENDING": 20}  # written, whatever Telegram does
+    rig.time.resume()
 
     await rig.delivered()
 
@@ -164,8 +167,6 @@ async def test_silent_rows_are_sent_without_notification(rig: Rig) -> None:
 
 
 async def test_the_preference_hook_silences_or_drops_an_event(rig: Rig) -> None:
-    from bot.notify import Notifier
-    from handlers.outbox import TelegramOutbox
     from handlers.render import render_event
 
     asked: list[tuple[int, str]] = []
@@ -211,3 +212,16 @@ async def test_publishing_returns_before_telegram_answers(rig: Rig) -> None:
     held.set()
     await rig.delivered()
     assert await rig.store.outbox.counts() == {"SENT": 2}
+
+
+async def test_a_card_update_does_not_hold_up_the_publisher(rig: Rig) -> None:
+    """The tracker publishes card updates: it goes on while Telegram sits on the edit."""
+    message_id = await rig.notifier.send(CHAT, "card")
+    held = rig.telegram.hold("editMessageText")
+    update = CardUpdate(CardRef(CHAT, message_id), "an outcome", next_revision())
+    notifier = Notifier(TelegramOutbox(rig.bot), lambda e: "✅ Filled", sender=rig.sender)
+    await notifier.publish(update)  # returns with the edit still waiting on Telegram
+    assert rig.telegram.message(CHAT, message_id).edit_texts == []
+    held.set()
+    await notifier.settled()
+    assert rig.telegram.message(CHAT, message_id).edit_texts == ["✅ Filled"]

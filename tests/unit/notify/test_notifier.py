@@ -158,6 +158,7 @@ async def test_a_card_update_event_edits_its_card(store: Store) -> None:
     outbox = CardOutbox()
     notifier = notifier_for(outbox, store, lambda event: f"card for {event.content}")  # type: ignore[union-attr]
     await notifier.publish(CardUpdate(CardRef(7, 3), "intent X", next_revision()))
+    await notifier.settled()
     assert outbox.edits == [(7, 3, "card for intent X")] and outbox.sent == []
 
 
