@@ -202,7 +202,7 @@ class Notifier:
             task.add_done_callback(self._editing.discard)
             return
         user = event.user_id if isinstance(event, AlertTriggered) else event.chat_id
-        setting = self._preference(user, type(event).__name__)
+        setting = self._setting(user, type(event).__name__)
         if setting == "off":
             return
         key = _ALERTS if isinstance(event, AlertTriggered) else _coalesce_key(event)
@@ -230,7 +230,7 @@ class Notifier:
         text = self._render(event)
         kind = type(event).__name__
         for admin in self._admins:
-            setting = self._preference(admin, kind)
+            setting = self._setting(admin, kind)
             if setting != "off":
                 await self._enqueue(admin, text, silent=setting == "silent", coalesce_key=_ADMIN)
 
@@ -245,6 +245,14 @@ class Notifier:
         """An unsolicited message (rendered text): written to the outbox and delivered by the
         sender, paced per chat. Never raises: returns once the row is written."""
         await self._enqueue(chat_id, text, silent=silent, coalesce_key=coalesce_key)
+
+    def _setting(self, user_id: int, kind: str) -> Setting:
+        """The user's preference; "on" when the hook fails (a notice too many beats one lost)."""
+        try:
+            return self._preference(user_id, kind)
+        except Exception:
+            log.exception("the notification preference failed for user %s; sending", user_id)
+            return "on"
 
     async def _enqueue(
         self, chat_id: int, text: str, *, silent: bool, coalesce_key: str | None

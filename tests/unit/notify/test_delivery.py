@@ -15,6 +15,7 @@ import pytest
 from bot.notify import CardUpdate, Notifier, OrderFilled, OrderRejected
 from bot.notify.events import CardRef, next_revision
 from handlers.outbox import TelegramOutbox
+from handlers.render import render_event
 from tests.unit.notify.conftest import Rig
 
 CHAT = 42
@@ -167,8 +168,6 @@ async def test_silent_rows_are_sent_without_notification(rig: Rig) -> None:
 
 
 async def test_the_preference_hook_silences_or_drops_an_event(rig: Rig) -> None:
-    from handlers.render import render_event
-
     asked: list[tuple[int, str]] = []
 
     def preference(user_id: int, kind: str) -> str:
@@ -225,3 +224,20 @@ async def test_a_card_update_does_not_hold_up_the_publisher(rig: Rig) -> None:
     held.set()
     await notifier.settled()
     assert rig.telegram.message(CHAT, message_id).edit_texts == ["✅ Filled"]
+
+
+async def test_a_failing_preference_hook_still_delivers(rig: Rig) -> None:
+    def broken(user_id: int, kind: str) -> str:
+        raise LookupError("settings table missing")
+
+    notifier = Notifier(
+        TelegramOutbox(rig.bot),
+        render_event,
+        sender=rig.sender,
+        preference=broken,  # type: ignore[arg-type]
+    )
+    await rig.sender.start()
+    await notifier.publish(fill(1))
+    await rig.delivered()
+    [message] = rig.telegram.messages(CHAT)
+    assert "Filled" in message.plain and not message.silent
