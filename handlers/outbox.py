@@ -1,6 +1,8 @@
 """The Telegram side of `bot.notify.Outbox`: python-telegram-bot calls and their errors mapped to
-the notifier's small vocabulary (flood wait, bad markup, transient failure). Texts are HTML; sent
-with `markup=False` they go out stripped of their tags."""
+the notifier's small vocabulary (flood wait, bad markup, transient failure, chat unreachable).
+Texts are HTML; sent with `markup=False` they go out stripped of their tags; `silent` sends
+them with `disable_notification`. PTB raises `NetworkError` for a refused connection, a
+timeout and any 5xx (502 included), so all of those reach the sender as `SendFailed`."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ class TelegramOutbox:
         *,
         markup: bool,
         keyboard: Keyboard | None,
-        disable_notification: bool = False,
+        silent: bool = False,
     ) -> int:
         try:
             message = await self._bot.send_message(
@@ -49,14 +51,14 @@ class TelegramOutbox:
                 parse_mode=ParseMode.HTML if markup else None,
                 reply_markup=_markup(keyboard),
                 link_preview_options=_NO_PREVIEW,
-                disable_notification=disable_notification,
+                disable_notification=silent,
             )
         except Exception as exc:
             raise _translate(exc, chat_id) from exc
         return message.message_id
 
     async def send_photo(
-        self, chat_id: int, png: bytes, caption: str, *, disable_notification: bool = False
+        self, chat_id: int, png: bytes, caption: str, *, silent: bool = False
     ) -> int:
         """A picture (the daily P&L chart) with a short HTML caption (Telegram allows 1024
         characters: the words go as a message of their own)."""
@@ -66,7 +68,7 @@ class TelegramOutbox:
                 png,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
-                disable_notification=disable_notification,
+                disable_notification=silent,
             )
         except Exception as exc:
             raise _translate(exc, chat_id) from exc

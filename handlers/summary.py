@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 class PhotoOutbox(Protocol):
     async def send_photo(
-        self, chat_id: int, png: bytes, caption: str, *, disable_notification: bool = False
+        self, chat_id: int, png: bytes, caption: str, *, silent: bool = False
     ) -> int: ...
 
 
@@ -55,6 +55,6 @@ class SummaryPoster:
             if png is None:
                 continue
             try:
-                await self._photos.send_photo(user, png, caption, disable_notification=silent)
+                await self._photos.send_photo(user, png, caption, silent=silent)
             except Exception:
                 log.warning("could not send the P&L chart to chat %s", user, exc_info=True)

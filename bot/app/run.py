@@ -43,8 +43,8 @@ from bot.market.alert_watch import AlertWatch
 from bot.market.follow import IndexFollower
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
+from bot.notify import Notifier, Sender
 from bot.notify.events import BotStarted, BotStopping
-from bot.notify.notifier import Notifier
 from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
 from bot.orders.policy import PolicyConfig
@@ -138,8 +138,13 @@ async def run(
         started_at = utcnow()
         preferences = await Preferences.load(store.preferences, settings.allowed_users)
         outbox = TelegramOutbox(application.bot)
+        sender = Sender(store.outbox, outbox)  # pushes: persistent outbox, paced
         notifier = Notifier(
-            outbox, render_event, admins=settings.admins, preference=preferences.for_event
+            outbox,
+            render_event,
+            sender=sender,
+            admins=settings.admins,
+            preference=preferences.for_event,
         )
         # Until the bot is ready, the account's notices are held for one start-up message.
         notices = AdminNotices(notifier.tell_admins, store.audit)
@@ -153,6 +158,9 @@ async def run(
         except NetworkError as exc:
             reason = telegram_unreachable(settings.telegram_base_url, exc)
             raise StartupError(f"{reason}.") from None
+        resources.push_async_callback(sender.stop)  # before the bot's HTTP client closes
+        resources.push_async_callback(notifier.settled)  # card edits still under way
+        await sender.start()  # with what an earlier run left undelivered
         await account.start()
         follower = IndexFollower(
             account.instruments, _master_version(broker), every=settings.instruments_check_seconds
@@ -163,10 +171,12 @@ async def run(
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
 
+        # The account's name in pushes, the start/stop notices and the summary.
+        label = settings.account_label or account.status().account or broker.name
         tracker = OrderTracker(
             store,
             account,
-            notifier.publish,
+            notifier.for_account(label, paper=broker.name == "paper"),
             index=index,
             poll_seconds=settings.order_poll_seconds,
             patience=Patience(
@@ -221,8 +231,8 @@ async def run(
             preferences=preferences,
             started_at=started_at,
             feed=feed,
+            backlog=store.outbox.backlog,
         )
-        label = settings.account_label or account.status().account or broker.name
         summaries = DailySummaries(
             account,
             store.preferences,

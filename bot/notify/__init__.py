@@ -1,8 +1,9 @@
-"""Telling people what happened: typed events (data, no markup) and the one notifier that sends
-everything to Telegram (splitting, pacing, flood control, retries) through the small `Outbox`
-protocol that `handlers/` implements. Each user's on/silent/off choice per kind of event is
-`bot.notify.preferences` (imported by name: it needs the roles of `bot.settings`, which the
-events must not pull in)."""
+"""Telling people what happened: typed events (data, no markup), the notifier that turns them
+into pushes, the persistent outbox they are written to and the one `Sender` that delivers it
+(splitting, pacing, coalescing, flood control, retries across outages and restarts), all
+talking to Telegram only through the small `Outbox` protocol that `handlers/` implements.
+Each user's on/silent/off choice per kind of event is `bot.notify.preferences` (imported by
+name: it needs the roles of `bot.settings`, which the events must not pull in)."""
 
 from bot.notify.events import (
     AdminEvent,
@@ -39,15 +40,15 @@ from bot.notify.events import (
     UserEvent,
     next_revision,
 )
-from bot.notify.notifier import (
+from bot.notify.notifier import Notifier, Preference, Renderer, always_on
+from bot.notify.sender import Sender
+from bot.notify.transport import (
     BadMarkup,
     Button,
     ChatUnreachable,
     FloodWait,
     Keyboard,
-    Notifier,
     Outbox,
-    Renderer,
     SendFailed,
     split_message,
     utf16_len,
@@ -87,14 +88,17 @@ __all__ = [
     "OrdersOpen",
     "Outbox",
     "PositionPnL",
+    "Preference",
     "RejectedOrder",
     "Renderer",
     "SendFailed",
+    "Sender",
     "SessionCreated",
     "SessionLapsed",
     "StartupNote",
     "StaticIPsChanged",
     "UserEvent",
+    "always_on",
     "next_revision",
     "split_message",
     "utf16_len",

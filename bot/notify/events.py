@@ -8,12 +8,18 @@ order-gate changes) go to every admin.
 A `CardUpdate` is the one event that edits a message instead of sending one: the confirmation
 card it names is rewritten to show `content` (the core's outcome of the card's request, worded
 in `handlers/render`). The notifier routes it by its card and revision and never looks inside.
+
+Events about orders carry the `account` they belong to (its label as the bot knows it: the
+broker's name today) and `paper` (True for the paper broker, False for real money), stamped by
+the notifier's per-account publisher (`Notifier.for_account`), so every push says which account
+and whether real money moved. They are keyword-only, default empty: an event not stamped
+renders without the marker.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
@@ -91,6 +97,8 @@ class OrderEvent:
     key: str
     side: str
     quantity: int
+    account: str = field(default="", kw_only=True)
+    paper: bool | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +139,8 @@ class OrderNotFound:
     side: str
     quantity: int
     tag: str
+    account: str = field(default="", kw_only=True)
+    paper: bool | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +156,8 @@ class ChangeSettled:
     action: Literal["modify", "cancel"]
     applied: bool
     status: str | None
+    account: str = field(default="", kw_only=True)
+    paper: bool | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,8 @@ class OrdersLapsed:
 
     chat_id: int
     orders: tuple[LapsedOrder, ...]
+    account: str = field(default="", kw_only=True)
+    paper: bool | None = field(default=None, kw_only=True)
 
 
 # -- price alerts (issue 12), to the chat that set the alert ------------------------------------

@@ -1,79 +1,91 @@
-"""The one sender for everything the bot says in Telegram.
+"""The one door to Telegram for everything the bot says.
 
-Command replies and pushes (fills, rejections, session problems) all go through `Notifier`, so
-splitting at Telegram's length limit, the plain-text fallback after a markup error, flood control
-(`retry_after`) and per-chat pacing live in exactly one place. The Telegram specifics sit behind
-the small `Outbox` protocol and the words of each event behind a `Renderer`, both implemented in
-`handlers/`: the core stays transport-free and markup-free, and tests can count what was sent.
+Command replies and card edits go straight out (`send`, `edit`, `edit_card`): the user is
+waiting for them, and they are retried a few times. Every push the user did not ask for (a
+fill, a rejection, an alert, a session notice) goes through the persistent outbox instead
+(`publish`, `push`): it is written to SQLite and delivered by the one `Sender`, paced, in order,
+coalesced, retried for as long as Telegram is away and across restarts. A card outcome that
+cannot be edited in for good (card deleted, Telegram down) becomes such a push, so the user
+learns it either way. The Telegram specifics sit behind the small `Outbox` protocol and the
+words of each event behind a `Renderer`, both implemented in `handlers/`: the core stays
+transport-free and markup-free, and tests can count what was sent.
+
+Each push passes a `preference(user_id, event)` hook ("on", "silent" or "off") before it is
+written, so the per-user notification settings (`bot.notify.preferences`) plug in without
+touching the delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
-from bot.notify.events import AdminEvent, CardRef, CardUpdate, Event, UserEvent
+from bot.notify.events import (
+    AdminEvent,
+    AlertTriggered,
+    CardRef,
+    CardUpdate,
+    ChangeSettled,
+    Event,
+    OrderEvent,
+    OrderNotFound,
+    OrdersLapsed,
+    UserEvent,
+)
+from bot.notify.sender import Sender
+from bot.notify.transport import (
+    MAX_UNITS,
+    BadMarkup,
+    Button,
+    ChatUnreachable,
+    FloodWait,
+    Keyboard,
+    Outbox,
+    SendFailed,
+    split_message,
+    utf16_len,
+)
+
+__all__ = [
+    "MAX_UNITS",
+    "BadMarkup",
+    "Button",
+    "ChatUnreachable",
+    "FloodWait",
+    "Keyboard",
+    "Notifier",
+    "Outbox",
+    "Preference",
+    "Renderer",
+    "SendFailed",
+    "always_on",
+    "split_message",
+    "utf16_len",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Telegram counts message length in UTF-16 code units (entity offsets do); stay well under 4096.
-MAX_UNITS = 4000
 # How many cards' last shown revision are remembered: far more than are edited in one session.
 _CARD_MEMORY = 4096
+# Pushes that may be merged into one message when several wait for a chat.
+_ORDERS, _ALERTS, _ADMIN = "orders", "alerts", "admin"
+
+Setting = Literal["on", "silent", "off"]
 
 
-@dataclass(frozen=True, slots=True)
-class Button:
-    text: str
-    data: str
+class Preference(Protocol):
+    """A user's setting for one kind of event: sent, sent without a sound, or not sent."""
+
+    def __call__(self, user_id: int, event: Event, /) -> Awaitable[Setting]: ...
 
 
-Keyboard = Sequence[Sequence[Button]]
-
-
-class FloodWait(Exception):
-    """Telegram said 'retry after N seconds' (HTTP 429)."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-class BadMarkup(Exception):
-    """Telegram could not parse the markup; the same text can go out without it."""
-
-
-class SendFailed(Exception):
-    """A transient failure (network, 5xx): the caller may retry."""
-
-
-class ChatUnreachable(Exception):
-    """Telegram will not deliver to this user: they never opened the bot and pressed Start (a
-    bot cannot write first), or they blocked it. Retrying does not help; they must act."""
-
-
-class Outbox(Protocol):
-    """Sends rendered text. With `markup=False` the outbox sends the same text stripped of its
-    markup (the fallback after `BadMarkup`)."""
-
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        markup: bool,
-        keyboard: Keyboard | None,
-        disable_notification: bool = False,
-    ) -> int: ...
-
-    async def edit(
-        self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
-    ) -> None: ...
+async def always_on(user_id: int, event: Event, /) -> Setting:
+    """The default without per-user settings: everything is sent, with a sound."""
+    return "on"
 
 
 class Renderer(Protocol):
@@ -82,77 +94,37 @@ class Renderer(Protocol):
     def __call__(self, event: UserEvent | AdminEvent, /) -> str: ...
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_message(text: str, limit: int = MAX_UNITS) -> list[str]:
-    """Split on line boundaries into parts of at most `limit` UTF-16 units. A single line longer
-    than the limit is cut hard (rare: lines we render are short)."""
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        units = utf16_len(line) + 1
-        while units > limit:  # an overlong line: cut it
-            head, line = line[: limit // 2], line[limit // 2 :]
-            if current:
-                parts.append("\n".join(current))
-                current, size = [], 0
-            parts.append(head)
-            units = utf16_len(line) + 1
-        if size + units > limit and current:
-            parts.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += units
-    if current:
-        parts.append("\n".join(current))
-    return [p for p in parts if p.strip()] or [text[:limit]]
-
-
 class Notifier:
     def __init__(
         self,
         outbox: Outbox,
         render: Renderer,
         *,
+        sender: Sender,
         admins: Sequence[int] = (),
-        chat_interval: float = 1.0,
         max_retries: int = 3,
-        preference: Callable[[int, Event], Awaitable[str]] | None = None,
+        preference: Preference = always_on,
     ) -> None:
-        """`preference(chat_id, event)`: "on", "silent" (sent without a sound) or "off"
-        (not sent) for a push; every push is "on" without it."""
         self._outbox = outbox
         self._render = render
+        self._sender = sender
         self._admins = tuple(admins)
-        self._chat_interval = chat_interval
         self._max_retries = max_retries
-        self._next_slot: dict[int, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._preference = preference
         self._card_locks: dict[int, asyncio.Lock] = {}
         self._card_revisions: dict[CardRef, int] = {}
-        self._posting: set[asyncio.Task[None]] = set()
-        self._preference = preference
+        self._editing: set[asyncio.Task[None]] = set()
 
-    async def _choice(self, chat_id: int, event: Event) -> str:
-        return "on" if self._preference is None else await self._preference(chat_id, event)
-
-    async def send(
-        self, chat_id: int, text: str, keyboard: Keyboard | None = None, *, silent: bool = False
-    ) -> int:
-        """Send rendered `text` (split if long; the keyboard goes on the last part). Returns the
-        message id of the last part."""
+    async def send(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> int:
+        """Send a reply now (split if long; the keyboard goes on the last part). Returns the
+        message id of the last part. For replies the user is waiting for; pushes use `push`."""
         parts = split_message(text)
         message_id = 0
         for i, part in enumerate(parts):
             kb = keyboard if i == len(parts) - 1 else None
 
             async def attempt(markup: bool, part: str = part, kb: Keyboard | None = kb) -> int:
-                return await self._outbox.send(
-                    chat_id, part, markup=markup, keyboard=kb, disable_notification=silent
-                )
+                return await self._outbox.send(chat_id, part, markup=markup, keyboard=kb)
 
             message_id = await self._deliver(attempt)
         return message_id
@@ -179,8 +151,9 @@ class Notifier:
         """Show `text` on a confirmation card, unless the card already shows a later revision
         (edits of one chat's cards are made one at a time, so none lands out of order). Never
         raises. `best_effort` (progress): one attempt, and a failure is only logged. Otherwise
-        flood control is waited out and, when the card cannot be edited at all (deleted, too
-        old), the text is sent as a new message so the user still reads it."""
+        flood control is waited out and, when the card cannot be edited for good (deleted, too
+        old, Telegram away), the text goes through the outbox as a message: the outcome of an
+        order (placed, rejected, filled) reaches the user whatever became of the card."""
         lock = self._card_locks.setdefault(card.chat_id, asyncio.Lock())
         async with lock:
             if revision <= self._card_revisions.get(card, 0):
@@ -192,13 +165,12 @@ class Notifier:
             try:
                 await self.edit(card.chat_id, card.message_id, text)
             except Exception:
-                log.warning("could not edit card %s; sending it as a message", card, exc_info=True)
+                log.warning(
+                    "could not edit card %s; its text goes out as a message", card, exc_info=True
+                )
             else:
                 return
-            try:
-                await self.send(card.chat_id, text)
-            except Exception:
-                log.exception("could not deliver a card's outcome to chat %s", card.chat_id)
+            await self._enqueue(card.chat_id, text, silent=False, coalesce_key=None)
 
     async def _try_progress(self, card: CardRef, text: str) -> None:
         try:
@@ -215,60 +187,96 @@ class Notifier:
             del self._card_revisions[next(iter(self._card_revisions))]
 
     async def publish(self, event: UserEvent) -> None:
-        """Deliver an order event: a card update edits its card, anything else is pushed to
-        the chat it belongs to. Never raises."""
-        if isinstance(event, CardUpdate):
-            try:
-                text = self._render(event)
-            except Exception:
-                log.exception("could not render a card update")
-                return
-            await self.edit_card(event.card, text, revision=event.revision)
+        """Deliver an order event: a card update edits its card (in the background, so the
+        tracker never waits on Telegram; edits of one chat still land in order), anything else
+        is written to the outbox for the chat it belongs to (as the user's preference says).
+        Never raises."""
+        try:
+            text = self._render(event)
+        except Exception:
+            log.exception("could not render a %s", type(event).__name__)
             return
-        choice = await self._choice(event.chat_id, event)
-        if choice != "off":
-            await self.push(event.chat_id, self._render(event), silent=choice == "silent")
+        if isinstance(event, CardUpdate):
+            edit = self.edit_card(event.card, text, revision=event.revision)
+            task = asyncio.get_running_loop().create_task(edit)
+            self._editing.add(task)
+            task.add_done_callback(self._editing.discard)
+            return
+        user = event.user_id if isinstance(event, AlertTriggered) else event.chat_id
+        setting = await self._setting(user, event)
+        if setting == "off":
+            return
+        key = _ALERTS if isinstance(event, AlertTriggered) else _coalesce_key(event)
+        await self._enqueue(event.chat_id, text, silent=setting == "silent", coalesce_key=key)
+
+    async def settled(self) -> None:
+        """Wait for the card edits `publish` started: at shutdown, so an outcome is shown or
+        written to the outbox before the sender stops."""
+        while self._editing:
+            await asyncio.gather(*self._editing)
+
+    def for_account(self, account: str, *, paper: bool) -> Callable[[UserEvent], Awaitable[None]]:
+        """`publish` for one account's services (its tracker): every event about an order is
+        stamped with the account's label and whether it trades paper or live money."""
+
+        async def publish(event: UserEvent) -> None:
+            if isinstance(event, _ABOUT_ORDERS):
+                event = dataclasses.replace(event, account=account, paper=paper)
+            await self.publish(event)
+
+        return publish
 
     async def tell_admins(self, event: AdminEvent, *, wait: bool = False) -> None:
-        """Post a session/IP/gate event to every admin without waiting on Telegram pacing
-        (it is raised inside work such as a login during an order call); with `wait`, until
-        it is delivered (the stop notice, sent before the process ends)."""
+        """Post a session/IP/gate event to every admin, through the outbox; with `wait`, until
+        the outbox has delivered everything waiting (the start and stop notices; the caller
+        bounds the wait)."""
         text = self._render(event)
         for admin in self._admins:
-            choice = await self._choice(admin, event)
-            if choice == "off":
-                continue
-            if wait:
-                await self.push(admin, text, silent=choice == "silent")
-            else:
-                self.post(admin, text, silent=choice == "silent")
-
-    def post(self, chat_id: int, text: str, *, silent: bool = False) -> None:
-        """`push` without waiting: for notices raised inside work that must not stall on
-        Telegram pacing (a login inside an order call). Per-chat order is kept by the lock."""
-        task = asyncio.get_running_loop().create_task(self.push(chat_id, text, silent=silent))
-        self._posting.add(task)
-        task.add_done_callback(self._posting.discard)
+            setting = await self._setting(admin, event)
+            if setting != "off":
+                await self._enqueue(admin, text, silent=setting == "silent", coalesce_key=_ADMIN)
+        if wait:
+            await self._sender.idle()
 
     async def push(
-        self, chat_id: int, text: str, keyboard: Keyboard | None = None, *, silent: bool = False
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: Keyboard | None = None,
+        *,
+        silent: bool = False,
+        coalesce_key: str | None = None,
     ) -> None:
-        """An unsolicited message (fill, rejection, alert): paced per chat so a burst of fills
-        does not trip Telegram's flood control. Never raises: a push that cannot be delivered
-        is logged, and trading-side work goes on. `keyboard`: buttons under it (an alert's)."""
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            wait = self._next_slot.get(chat_id, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                await self.send(chat_id, text, keyboard, silent=silent)
-            except ChatUnreachable as exc:
-                log.warning("could not deliver a notification to chat %s: %s", chat_id, exc)
-            except Exception:
-                log.exception("could not deliver a notification to chat %s", chat_id)
-            finally:
-                self._next_slot[chat_id] = time.monotonic() + self._chat_interval
+        """An unsolicited message (rendered text, with buttons under it when `keyboard`, e.g. an
+        alert's): written to the outbox and delivered by the sender, paced per chat. Never
+        raises: returns once the row is written."""
+        await self._enqueue(
+            chat_id, text, keyboard=keyboard, silent=silent, coalesce_key=coalesce_key
+        )
+
+    async def _setting(self, user_id: int, event: Event) -> Setting:
+        """The user's preference; "on" when the hook fails (a notice too many beats one lost)."""
+        try:
+            return await self._preference(user_id, event)
+        except Exception:
+            log.exception("the notification preference failed for user %s; sending", user_id)
+            return "on"
+
+    async def _enqueue(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        keyboard: Keyboard | None = None,
+        silent: bool,
+        coalesce_key: str | None,
+    ) -> None:
+        try:
+            await self._sender.enqueue(
+                chat_id, text, keyboard=keyboard, silent=silent, coalesce_key=coalesce_key
+            )
+        except Exception:
+            log.exception("could not write a push for chat %s to the outbox", chat_id)
 
     async def _deliver(self, call: Callable[[bool], Awaitable[T]]) -> T:
         """Try with markup; fall back to plain text once on a markup error; wait out flood
@@ -291,3 +299,12 @@ class Notifier:
                     await asyncio.sleep(exc.retry_after + 0.1)
                 else:
                     await asyncio.sleep(min(2**attempt, 10))
+
+
+# Events about orders: they carry the account and its paper/live marker, and a burst of them
+# for one chat (fills of a 40-slice order) may be coalesced into one message.
+_ABOUT_ORDERS = (OrderEvent, OrderNotFound, ChangeSettled, OrdersLapsed)
+
+
+def _coalesce_key(event: UserEvent) -> str | None:
+    return _ORDERS if isinstance(event, _ABOUT_ORDERS) else None

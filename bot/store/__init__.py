@@ -1,13 +1,14 @@
 """SQLite storage (aiosqlite): intents, orders placed through the bot and the audit trail, written
-before the bot acts on them, price alerts with their state,
-notification preferences and the days whose summary went out. One `Store` holds the
-connection; each table has its repository."""
+before the bot acts on them, price alerts with their state, notification preferences and the
+days whose summary went out, and the outbox of pushes written before they are sent. One
+`Store` holds the connection; each table has its repository."""
 
 from bot.store.alerts import AlertRepo, AlertRow, AlertState
 from bot.store.audit import AuditRepo
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
+from bot.store.outbox import OutboxRepo, OutboxRow
 from bot.store.preferences import INCIDENT, PreferenceRepo
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "IntentRow",
     "OrderRepo",
     "OrderRow",
+    "OutboxRepo",
+    "OutboxRow",
     "PreferenceRepo",
     "Store",
 ]

@@ -33,6 +33,7 @@ from bot.store.audit import AuditRepo
 from bot.store.checkpoint import Checkpointer
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
+from bot.store.outbox import OutboxRepo
 from bot.store.preferences import PreferenceRepo
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
@@ -124,7 +125,8 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> 
 
 class Store:
     """The one database. Open with `await Store.open(path)`; each table has its repository
-    (`intents`, `orders`, `audit`) and every repository method is a short transaction."""
+    (`intents`, `orders`, `audit`, `alerts`, `outbox`) and every repository method is a short
+    transaction."""
 
     def __init__(self, db: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
         self._db = db
@@ -134,6 +136,7 @@ class Store:
         self.audit = AuditRepo(db)
         self.alerts = AlertRepo(db)
         self.preferences = PreferenceRepo(db)
+        self.outbox = OutboxRepo(db)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

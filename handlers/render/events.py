@@ -1,4 +1,8 @@
-"""Core events → Telegram HTML: the words for every push (fills, rejections, session, IP)."""
+"""Core events → Telegram HTML: the words for every push (fills, rejections, session, IP).
+
+A push about an order names its order number and ends with a line for its account and whether
+it is paper or real money (`📝 paper` / `💰 live`), so a trader with several accounts, or a
+paper account beside a live one, never mistakes one for the other, even in a coalesced list."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from bot.notify.events import (
     LoginFailing,
     NoWhitelist,
     OrderCancelled,
+    OrderEvent,
     OrderFilled,
     OrderFound,
     OrderNotFound,
@@ -43,6 +48,21 @@ __all__ = ["render_event"]
 
 def render_event(event: Event) -> str:
     """HTML for Telegram; every dynamic value escaped."""
+    text = _words(event)
+    if isinstance(event, OrderEvent | OrderNotFound | ChangeSettled | OrdersLapsed):
+        return text + _account_line(event)
+    return text
+
+
+def _account_line(event: OrderEvent | OrderNotFound | ChangeSettled | OrdersLapsed) -> str:
+    """The account marker line; empty for an event no account stamped."""
+    if not event.account:
+        return ""
+    money = "" if event.paper is None else (" · 📝 paper" if event.paper else " · 💰 live")
+    return f"\nAccount {esc(event.account)}{money}"
+
+
+def _words(event: Event) -> str:
     match event:
         case CardUpdate(content=Outcome() as result):
             return outcome(result)

@@ -120,19 +120,24 @@ async def test_wrong_ip_refuses_buy_keeps_reads_and_recovers(
     async with BotHarness(tmp_path, totp_clock=totp_clock, **settings) as h:
         move(sim, echo, ELSEWHERE)
         await wait_session(h, "Orders: ⛔ blocked")
+        # The notices go through the outbox: wait for them, so the next message is the reply.
+        await h.telegram.wait_for(
+            lambda t: any("Orders blocked" in m.plain for m in t.messages(ADMIN)),
+            what="the blocked notice",
+        )
         refused = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
         assert refused.plain.startswith("Orders are blocked: this server's IP address is")
         assert ELSEWHERE in refused.plain and PRIMARY in refused.plain
         assert refused.reply_markup is None
         positions = await h.say(ADMIN, "/positions")
         assert "No open positions." in positions.plain
-        await h.telegram.wait_for(
-            lambda t: any("Orders blocked" in m.plain for m in t.messages(ADMIN)),
-            what="the blocked notice",
-        )
 
         move(sim, echo, PRIMARY)
         await wait_session(h, "Orders: ✅ open")
+        await h.telegram.wait_for(
+            lambda t: any("Orders are open again" in m.plain for m in t.messages(ADMIN)),
+            what="the open notice",
+        )
         card = await h.say(ADMIN, "/buy NSE:SBIN 1 @800")
         await h.confirm(ADMIN, card)
         assert len(sim.calls_of("place")) == 1 and len(sim.orders) == 1

@@ -76,7 +76,7 @@ async def test_status_shows_more_to_admins(harness: BotHarness) -> None:
     admin = await harness.say(ADMIN, "/status")
     assert "Broker (paper) last answered: " in admin.plain and "not yet" not in admin.plain
     assert "Order feed: none" in admin.plain
-    assert "Messages waiting to be sent: n/a" in admin.plain
+    assert "Messages waiting to be sent: 0" in admin.plain
     assert "Orders: open" in admin.plain
     viewer = await harness.say(VIEWER, "/status")
     assert viewer.plain.startswith("Status\nUp ") and "Order feed" not in viewer.plain
@@ -134,18 +134,29 @@ def fills(h: BotHarness, user: int) -> list[StoredMessage]:
     return [m for m in h.telegram.messages(user) if m.plain.startswith("✅ Filled:")]
 
 
+async def pushed_fills(h: BotHarness, user: int, count: int) -> None:
+    """Wait until `count` fill pushes reached the user (the outbox delivers after the edit)."""
+    await h.telegram.wait_for(lambda _: len(fills(h, user)) >= count, what=f"{count} fill pushes")
+
+
 async def test_silent_fills_come_without_a_sound_and_off_not_at_all(harness: BotHarness) -> None:
     assert isinstance(harness.broker, PaperBroker)
     harness.broker.set_price("NSE:SBIN", Decimal("808.30"))
     await fill(harness, TRADER)
-    assert [m.disable_notification for m in fills(harness, TRADER)] == [False]
+    await pushed_fills(harness, TRADER, 1)
+    assert [m.silent for m in fills(harness, TRADER)] == [False]
     menu = await harness.say(TRADER, "/notify")
     await harness.tap(TRADER, menu, "nf:fills")  # silent
     await fill(harness, TRADER)
-    assert [m.disable_notification for m in fills(harness, TRADER)] == [False, True]
+    await pushed_fills(harness, TRADER, 2)
+    assert [m.silent for m in fills(harness, TRADER)] == [False, True]
     await harness.tap(TRADER, menu, "nf:fills")  # off
     await fill(harness, TRADER)
-    assert len(fills(harness, TRADER)) == 2
+    await harness.tap(TRADER, menu, "nf:fills")  # on again
+    await fill(harness, TRADER)
+    # Pushes reach a chat in order: once the fourth fill's push is there, the third's would be.
+    await pushed_fills(harness, TRADER, 3)
+    assert [m.silent for m in fills(harness, TRADER)] == [False, True, False]
 
 
 IST_16_00_WEDNESDAY = datetime(2026, 4, 1, 10, 30, tzinfo=UTC)  # 16:00 IST

@@ -51,6 +51,12 @@ async def test_market_buy_is_confirmed_sent_as_protected_limit_and_fills(
         what="a fill notification",
     )
     assert "BUY 10 NSE:SBIN" in fill.plain and order.order_id in fill.plain
+    push = await harness.telegram.wait_for(
+        lambda t: next((m for m in t.messages(ADMIN) if "Filled</b>:" in m.text), None),
+        what="the fill push",
+    )
+    assert f"(order {order.order_id})" in push.plain
+    assert push.plain.endswith(".\nAccount PAPER · 📝 paper")  # the wiring stamps the account
     holdings = await harness.say(ADMIN, "/holdings")
     assert "NSE:SBIN: 10" in holdings.plain
 

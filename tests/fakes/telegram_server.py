@@ -80,7 +80,7 @@ class StoredMessage:
     edit_texts: list[str] = field(default_factory=list)  # text of each editMessageText, in order
     deleted: bool = False
     photo: bytes | None = None  # sendPhoto: the picture's bytes (`text` holds the caption)
-    disable_notification: bool = False
+    silent: bool = False  # sent with disable_notification
 
     @property
     def plain(self) -> str:
@@ -161,6 +161,11 @@ class FakeTelegram:
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        # While down: "502" answers every call with a proxy's Bad Gateway page, "refused"
+        # closes the listening socket (connection refused). Calls made then are only counted.
+        self._down: str | None = None
+        self.calls_while_down = 0
         # Keyed by lower-case name (Telegram method names are case-insensitive). Handlers are
         # plain functions, except getUpdates which returns a coroutine because it long-polls.
         self._methods: dict[str, Callable[[JSON], Any]] = {
@@ -188,9 +193,29 @@ class FakeTelegram:
         # A short shutdown timeout: a long-poll still in flight must not stall stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
         self.port = self._runner.addresses[0][1]
         self._closing = False
+
+    async def go_down(self, how: str = "502") -> None:
+        """Telegram unreachable until :meth:`come_up`: ``"502"`` answers every call with a
+        proxy's Bad Gateway page (not the Bot API envelope), ``"refused"`` stops listening so
+        connections are refused."""
+        if how not in ("502", "refused"):
+            raise ValueError(f"unknown outage {how!r}")
+        self._down = how
+        if how == "refused" and self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def come_up(self) -> None:
+        """End an outage: serve again on the same port."""
+        if self._down == "refused" and self._runner is not None:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await self._site.start()
+        self._down = None
+        self._notify()
 
     async def stop(self) -> None:
         """Release held getUpdates requests, then shut the server down."""
@@ -405,6 +430,9 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         arrived = time.perf_counter()  # before the body is read and parsed
+        if self._down is not None:
+            self.calls_while_down += 1
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>")
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").envelope(), status=401)
         method = request.match_info["method"]
@@ -512,7 +540,7 @@ class FakeTelegram:
             text=params["text"],
             parse_mode=params.get("parse_mode"),
             reply_markup=params.get("reply_markup"),
-            disable_notification=bool(params.get("disable_notification", False)),
+            silent=bool(params.get("disable_notification")),
         )
         self._messages[chat_id].append(record)
         return record.to_api(self.bot_user)
@@ -531,7 +559,7 @@ class FakeTelegram:
             text=params.get("caption", ""),
             parse_mode=params.get("parse_mode"),
             photo=data,
-            disable_notification=bool(params.get("disable_notification", False)),
+            silent=bool(params.get("disable_notification")),
         )
         self._messages[chat_id].append(record)
         return record.to_api(self.bot_user)

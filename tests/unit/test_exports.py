@@ -38,6 +38,7 @@ PUBLIC: dict[str, set[str]] = {
         "utf16_len",
         "BotStarted", "BotStopping", "DailySummary", "Incident", "PositionPnL", "RejectedOrder",
         "StartupNote",
+        "Preference", "Sender", "always_on",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -49,6 +50,7 @@ PUBLIC: dict[str, set[str]] = {
         "Store",
         "AlertRepo", "AlertRow", "AlertState",
         "INCIDENT", "PreferenceRepo",
+        "OutboxRepo", "OutboxRow",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",

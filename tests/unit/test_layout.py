@@ -45,7 +45,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "brokers.errors",  # reads fail with typed broker errors, explained by bot.explain
         *SHARED,
     ),
-    "bot.notify": ("bot.notify", *SHARED),
+    "bot.notify": ("bot.notify", "bot.store", *SHARED),
     "bot.store": ("bot.store", "bot.clock"),
     "brokers": ("brokers",),
 }

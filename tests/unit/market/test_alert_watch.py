@@ -5,6 +5,7 @@ larger than the broker's per-call limit."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from bot.accounts.totp import TotpSource
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.market import AlertKind, AlertWatch, InstrumentIndex
-from bot.notify import AlertTriggered, Keyboard, Notifier
+from bot.notify import AlertTriggered, Keyboard, Notifier, Sender
 from bot.store import Store
 from brokers.base import LimitsQuoteBatch
 from brokers.kotak import KotakBroker
@@ -205,7 +206,7 @@ class RecordingOutbox:
         *,
         markup: bool,
         keyboard: Keyboard | None,
-        disable_notification: bool = False,
+        silent: bool = False,
     ) -> int:
         self.sent.append((chat_id, text))
         return len(self.sent)
@@ -218,9 +219,11 @@ class RecordingOutbox:
 
 async def test_a_fired_alert_reaches_the_chat_through_the_notifier(rig: Rig) -> None:
     outbox = RecordingOutbox()
-    notifier = Notifier(outbox, render_event, chat_interval=0)
     store = await Store.open(rig.path)
+    sender = Sender(store.outbox, outbox)
+    notifier = Notifier(outbox, render_event, sender=sender)
     watch = AlertWatch(store.alerts, rig.account.quotes, rig.index, notifier.publish)
+    await sender.start()
     await watch.start()
     try:
         alert = await watch.add(
@@ -229,8 +232,10 @@ async def test_a_fired_alert_reaches_the_chat_through_the_notifier(rig: Rig) -> 
         rig.broker.set_price(SBIN, Decimal(825))
         await watch.check()
         await watch.drain()
+        await asyncio.wait_for(sender.idle(), 10)
     finally:
         await watch.stop()
+        await sender.stop()
         await store.close()
     assert outbox.sent == [
         (70, f"🔔 <b>Alert {alert.id}</b>: NSE:SBIN at 825.00 (above 820.00, up).\nT1")

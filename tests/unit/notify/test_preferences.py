@@ -18,6 +18,7 @@ from bot.notify import (
     OrdersBlocked,
 )
 from bot.notify.preferences import Preferences, kind_of, kinds_for
+from bot.notify.sender import Sender
 from bot.settings import Role
 from bot.store import Store
 
@@ -36,9 +37,9 @@ class Outbox:
         *,
         markup: bool,
         keyboard: Keyboard | None,
-        disable_notification: bool = False,
+        silent: bool = False,
     ) -> int:
-        self.sent.append((chat_id, text, disable_notification))
+        self.sent.append((chat_id, text, silent))
         return len(self.sent)
 
     async def edit(
@@ -85,13 +86,14 @@ def test_every_event_has_its_kind() -> None:
 
 
 async def test_the_notifier_skips_off_and_silences_silent(tmp_path: Path) -> None:
+    """What the notifier writes to the outbox (the sender is not started: the rows are the
+    verdict, before any pacing or coalescing)."""
     store = await Store.open(tmp_path / "db")
     try:
         prefs = await Preferences.load(store.preferences, ROLES)
-        outbox = Outbox()
         notifier = Notifier(
-            outbox, lambda e: type(e).__name__, admins=[1], chat_interval=0,
-            preference=prefs.for_event,
+            Outbox(), lambda e: type(e).__name__, sender=Sender(store.outbox, Outbox()),
+            admins=[1], preference=prefs.for_event,
         )  # fmt: skip
         await notifier.publish(FILL)
         await prefs.cycle(2, "fills")
@@ -100,9 +102,14 @@ async def test_the_notifier_skips_off_and_silences_silent(tmp_path: Path) -> Non
         await notifier.publish(FILL)
         await prefs.cycle(1, "session")
         await prefs.cycle(1, "session")  # off
-        await notifier.tell_admins(OrdersBlocked("kotak", "no session"), wait=True)
-        await notifier.tell_admins(BotStarted("kotak", "Family", False, None), wait=True)
-        assert outbox.sent == [
+        await notifier.tell_admins(OrdersBlocked("kotak", "no session"))
+        await notifier.tell_admins(BotStarted("kotak", "Family", False, None))
+        written = [
+            (row.chat_id, row.text, bool(row.silent))
+            for chat in (2, 1)
+            for row in await store.outbox.waiting(chat, 10)
+        ]
+        assert written == [
             (2, "OrderFilled", False),
             (2, "OrderFilled", True),
             (1, "BotStarted", False),

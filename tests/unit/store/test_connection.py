@@ -123,6 +123,7 @@ async def test_an_empty_database_gets_every_migration_in_wal_mode(tmp_path: Path
             "alerts",
             "notify_preferences",
             "daily_summaries",
+            "outbox",
         }
     finally:
         await store.close()
