@@ -27,8 +27,9 @@ from brokers.models import Instrument, InstrumentKind
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 
 GRAM = 3
-# Candidates checked on the event loop at most (about 0.3 µs each); more go to a thread.
-INLINE_CANDIDATES = 1000
+# Candidates checked on the event loop at most (about 0.6 µs each, their text made on the way);
+# more go to a thread.
+INLINE_CANDIDATES = 500
 # Narrowing the candidates by another trigram's posting stops once they are this few, or when
 # that posting is so much longer that making a set of it (~40 ns a row) costs more than checking
 # the candidates' texts (~300 ns each).
@@ -66,46 +67,68 @@ def _example_option(rows: Sequence[Instrument]) -> Instrument | None:
     return strikes[(len(strikes) - 1) // 2]
 
 
+class _Grams:
+    """For each trigram, the ascending row numbers whose search text holds it; and every one-
+    and two-character piece of some text (each text, key + name + kind, is longer than a
+    trigram): a shorter word that is not among them matches nothing."""
+
+    __slots__ = ("postings", "short")
+
+    def __init__(self, rows: Sequence[Instrument]) -> None:
+        self.postings: dict[str, array[int]] = {}
+        postings = self.postings
+        for number, inst in enumerate(rows):
+            for gram in _grams(_search_text(inst)):
+                posting = postings.get(gram)
+                if posting is None:
+                    postings[gram] = posting = array("I")
+                posting.append(number)
+        self.short = frozenset(
+            gram[i : i + size]
+            for gram in postings
+            for size in (1, 2)
+            for i in range(GRAM - size + 1)
+        )
+
+
 class _Tables:
-    """One immutable build of the index: lookups by key, rows in result order, their search
-    texts, and for each trigram the ascending row numbers whose text holds it."""
+    """One build of the index: lookups by key, rows in result order and, once `index_grams`
+    has run, the trigram postings over their search texts. The texts themselves are not kept
+    (11 MB on a 150k-row master): a candidate's text is made again when it is checked.
 
-    __slots__ = ("by_key", "example", "grams", "rows", "short", "texts")
+    The lookups are what orders need and take a fraction of the build; the postings only speed
+    up /search. So `InstrumentIndex.build` returns once the lookups exist and makes the
+    postings in the background; a search before then scans the rows in a worker thread."""
 
-    def __init__(self, instruments: Iterable[Instrument]) -> None:
+    __slots__ = ("by_key", "example", "grams", "rows")
+
+    def __init__(self, instruments: Iterable[Instrument], *, grams: bool = True) -> None:
         self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
         self.rows = sorted(
             self.by_key.values(), key=lambda i: (i.expiry or date.min, len(i.symbol), i.key)
         )
-        self.texts = [_search_text(inst) for inst in self.rows]
         self.example = _example_option(self.rows)
-        self.grams: dict[str, array[int]] = {}
-        for number, text in enumerate(self.texts):
-            for gram in _grams(text):
-                posting = self.grams.get(gram)
-                if posting is None:
-                    self.grams[gram] = posting = array("I")
-                posting.append(number)
-        # Every one- and two-character piece of some text (each text, key + name + kind, is
-        # longer than a trigram): a shorter word that is not among them matches nothing.
-        self.short = frozenset(
-            gram[i : i + size]
-            for gram in self.grams
-            for size in (1, 2)
-            for i in range(GRAM - size + 1)
-        )
+        self.grams: _Grams | None = None
+        if grams:
+            self.index_grams()
+
+    def index_grams(self) -> None:
+        self.grams = _Grams(self.rows)  # one assignment: a reader sees none or all of it
 
     def candidates(self, words: Sequence[str]) -> Sequence[int]:
         """The row numbers that can match, ascending: the rows holding every trigram of the
         words, narrowed from the shortest posting by the next shortest ones while that is
         cheap. A trigram or a short word that no row holds means nothing matches; with no word
-        long enough to have a trigram, every row is a candidate."""
+        long enough to have a trigram (or no postings yet), every row is a candidate."""
+        grams = self.grams
+        if grams is None:
+            return range(len(self.rows))
         postings = []
         for word in words:
-            if len(word) < GRAM and word not in self.short:
+            if len(word) < GRAM and word not in grams.short:
                 return ()
             for gram in _grams(word):
-                posting = self.grams.get(gram)
+                posting = grams.postings.get(gram)
                 if posting is None:
                     return ()
                 postings.append(posting)
@@ -121,9 +144,9 @@ class _Tables:
 
     def matches(self, words: Sequence[str], candidates: Sequence[int], limit: int) -> list[int]:
         """The first `limit` candidates whose text contains every word."""
-        texts, found = self.texts, []
+        rows, found = self.rows, []
         for number in candidates:
-            text = texts[number]
+            text = _search_text(rows[number])
             if all(word in text for word in words):
                 found.append(number)
                 if len(found) == limit:
@@ -135,12 +158,24 @@ class InstrumentIndex:
     def __init__(self, instruments: Iterable[Instrument], version: str | None = None) -> None:
         self._tables = _Tables(instruments)
         self.version = version  # which master this was built from (see bot.market.follow)
+        self._gram_build: asyncio.Task[None] | None = None
 
     @classmethod
     async def build(
         cls, instruments: Sequence[Instrument], version: str | None = None
     ) -> InstrumentIndex:
-        return await asyncio.to_thread(cls, instruments, version)
+        """The index with its lookups ready (what orders need); its search postings are made
+        in a worker thread in the background (see `_Tables`), as `ready_for_search` says."""
+        index = cls.__new__(cls)
+        index._tables = await asyncio.to_thread(_Tables, instruments, grams=False)
+        index.version = version
+        index._gram_build = asyncio.create_task(asyncio.to_thread(index._tables.index_grams))
+        return index
+
+    async def ready_for_search(self) -> None:
+        """Wait until the search postings exist (bench and tests; search works before, slower)."""
+        if self._gram_build is not None:
+            await self._gram_build
 
     async def rebuild(self, instruments: Sequence[Instrument], version: str | None) -> None:
         """Replace the contents with a new master's, built off the event loop."""
