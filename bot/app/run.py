@@ -6,11 +6,11 @@ event loop instead of `run_polling()`, so end-to-end tests run exactly this func
 fake Bot API server. `post_init` is not called on that path, so start-up work such as
 `setMyCommands` is done here explicitly.
 
-Start-up order matters: the account (IP, session), the instrument index and the order tracker
-are ready, and orders a crash left in SENDING are reconciled against the order book, *before*
-the first Telegram update is read, so no tap can race the reconciliation. Before any of it, the
-instance lock beside the database (`bot.app.lock`) makes a second bot on the same database stop
-with one line.
+Start-up order matters: the account (IP, session), the instrument index (loaded meanwhile) and
+the order tracker are ready, and orders a crash left in SENDING are reconciled against the order
+book, *before* the first Telegram update is read, so no tap can race the reconciliation. Before
+any of it, the instance lock beside the database (`bot.app.lock`) makes a second bot on the same
+database stop with one line.
 
 Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
 slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
@@ -24,8 +24,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
@@ -123,6 +124,15 @@ async def run(
         account = build_account(settings, broker, notifier.tell_admins, totp_clock=totp_clock)
         resources.push_async_callback(account.stop)  # closes the broker too
         resources.push_async_callback(application.shutdown)  # a no-op unless initialized
+        # The instrument list (the longest step: a 48 MB master to parse, or its compact copy
+        # to read) loads while Telegram and the broker session start, as it needs neither
+        # (Kotak serves its master before login, ref §1). Nothing reads it before it is ready:
+        # polling, and so every order, starts only after the index exists.
+        follower = IndexFollower(
+            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
+        )
+        first_index = asyncio.create_task(follower.first(), name="instruments")
+        resources.push_async_callback(_cancel, [first_index])
         try:
             await application.initialize()
         except InvalidToken:
@@ -131,11 +141,8 @@ async def run(
             reason = telegram_unreachable(settings.telegram_base_url, exc)
             raise StartupError(f"{reason}.") from None
         await account.start()
-        follower = IndexFollower(
-            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
-        )
         try:
-            index = await follower.first()
+            index = await first_index
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
@@ -204,7 +211,7 @@ async def _stop_polling(application: Application) -> None:  # type: ignore[type-
         await application.stop()
 
 
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

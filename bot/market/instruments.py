@@ -41,6 +41,10 @@ def _search_text(inst: Instrument) -> str:
     return f"{inst.key} {inst.name} {inst.kind.value}".lower()
 
 
+def _expiry_then_length(inst: Instrument) -> int:
+    return (inst.expiry or date.min).toordinal() << 16 | len(inst.symbol)
+
+
 def _grams(text: str) -> set[str]:
     return {text[i : i + GRAM] for i in range(len(text) - GRAM + 1)}
 
@@ -104,9 +108,10 @@ class _Tables:
 
     def __init__(self, instruments: Iterable[Instrument], *, grams: bool = True) -> None:
         self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
-        self.rows = sorted(
-            self.by_key.values(), key=lambda i: (i.expiry or date.min, len(i.symbol), i.key)
-        )
+        # Result order: (expiry or date.min, len(symbol), key), made by two stable sorts on
+        # plain strings and ints, which compare several times faster than those tuples.
+        self.rows = list(map(self.by_key.__getitem__, sorted(self.by_key)))
+        self.rows.sort(key=_expiry_then_length)
         self.example = _example_option(self.rows)
         self.grams: _Grams | None = None
         if grams:

@@ -27,6 +27,7 @@ import gc
 import io
 import json
 import logging
+import operator
 import os
 import re
 import shutil
@@ -35,9 +36,11 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import compress, repeat
 from pathlib import Path
 from typing import TypeVar
 
+from brokers import compact_cache
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
 from brokers.kotak.constants import (
     CASH_SEGMENTS,
@@ -98,6 +101,8 @@ _REQUIRED = (
     "dStrikePrice",
     "pOptionType",
 )
+# Read when present, in this order after `_REQUIRED` (see `parse_master_rows`).
+_OPTIONAL = ("lPrecision", "pGroup", "pISIN", "pDesc", "pExchSeg", "lFreezeQty")
 
 
 def expiry_date(raw: str, segment: str) -> date | None:
@@ -241,6 +246,16 @@ def _upper(raw: str) -> str:
     return sys.intern(raw.strip().upper())
 
 
+def _lot(raw: str) -> int:
+    lot = _int(raw.strip())
+    return lot if lot and lot > 0 else 1
+
+
+def _freeze(raw: str) -> int | None:
+    freeze = _int(raw.strip())
+    return freeze if freeze is not None and freeze > 0 else None
+
+
 def parse_master_rows(
     rows: Iterable[list[str]], segment: str, into: ScripMaster | None = None
 ) -> list[Instrument]:
@@ -259,24 +274,31 @@ def parse_master_rows(
     missing = [name for name in _REQUIRED if name not in col]
     if missing:
         raise BrokerUnavailable(f"Kotak scrip master {segment}: missing columns {missing}")
-    i_tok, i_ts, i_name = col["pSymbol"], col["pTrdSymbol"], col["pSymbolName"]
-    i_tick, i_lot, i_exp = col["dTickSize"], col["lLotSize"], col["lExpiryDate"]
-    i_strike, i_opt = col["dStrikePrice"], col["pOptionType"]
-    i_prec = col.get("lPrecision")
-    i_group, i_isin = col.get("pGroup"), col.get("pISIN")
-    i_desc, i_seg = col.get("pDesc"), col.get("pExchSeg")
-    i_freeze = col.get("lFreezeQty")
-    width = max(col.values()) + 1
+    # One tuple of the wanted fields per row, picked in C (`itemgetter`), unpacked into locals:
+    # the loop below then never indexes a row. An optional column a file lacks reads as "".
+    wanted = (*_REQUIRED, *_OPTIONAL)
+    width = max(col[name] for name in wanted if name in col) + 1
+    if all(name in col for name in wanted):
+        pick: Callable[[list[str]], tuple[str, ...]] = operator.itemgetter(
+            *(col[name] for name in wanted)
+        )
+    else:
+        where = [col.get(name) for name in wanted]
+
+        def pick(row: list[str]) -> tuple[str, ...]:
+            return tuple("" if i is None else row[i] for i in where)
 
     exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
     prefix = exchange + ":"
     cash = segment in CASH_SEGMENTS
+    default_precision = "2" if "lPrecision" not in col else None
     ticks: _Memo[tuple[str, str], Decimal | None] = _Memo(lambda raw: tick_rupees(*raw))
     strikes = _Memo(_strike_and_text)
     expiries: _Memo[str, tuple[date, str] | None] = _Memo(
         lambda raw: _expiry_and_stamp(raw, segment)
     )
-    ints: _Memo[str, int | None] = _Memo(lambda raw: _int(raw.strip()))
+    lots: _Memo[str, int] = _Memo(_lot)
+    freezes: _Memo[str, int | None] = _Memo(_freeze)
     uppers: _Memo[str, str] = _Memo(_upper)
     by_key = master.by_key
     index_token = master.by_token.setdefault
@@ -288,45 +310,49 @@ def parse_master_rows(
     equity, future = InstrumentKind.EQUITY, InstrumentKind.FUTURE
     kinds = {"CE": InstrumentKind.CALL, "PE": InstrumentKind.PUT}
 
-    for row in iterator:
-        if len(row) < width:
-            continue
-        token = row[i_tok].strip()
-        trading_symbol = row[i_ts].strip()
+    for (
+        token,
+        trading_symbol,
+        raw_name,
+        raw_tick,
+        raw_lot,
+        raw_expiry,
+        raw_strike,
+        raw_option,
+        precision,
+        raw_group,
+        isin,
+        desc,
+        row_segment,
+        raw_freeze,
+    ) in map(pick, filter(lambda row: len(row) >= width, iterator)):
+        token = token.strip()
+        trading_symbol = trading_symbol.strip()
         if not token or not trading_symbol:
             continue
-        if i_seg is not None and row[i_seg] != segment and row[i_seg].strip() not in ("", segment):
+        if row_segment != segment and row_segment and row_segment.strip() not in ("", segment):
             continue
-        tick = ticks[row[i_tick], row[i_prec] if i_prec is not None else "2"]
+        tick = ticks[raw_tick, default_precision or precision]
         if tick is None:
             continue  # index rows and junk (tick -1)
-        name = uppers[row[i_name]] or trading_symbol.upper()
-        lot = ints[row[i_lot]]
-        lot = lot if lot and lot > 0 else 1
-        freeze = None
-        if i_freeze is not None:
-            freeze = ints[row[i_freeze]]
-            if freeze is not None and freeze <= 0:
-                freeze = None
+        name = uppers[raw_name] or trading_symbol.upper()
         if cash:
-            group = uppers[row[i_group]] if i_group is not None else ""
-            isin = row[i_isin].strip() if i_isin is not None else ""
-            if not group and not isin:
+            group = uppers[raw_group]
+            if not group and not isin.strip():
                 continue  # index rows: quotes only, served from INDEX_QUOTE_NAMES
             # NSE:NAME is the EQ series; other series are NAME-BE etc. (ref §10.4, our choice).
             symbol = name if segment != "nse_cm" or group in ("EQ", "") else f"{name}-{group}"
             key = prefix + symbol
             if key in by_key:
                 continue
-            desc = row[i_desc].strip() if i_desc is not None else ""
             inst = new(
                 exchange,
                 symbol,
-                desc or name,
+                desc.strip() or name,
                 equity,
                 tick,
-                lot,
-                freeze,
+                lots[raw_lot],
+                freezes[raw_freeze],
                 None,
                 None,
                 None,
@@ -334,13 +360,13 @@ def parse_master_rows(
                 key,
             )
         else:
-            stamped = expiries[row[i_exp]]
+            stamped = expiries[raw_expiry]
             if stamped is None:
                 continue
-            option_type = uppers[row[i_opt]]
+            option_type = uppers[raw_option]
             kind = kinds.get(option_type)
             if kind is not None:
-                struck = strikes[row[i_strike]]
+                struck = strikes[raw_strike]
                 if struck is None:
                     continue
                 strike = struck[0]
@@ -357,15 +383,15 @@ def parse_master_rows(
                 name,
                 kind,
                 tick,
-                lot,
-                freeze,
+                lots[raw_lot],
+                freezes[raw_freeze],
                 stamped[0],
                 strike,
                 name,
                 f"{seg_prefix}{token}|{trading_symbol}",
                 key,
             )
-        # `ScripMaster.add`, inlined: this loop runs 150k times on a full nse_fo file.
+        # Indexed as `ScripMaster()` does (the first wins), inline: this runs 150k times.
         out.append(inst)
         keep(inst)
         by_key[key] = inst
@@ -401,26 +427,32 @@ class ScripMaster:
     """
 
     def __init__(self, instruments: Iterable[Instrument], day: date | None) -> None:
-        self.day = day
-        self.instruments: list[Instrument] = []
-        self.by_key: dict[str, Instrument] = {}
-        self.by_token: dict[str, Instrument] = {}
-        self.by_trading_symbol: dict[str, Instrument] = {}
-        for inst in instruments:
-            segment, token, trading_symbol = inst.broker_ref.split("|", 2)
-            self.add(inst, inst.key, segment, token, trading_symbol)
+        """Index `instruments` (the first one wins for a key, token or trading symbol).
 
-    def add(
-        self, inst: Instrument, key: str, segment: str, token: str, trading_symbol: str
-    ) -> None:
-        """Index one instrument; the first one wins for a key, token or trading symbol."""
-        if key in self.by_key:
-            return
-        self.instruments.append(inst)
-        self.by_key[key] = inst
-        self.by_token.setdefault(f"{segment}|{token}", inst)
-        if trading_symbol:
-            self.by_trading_symbol.setdefault(f"{segment}|{trading_symbol}", inst)
+        The tables are built by C loops (`map`, `zip`, `dict`) rather than by `add`, as a
+        restart loads 150k instruments from the compact cache through here: a dict built from
+        reversed pairs keeps the first of equal keys."""
+        self.day = day
+        kept = list(instruments)
+        keys = [inst.key for inst in kept]
+        self.by_key: dict[str, Instrument] = dict(zip(keys, kept, strict=True))
+        if len(self.by_key) != len(kept):  # duplicate keys: keep each key's first instrument
+            self.by_key = dict(zip(reversed(keys), reversed(kept), strict=True))
+            first = self.by_key
+            kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
+            self.by_key = {inst.key: inst for inst in kept}
+        self.instruments: list[Instrument] = kept
+        # broker_ref is `segment|token|trading symbol` (`encode_ref`).
+        heads = list(map(str.partition, map(operator.attrgetter("broker_ref"), kept), repeat("|")))
+        segments = list(map(operator.add, map(operator.itemgetter(0), heads), repeat("|")))
+        tails = list(map(str.partition, map(operator.itemgetter(2), heads), repeat("|")))
+        tokens = list(map(operator.add, segments, map(operator.itemgetter(0), tails)))
+        symbols = list(map(operator.itemgetter(2), tails))
+        self.by_token: dict[str, Instrument] = dict(
+            zip(reversed(tokens), reversed(kept), strict=True)
+        )
+        pairs = compress(zip(map(operator.add, segments, symbols), kept, strict=True), symbols)
+        self.by_trading_symbol: dict[str, Instrument] = dict(reversed(list(pairs)))
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -460,12 +492,43 @@ class ScripMaster:
         return f"{exchange}:{trading_symbol or token}"
 
 
+# The compact copy of the day's parsed master, beside its CSVs (see `build_master`).
+COMPACT_NAME = "instruments.json"
+# Part of the compact copy's stamp: bump when the parse maps rows to instruments differently,
+# so a restart after an upgrade parses again instead of loading the old mapping.
+PARSE_VERSION = "kotak-parse/1"
+
+
+def compact_stamp(files: Mapping[str, Path], day: date) -> str:
+    """What the compact copy must have been made from: the day, this parser, and each CSV's
+    segment, size and modification time (a file downloaded again is parsed again)."""
+    parts = [day.isoformat(), PARSE_VERSION]
+    for segment in sorted(files):
+        stat = files[segment].stat()
+        parts.append(f"{segment}:{stat.st_size}:{stat.st_mtime_ns}")
+    return ";".join(parts)
+
+
 def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
-    """Parse every segment file and index them. CPU-heavy: run it in a thread."""
-    master = ScripMaster(index_instruments(), day)
-    for segment, path in files.items():
-        parsed = parse_master_file(path, segment, master)
-        log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
+    """Parse every segment file and index them, or load the compact copy a first parse of the
+    same files left (a restart on the same day). CPU-heavy: run it in a thread."""
+    if not files:
+        return ScripMaster(index_instruments(), day)
+    compact = next(iter(files.values())).parent / COMPACT_NAME
+    stamp = compact_stamp(files, day)
+    with _gc_paused():
+        cached = compact_cache.read(compact, stamp)
+        if cached is not None:
+            log.info("kotak scrip master: %d instruments from the compact copy", len(cached))
+            return ScripMaster(cached, day)
+        master = ScripMaster(index_instruments(), day)
+        for segment, path in files.items():
+            parsed = parse_master_file(path, segment, master)
+            log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
+    try:
+        compact_cache.write(compact, master.instruments, stamp)
+    except OSError as exc:
+        log.warning("kotak scrip master: compact copy not written (%s)", exc)
     return master
 
 
