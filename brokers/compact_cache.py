@@ -115,7 +115,7 @@ def read(path: Path, stamp: str) -> list[Instrument] | None:
             log.info("compact instrument cache %s is of another format or day: ignored", path.name)
             return None
         return _instruments(document)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
         log.warning("compact instrument cache %s is damaged (%s): ignored", path.name, exc)
         return None
 

@@ -201,31 +201,27 @@ def parse_master_file(
 
 
 def read_rows(text: str) -> Iterator[list[str]]:
-    """The CSV's rows as `csv.reader` reads them, at `str.split` speed where it can.
+    """The CSV's rows as `csv.reader` reads them (blank lines left out), at `str.split` speed
+    where it can.
 
-    A line without a quote is split on its commas: that is every line of the live nse_fo file
-    (and all but a few company names of the cash files), and twice as fast as the csv module.
-    A line with a quote (`"MAHINDRA & MAHINDRA, LTD"`) goes to the csv module, joined with the
-    next lines while a quoted field is still open. A file with a bare carriage return (not a
-    CRLF line end) is read by the csv module throughout, as its line breaks are then ambiguous.
+    A line without a quote or a carriage return (but its CRLF end) is split on its commas:
+    that is every line of the live nse_fo file and all but a few company names of the cash
+    files, and twice as fast as the csv module. Any other line (`"MAHINDRA & MAHINDRA, LTD"`)
+    goes to the csv module, with the next lines while a quoted field is still open.
     """
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            yield from csv.reader(io.StringIO(text, newline=""))
-            return
     lines = iter(text.split("\n"))
     for line in lines:
-        if '"' not in line:
-            if line:
-                yield line.split(",")
+        bare = line[:-1] if line.endswith("\r") else line
+        if '"' not in bare and "\r" not in bare:
+            if bare:
+                yield bare.split(",")
             continue
         while line.count('"') % 2:  # a quoted field goes on in the next line
             more = next(lines, None)
             if more is None:
                 break
             line = f"{line}\n{more}"
-        yield from csv.reader([line])
+        yield from filter(None, csv.reader(io.StringIO(line, newline="")))
 
 
 @contextlib.contextmanager
