@@ -4,9 +4,13 @@ Parsing the day's Kotak nse_fo CSV (48 MB, 150k rows) costs about a second of CP
 file back costs a fraction of it (bench/scrip_master.py, bench/startup.py). Any adapter can keep
 one beside its day's master files: `write` after a parse, `read` before the next one.
 
-The layout is columnar JSON: one list per field, and the fields that repeat (names, ticks,
-expiries, strikes) as a small table of distinct values plus one index per row. JSON rather than
-pickle or marshal: loading it runs no code and a damaged file can only fail to parse.
+The layout is columnar, in a JSON envelope: every field that repeats (exchange, name, kind,
+tick, lot, freeze, expiry, strike, underlying) is a small table of distinct values plus one
+packed array of indexes (base64 of 32-bit ints), and the two that do not (symbol, broker_ref)
+are one newline-joined text each. So loading makes no object per row but the instrument and its
+two strings: the rows share one `Decimal("0.05")`, one `NIFTY`, one `65`, as after a parse, and
+no short-lived per-row objects are left scattered through the heap (the bot's RSS).
+JSON rather than pickle or marshal: loading it runs no code and a damaged file can only fail.
 
 The file names its format version and a `stamp` the caller derives from what it parsed (the
 day, the source files' sizes and times); `read` returns None for another version, another stamp
@@ -16,11 +20,13 @@ owner-only and atomically (a `.part` file renamed into place), like the master f
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import operator
 import os
-from collections.abc import Callable, Hashable, Sequence
+from array import array
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
@@ -33,65 +39,60 @@ __all__ = ["FORMAT", "read", "write"]
 
 log = logging.getLogger(__name__)
 
-FORMAT = "instruments/1"  # bump when the layout or any field's meaning changes
+FORMAT = "instruments/2"  # bump when the layout or any field's meaning changes
+
+# field -> (value as stored in its table, stored value back to the field's type)
+_REPEATED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "exchange": (str, lambda v: _typed(v, str)),
+    "name": (str, lambda v: _typed(v, str)),
+    "kind": (lambda v: v.value, InstrumentKind),
+    "tick_size": (str, Decimal),
+    "lot_size": (int, lambda v: _typed(v, int)),
+    "freeze_qty": (lambda v: v, lambda v: None if v is None else _typed(v, int)),
+    "expiry": (lambda v: _maybe(v, date.toordinal), lambda v: _maybe(v, date.fromordinal)),
+    "strike": (lambda v: _maybe(v, str), lambda v: _maybe(v, Decimal)),
+    "underlying": (lambda v: v, lambda v: None if v is None else _typed(v, str)),
+}
+_JOINED = ("symbol", "broker_ref")
 
 
-def _table(
-    values: Sequence[Any], key: Callable[[Any], Hashable] = lambda v: v
-) -> tuple[list[Any], list[int]]:
-    """Distinct values (in first-seen order) and each row's index into them."""
-    where: dict[Hashable, int] = {}
-    table: list[Any] = []
-    rows = []
-    for value in values:
-        k = key(value)
-        i = where.get(k)
-        if i is None:
-            i = where[k] = len(table)
-            table.append(value)
-        rows.append(i)
-    return table, rows
+def _maybe(value: Any, convert: Callable[[Any], Any]) -> Any:
+    return None if value is None else convert(value)
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"a {kind.__name__} field holds another type")
+    return value
+
+
+def _packed(values: list[Any]) -> tuple[list[Any], str]:
+    """Distinct values (in first-seen order) and each row's index into them, packed."""
+    where: dict[Any, int] = {}
+    indexes = array("I", (where.setdefault(v, len(where)) for v in values))
+    return list(where), base64.b64encode(indexes.tobytes()).decode()
 
 
 def write(path: Path, instruments: Sequence[Instrument], stamp: str) -> None:
-    """Save `instruments` for `read(path, stamp)`. CPU and disk work: call it in a thread."""
-    exchanges, exchange_rows = _table([i.exchange for i in instruments])
-    names, name_rows = _table([i.name for i in instruments])
-    underlyings, underlying_rows = _table([i.underlying for i in instruments])
-    kinds, kind_rows = _table([i.kind.value for i in instruments])
-    ticks, tick_rows = _table([_text(i.tick_size) for i in instruments])
-    expiries, expiry_rows = _table([i.expiry and i.expiry.toordinal() for i in instruments])
-    strikes, strike_rows = _table([_text(i.strike) for i in instruments])
+    """Save `instruments` for `read(path, stamp)`. CPU and disk work: call it in a thread.
+    Raises ValueError for a symbol or broker_ref with a newline (it would not read back)."""
+    tables, indexes = {}, {}
+    for name, (store, _) in _REPEATED.items():
+        values = [store(v) for v in map(operator.attrgetter(name), instruments)]
+        tables[name], indexes[name] = _packed(values)
+    joined = {}
+    for name in _JOINED:
+        values = list(map(operator.attrgetter(name), instruments))
+        if any("\n" in value for value in values):
+            raise ValueError(f"an instrument's {name} holds a newline")
+        joined[name] = "\n".join(values)
     document = {
         "format": FORMAT,
         "stamp": stamp,
         "count": len(instruments),
-        "tables": {
-            "exchange": exchanges,
-            "name": names,
-            "underlying": underlyings,
-            "kind": kinds,
-            "tick_size": ticks,
-            "expiry": expiries,
-            "strike": strikes,
-        },
-        "rows": {
-            "exchange": exchange_rows,
-            "symbol": [i.symbol for i in instruments],
-            "name": name_rows,
-            "kind": kind_rows,
-            "tick_size": tick_rows,
-            "lot_size": [i.lot_size for i in instruments],
-            "freeze_qty": [i.freeze_qty for i in instruments],
-            "expiry": expiry_rows,
-            "strike": strike_rows,
-            "underlying": underlying_rows,
-            "broker_ref": [i.broker_ref for i in instruments],
-        },
+        "tables": tables,
+        "indexes": indexes,
+        "joined": joined,
     }
     content = json.dumps(document, separators=(",", ":")).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,74 +121,43 @@ def read(path: Path, stamp: str) -> list[Instrument] | None:
         return None
 
 
-def _column(rows: dict[str, list[Any]], name: str, count: int) -> list[Any]:
-    column = rows[name]
-    if not isinstance(column, list) or len(column) != count:
-        raise ValueError(f"column {name} does not hold {count} rows")
-    return column
-
-
-def _decoded(
-    tables: dict[str, list[Any]],
-    rows: dict[str, list[Any]],
-    name: str,
-    count: int,
-    convert: Callable[[Any], Any],
-) -> list[Any]:
-    """A repeated field's values per row: its table converted once, then indexed in C."""
-    table = [convert(value) for value in tables[name]]
-    return list(map(table.__getitem__, _column(rows, name, count)))
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("a text field holds another type")
-    return value
-
-
-def _optional_string(value: Any) -> str | None:
-    return None if value is None else _string(value)
-
-
-def _optional_decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _optional_date(value: int | None) -> date | None:
-    return None if value is None else date.fromordinal(value)
+def _column(document: dict[str, Any], name: str, count: int) -> list[Any]:
+    """One field's value per row: its table converted once, then indexed in C."""
+    _, load = _REPEATED[name]
+    table = [load(value) for value in document["tables"][name]]
+    indexes = array("I")
+    indexes.frombytes(base64.b64decode(document["indexes"][name], validate=True))
+    if len(indexes) != count:
+        raise ValueError(f"{name} does not hold {count} rows")
+    return list(map(table.__getitem__, indexes))
 
 
 def _instruments(document: dict[str, Any]) -> list[Instrument]:
     count = document["count"]
-    tables, rows = document["tables"], document["rows"]
-    if not isinstance(count, int) or not isinstance(tables, dict) or not isinstance(rows, dict):
+    if not isinstance(count, int):
         raise TypeError("not a compact instrument cache")
-    exchanges = _decoded(tables, rows, "exchange", count, _string)
-    symbols = _column(rows, "symbol", count)
-    names = _decoded(tables, rows, "name", count, _string)
-    kinds = _decoded(tables, rows, "kind", count, InstrumentKind)
-    ticks = _decoded(tables, rows, "tick_size", count, Decimal)
-    lots = _column(rows, "lot_size", count)
-    freezes = _column(rows, "freeze_qty", count)
-    expiries = _decoded(tables, rows, "expiry", count, _optional_date)
-    strikes = _decoded(tables, rows, "strike", count, _optional_decimal)
-    underlyings = _decoded(tables, rows, "underlying", count, _optional_string)
-    refs = _column(rows, "broker_ref", count)
+    columns = {name: _column(document, name, count) for name in _REPEATED}
+    for name in _JOINED:
+        text = _typed(document["joined"][name], str)
+        columns[name] = text.split("\n") if count else []
+        if len(columns[name]) != count:
+            raise ValueError(f"{name} does not hold {count} rows")
+    exchanges, symbols = columns["exchange"], columns["symbol"]
     keys = list(map(operator.add, map(operator.add, exchanges, repeat(":")), symbols))
     return list(
         map(
             make_instrument,
             exchanges,
             symbols,
-            names,
-            kinds,
-            ticks,
-            lots,
-            freezes,
-            expiries,
-            strikes,
-            underlyings,
-            refs,
+            columns["name"],
+            columns["kind"],
+            columns["tick_size"],
+            columns["lot_size"],
+            columns["freeze_qty"],
+            columns["expiry"],
+            columns["strike"],
+            columns["underlying"],
+            columns["broker_ref"],
             keys,
         )
     )

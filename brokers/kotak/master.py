@@ -438,17 +438,29 @@ class ScripMaster:
             kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
             self.by_key = {inst.key: inst for inst in kept}
         self.instruments: list[Instrument] = kept
-        # broker_ref is `segment|token|trading symbol` (`encode_ref`).
-        heads = list(map(str.partition, map(operator.attrgetter("broker_ref"), kept), repeat("|")))
-        segments = list(map(operator.add, map(operator.itemgetter(0), heads), repeat("|")))
-        tails = list(map(str.partition, map(operator.itemgetter(2), heads), repeat("|")))
-        tokens = list(map(operator.add, segments, map(operator.itemgetter(0), tails)))
-        symbols = list(map(operator.itemgetter(2), tails))
-        self.by_token: dict[str, Instrument] = dict(
-            zip(reversed(tokens), reversed(kept), strict=True)
+        # broker_ref is `segment|token|trading symbol` (`encode_ref`); the pipelines stream, so
+        # each row's pieces are freed before the next row's are made (no heap left in holes).
+        refs = list(map(operator.attrgetter("broker_ref"), kept))
+        self.by_token: dict[str, Instrument] = {}
+        self.by_trading_symbol: dict[str, Instrument] = {}
+        if sum(map(str.count, refs, repeat("|"))) != 2 * len(refs):  # a `|` in a trading symbol
+            for inst, ref in zip(kept, refs, strict=True):
+                segment, token, trading_symbol = ref.split("|", 2)
+                self.by_token.setdefault(f"{segment}|{token}", inst)
+                if trading_symbol:
+                    self.by_trading_symbol.setdefault(f"{segment}|{trading_symbol}", inst)
+            return
+
+        def tails() -> Iterator[str]:
+            return map(operator.itemgetter(2), map(str.rpartition, reversed(refs), repeat("|")))
+
+        heads = map(operator.itemgetter(0), map(str.rpartition, reversed(refs), repeat("|")))
+        self.by_token = dict(zip(heads, reversed(kept), strict=True))
+        segments = map(operator.itemgetter(0), map(str.partition, reversed(refs), repeat("|")))
+        symbol_keys = map(operator.add, map(operator.add, segments, repeat("|")), tails())
+        self.by_trading_symbol = dict(
+            compress(zip(symbol_keys, reversed(kept), strict=True), tails())
         )
-        pairs = compress(zip(map(operator.add, segments, symbols), kept, strict=True), symbols)
-        self.by_trading_symbol: dict[str, Instrument] = dict(reversed(list(pairs)))
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -523,7 +535,7 @@ def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
             log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
     try:
         compact_cache.write(compact, master.instruments, stamp)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         log.warning("kotak scrip master: compact copy not written (%s)", exc)
     return master
 

@@ -4,11 +4,15 @@ restart, parsing again when it is damaged or its CSVs changed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+from array import array
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from brokers import compact_cache
 from brokers.kotak.master import COMPACT_NAME, build_master
@@ -53,17 +57,30 @@ def test_another_stamp_or_format_is_not_used(tmp_path: Path) -> None:
     assert compact_cache.read(tmp_path / "absent.json", "2026-09-01;a") is None
 
 
+def test_an_empty_list_and_a_newline_in_a_symbol(tmp_path: Path) -> None:
+    path = tmp_path / "instruments.json"
+    compact_cache.write(path, [], "s")
+    assert compact_cache.read(path, "s") == []
+    odd = Instrument("NSE", "A\nB", "A", InstrumentKind.EQUITY, Decimal("0.05"))
+    with pytest.raises(ValueError, match="newline"):
+        compact_cache.write(path, [odd], "s")
+
+
 def test_a_damaged_file_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "instruments.json"
     compact_cache.write(path, INSTRUMENTS, "s")
     whole = path.read_bytes()
     document = json.loads(whole)
     short = json.loads(whole)
-    short["rows"]["symbol"].pop()
+    short["joined"]["symbol"] = short["joined"]["symbol"].rpartition("\n")[0]
     wrong_type = json.loads(whole)
     wrong_type["tables"]["name"][0] = 7
     bad_index = json.loads(whole)
-    bad_index["rows"]["kind"][0] = 99
+    bad_index["indexes"]["kind"] = base64.b64encode(array("I", [99] * 5).tobytes()).decode()
+    few_indexes = json.loads(whole)
+    few_indexes["indexes"]["lot_size"] = base64.b64encode(array("I", [0] * 4).tobytes()).decode()
+    not_base64 = json.loads(whole)
+    not_base64["indexes"]["expiry"] = "*not base64*"
     bad_kind = json.loads(whole)
     bad_kind["tables"]["kind"][0] = "SWAP"
     bad_tick = json.loads(whole)
@@ -72,8 +89,11 @@ def test_a_damaged_file_is_ignored(tmp_path: Path) -> None:
         whole[: len(whole) // 2],
         b"\x00\xff garbage",
         b"[]",
-        json.dumps({**document, "rows": []}).encode(),
-        *(json.dumps(d).encode() for d in (short, wrong_type, bad_index, bad_kind, bad_tick)),
+        json.dumps({**document, "joined": []}).encode(),
+        *(
+            json.dumps(d).encode()
+            for d in (short, wrong_type, bad_index, few_indexes, not_base64, bad_kind, bad_tick)
+        ),
     ]
     for content in damaged:
         path.write_bytes(content)

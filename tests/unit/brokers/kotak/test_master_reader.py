@@ -156,3 +156,22 @@ def test_cash_file_with_a_quoted_name(tmp_path: Path) -> None:
     [inst] = parse_master_file(path, "nse_cm")
     assert (inst.key, inst.name) == ("NSE:M&M", "MAHINDRA & MAHINDRA, LTD")
     assert [inst] == parse_master_rows(csv.reader(io.StringIO(text, newline="")), "nse_cm")
+
+
+def test_tables_built_from_instruments_match_the_parse(tmp_path: Path) -> None:
+    """`ScripMaster(instruments)` (the compact cache's way in) indexes as the parse does, a
+    `|` inside a trading symbol included."""
+    rows, _ = fo_rows()
+    index = {name: i for i, name in enumerate(FO_HEADER)}
+    rows[1][index["pTrdSymbol"]] = "NIFTY|ODD"
+    path = tmp_path / "nse_fo.csv"
+    path.write_text(write_csv([FO_HEADER, *rows]))
+    parsed = ScripMaster(index_instruments(), None)
+    parse_master_file(path, "nse_fo", parsed)
+    rebuilt = ScripMaster(parsed.instruments, None)
+    assert rebuilt.by_token == parsed.by_token
+    assert rebuilt.by_trading_symbol == parsed.by_trading_symbol
+    assert "nse_fo|NIFTY|ODD" in rebuilt.by_trading_symbol
+    plain = ScripMaster([i for i in parsed.instruments if "ODD" not in i.broker_ref], None)
+    assert plain.by_token.keys() == parsed.by_token.keys() - {"nse_fo|40001"}
+    assert plain.by_trading_symbol.keys() == parsed.by_trading_symbol.keys() - {"nse_fo|NIFTY|ODD"}
