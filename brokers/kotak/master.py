@@ -530,6 +530,11 @@ def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
     same files left (a restart on the same day). CPU-heavy: run it in a thread."""
     if not files:
         return ScripMaster(index_instruments(), day)
+    # The downloads' httpx responses sit in a reference cycle (Response <-> its stream) with the
+    # file's 48 MB body in it: only the cyclic collector frees them, and the bot freezes what
+    # is alive once the master is loaded (bot.market.follow), which would keep them for good
+    # (bench/startup.py: 50 MB of RSS). Collected now, before the heap holds a new master.
+    gc.collect()
     compact = next(iter(files.values())).parent / COMPACT_NAME
     stamp = compact_stamp(files, day)
     with _gc_paused():
