@@ -35,7 +35,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import compress, repeat
 from pathlib import Path
 from typing import TypeVar
 
@@ -305,8 +304,8 @@ def parse_master_rows(
     freezes: _Memo[str, int | None] = _Memo(_freeze)
     uppers: _Memo[str, str] = _Memo(_upper)
     by_key = master.by_key
-    index_token = master.by_token.setdefault
-    index_symbol = master.by_trading_symbol.setdefault
+    index_token = master.by_token.setdefault(segment, {}).setdefault
+    index_symbol = master.by_trading_symbol.setdefault(segment, {}).setdefault
     keep = master.instruments.append
     seg_prefix = segment + "|"
     out: list[Instrument] = []
@@ -399,8 +398,8 @@ def parse_master_rows(
         out.append(inst)
         keep(inst)
         by_key[key] = inst
-        index_token(seg_prefix + token, inst)
-        index_symbol(seg_prefix + trading_symbol, inst)
+        index_token(int(token) if token.isdecimal() else token, inst)
+        index_symbol(trading_symbol, inst)
     return out
 
 
@@ -422,20 +421,25 @@ def index_instruments() -> list[Instrument]:
 # --------------------------------------------------------------------------- index
 
 
+def token_key(token: str) -> int | str:
+    """A token as the master indexes it: its number (`pSymbol` is an int, ref §10.2; an int
+    key takes half the memory of a string one), or the text for index names (`Nifty 50`)."""
+    return int(token) if token.isdecimal() else token
+
+
 class ScripMaster:
     """The day's instruments with the three lookups the adapter needs.
 
     - by key (`NFO:NIFTY22SEP2621000PE`) for users' symbols;
-    - by `segment|token` for books and positions (`exSeg` + `tok`);
-    - by `segment|pTrdSymbol` for the trade book, whose `tok` is empty (ref §5, [OA] live).
+    - by segment, then token (`token_key`), for books and positions (`exSeg` + `tok`);
+    - by segment, then `pTrdSymbol`, for the trade book, whose `tok` is empty (ref §5, [OA]).
     """
 
     def __init__(self, instruments: Iterable[Instrument], day: date | None) -> None:
-        """Index `instruments` (the first one wins for a key, token or trading symbol).
-
-        The tables are built by C loops (`map`, `zip`, `dict`) rather than by `add`, as a
-        restart loads 150k instruments from the compact cache through here: a dict built from
-        reversed pairs keeps the first of equal keys."""
+        """Index `instruments` (the first one wins for a key, token or trading symbol): a
+        restart loads 150k instruments from the compact cache through here, so the key table is
+        built in C (`dict(zip(...))`), and the rest in one pass whose pieces of each row are
+        freed before the next row's are made (no heap left in holes)."""
         self.day = day
         kept = list(instruments)
         keys = [inst.key for inst in kept]
@@ -446,29 +450,17 @@ class ScripMaster:
             kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
             self.by_key = {inst.key: inst for inst in kept}
         self.instruments: list[Instrument] = kept
-        # broker_ref is `segment|token|trading symbol` (`encode_ref`); the pipelines stream, so
-        # each row's pieces are freed before the next row's are made (no heap left in holes).
-        refs = list(map(operator.attrgetter("broker_ref"), kept))
-        self.by_token: dict[str, Instrument] = {}
-        self.by_trading_symbol: dict[str, Instrument] = {}
-        if sum(map(str.count, refs, repeat("|"))) != 2 * len(refs):  # a `|` in a trading symbol
-            for inst, ref in zip(kept, refs, strict=True):
-                segment, token, trading_symbol = ref.split("|", 2)
-                self.by_token.setdefault(f"{segment}|{token}", inst)
-                if trading_symbol:
-                    self.by_trading_symbol.setdefault(f"{segment}|{trading_symbol}", inst)
-            return
-
-        def tails() -> Iterator[str]:
-            return map(operator.itemgetter(2), map(str.rpartition, reversed(refs), repeat("|")))
-
-        heads = map(operator.itemgetter(0), map(str.rpartition, reversed(refs), repeat("|")))
-        self.by_token = dict(zip(heads, reversed(kept), strict=True))
-        segments = map(operator.itemgetter(0), map(str.partition, reversed(refs), repeat("|")))
-        symbol_keys = map(operator.add, map(operator.add, segments, repeat("|")), tails())
-        self.by_trading_symbol = dict(
-            compress(zip(symbol_keys, reversed(kept), strict=True), tails())
-        )
+        self.by_token: dict[str, dict[int | str, Instrument]] = {}
+        self.by_trading_symbol: dict[str, dict[str, Instrument]] = {}
+        for inst in kept:
+            segment, token, trading_symbol = inst.broker_ref.split("|", 2)
+            tokens = self.by_token.get(segment)
+            if tokens is None:
+                tokens = self.by_token[segment] = {}
+                self.by_trading_symbol[segment] = {}
+            tokens.setdefault(token_key(token), inst)
+            if trading_symbol:
+                self.by_trading_symbol[segment].setdefault(trading_symbol, inst)
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -499,9 +491,9 @@ class ScripMaster:
         (expired since the morning, or a segment we do not download)."""
         inst = None
         if token:
-            inst = self.by_token.get(f"{segment}|{token}")
+            inst = self.by_token.get(segment, {}).get(token_key(token))
         if inst is None and trading_symbol:
-            inst = self.by_trading_symbol.get(f"{segment}|{trading_symbol}")
+            inst = self.by_trading_symbol.get(segment, {}).get(trading_symbol)
         if inst is not None:
             return inst.key
         exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())

@@ -124,8 +124,8 @@ def test_a_same_day_restart_loads_the_compact_copy(tmp_path: Path) -> None:
     os.utime(fo, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     again = build_master(files, date(2026, 9, 1))
     assert again.instruments == first.instruments
-    assert again.by_token.keys() == first.by_token.keys()
-    assert again.by_trading_symbol.keys() == first.by_trading_symbol.keys()
+    assert again.by_token == first.by_token
+    assert again.by_trading_symbol == first.by_trading_symbol
     nifty = next(k for k in first.by_key if k.startswith("NFO:NIFTY"))
     assert again.resolve(nifty) == first.resolve(nifty)
 

@@ -134,8 +134,10 @@ def test_file_parse_maps_rows_as_the_csv_parse(tmp_path: Path) -> None:
     assert [(i.key, i.broker_ref, i.tick_size, i.lot_size, i.freeze_qty) for i in parsed] == [
         (i.key, i.broker_ref, i.tick_size, i.lot_size, i.freeze_qty) for i in expected
     ]
-    assert fast.by_token.keys() == slow.by_token.keys()
-    assert fast.by_trading_symbol.keys() == slow.by_trading_symbol.keys()
+    assert fast.by_token == slow.by_token
+    assert fast.by_trading_symbol == slow.by_trading_symbol
+    assert fast.key_for("nse_fo", "40001") == "NFO:NIFTY22SEP2624050CE"
+    assert fast.key_for("nse_fo", "", "IDEA26SEP9.5CE") == "NFO:IDEA22SEP269.5CE"
     usd = fast.by_key["NFO:USDINR22SEP26FUT"]
     assert (str(usd.tick_size), usd.lot_size, usd.freeze_qty) == ("0.0025", 1, None)
     assert fast.by_key["NFO:IDEA22SEP269.5CE"].name == "IDEA"
@@ -163,7 +165,7 @@ def test_cash_file_with_a_quoted_name(tmp_path: Path) -> None:
 
 def test_tables_built_from_instruments_match_the_parse(tmp_path: Path) -> None:
     """`ScripMaster(instruments)` (the compact cache's way in) indexes as the parse does, a
-    `|` inside a trading symbol included."""
+    `|` inside a trading symbol and an index's name for a token included."""
     rows, _ = fo_rows()
     index = {name: i for i, name in enumerate(FO_HEADER)}
     rows[1][index["pTrdSymbol"]] = "NIFTY|ODD"
@@ -174,7 +176,5 @@ def test_tables_built_from_instruments_match_the_parse(tmp_path: Path) -> None:
     rebuilt = ScripMaster(parsed.instruments, None)
     assert rebuilt.by_token == parsed.by_token
     assert rebuilt.by_trading_symbol == parsed.by_trading_symbol
-    assert "nse_fo|NIFTY|ODD" in rebuilt.by_trading_symbol
-    plain = ScripMaster([i for i in parsed.instruments if "ODD" not in i.broker_ref], None)
-    assert plain.by_token.keys() == parsed.by_token.keys() - {"nse_fo|40001"}
-    assert plain.by_trading_symbol.keys() == parsed.by_trading_symbol.keys() - {"nse_fo|NIFTY|ODD"}
+    assert rebuilt.key_for("nse_fo", "", "NIFTY|ODD") == "NFO:NIFTY22SEP2624050CE"
+    assert rebuilt.key_for("nse_cm", "Nifty 50") == "NSE_INDEX:NIFTY"  # a name for a token
