@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from brokers.kotak.master import (
     ScripMaster,
+    file_rows,
     index_instruments,
     parse_master_file,
     parse_master_rows,
@@ -43,6 +44,23 @@ def test_reader_reads_what_the_csv_module_reads(rows: list[list[str]]) -> None:
         assert list(read_rows(io.StringIO(text, newline=""))) == csv_rows(text)
 
 
+@given(
+    st.lists(st.lists(FIELD, min_size=1, max_size=6), min_size=1, max_size=8),
+    st.integers(min_value=1, max_value=40),
+    st.booleans(),
+)
+def test_block_reader_reads_what_the_csv_module_reads(
+    rows: list[list[str]], block_chars: int, final_newline: bool
+) -> None:
+    """Blocks end anywhere: inside a line, a quoted field or a CRLF."""
+    for ending in ("\n", "\r\n"):
+        text = write_csv(rows, ending)
+        if not final_newline:
+            text = text.removesuffix(ending)
+        got = list(file_rows(io.StringIO(text, newline=""), block_chars))
+        assert got == csv_rows(text)
+
+
 def test_reader_edge_cases() -> None:
     """Each text as a file opened with `newline=""` gives its lines to both readers."""
     cases = [
@@ -61,6 +79,8 @@ def test_reader_edge_cases() -> None:
     ]
     for text in cases:
         assert list(read_rows(io.StringIO(text, newline=""))) == csv_rows(text), text
+        for block_chars in (1, 3, 5, 1 << 20):
+            assert list(file_rows(io.StringIO(text, newline=""), block_chars)) == csv_rows(text)
 
 
 def fo_rows() -> tuple[list[list[str]], list[str]]:
