@@ -133,6 +133,15 @@ class VersionedInstruments(Protocol):
 
 
 @runtime_checkable
+class ListsInstrumentsBeforeLogin(Protocol):
+    """Optional: a broker whose instrument list needs no session (Kotak serves its scrip master
+    before login, ref §1; mStock's needs the JWT). The core then loads the list, its longest
+    start-up step, while the session is being created instead of after it."""
+
+    instruments_before_login: bool
+
+
+@runtime_checkable
 class LimitsQuoteBatch(Protocol):
     """Optional: a broker that serves at most `quote_batch_limit` instruments per quotes call
     (Kotak: 50, ref §7.1). The adapter still splits a longer list itself; a caller that polls

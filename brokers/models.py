@@ -92,10 +92,69 @@ class Instrument:
     strike: Decimal | None = None
     underlying: str | None = None
     broker_ref: str = ""
+    # `EXCHANGE:SYMBOL`, made once: every index is keyed by it, and one string shared by the
+    # instrument and the dicts is 10 MB less on a 150k-row master than one string per access.
+    _key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", f"{self.exchange}:{self.symbol}")
 
     @property
     def key(self) -> str:
-        return f"{self.exchange}:{self.symbol}"
+        return self._key
+
+
+# Instrument's slot setters, for `make_instrument` (a frozen dataclass's own `__init__` goes
+# through `object.__setattr__` once per field by name).
+(
+    _set_exchange,
+    _set_symbol,
+    _set_name,
+    _set_kind,
+    _set_tick_size,
+    _set_lot_size,
+    _set_freeze_qty,
+    _set_expiry,
+    _set_strike,
+    _set_underlying,
+    _set_broker_ref,
+    _set_key,
+) = (getattr(Instrument, name).__set__ for name in Instrument.__slots__)
+_new = object.__new__
+
+
+def make_instrument(
+    exchange: str,
+    symbol: str,
+    name: str,
+    kind: InstrumentKind,
+    tick_size: Decimal,
+    lot_size: int,
+    freeze_qty: int | None,
+    expiry: date | None,
+    strike: Decimal | None,
+    underlying: str | None,
+    broker_ref: str,
+    key: str,
+    /,
+) -> Instrument:
+    """`Instrument(...)` with every field given, in field order, and its `key` (which must be
+    `exchange:symbol`), twice as fast: masters make 150,000 of them at start-up
+    (bench/scrip_master.py), and the caller has the key at hand for its own index."""
+    inst: Instrument = _new(Instrument)
+    _set_exchange(inst, exchange)
+    _set_symbol(inst, symbol)
+    _set_name(inst, name)
+    _set_kind(inst, kind)
+    _set_tick_size(inst, tick_size)
+    _set_lot_size(inst, lot_size)
+    _set_freeze_qty(inst, freeze_qty)
+    _set_expiry(inst, expiry)
+    _set_strike(inst, strike)
+    _set_underlying(inst, underlying)
+    _set_broker_ref(inst, broker_ref)
+    _set_key(inst, key)
+    return inst
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ event loop instead of `run_polling()`, so end-to-end tests run exactly this func
 fake Bot API server. `post_init` is not called on that path, so start-up work such as
 `setMyCommands` is done here explicitly.
 
-Start-up order matters: the account (IP, session), the instrument index and the order tracker
-are ready, and orders a crash left in SENDING are reconciled against the order book, *before*
-the first Telegram update is read, so no tap can race the reconciliation. Before any of it, the
-instance lock beside the database (`bot.app.lock`) makes a second bot on the same database stop
-with one line.
+Start-up order matters: the account (IP, session), the instrument index (loaded meanwhile) and
+the order tracker are ready, and orders a crash left in SENDING are reconciled against the order
+book, *before* the first Telegram update is read, so no tap can race the reconciliation. Before
+any of it, the instance lock beside the database (`bot.app.lock`) makes a second bot on the same
+database stop with one line.
 
 Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
 slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
@@ -24,8 +24,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
@@ -41,6 +42,7 @@ from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.alert_watch import AlertWatch
 from bot.market.follow import IndexFollower
+from bot.market.instruments import InstrumentIndex
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
 from bot.notify import Notifier, Sender
@@ -53,7 +55,13 @@ from bot.orders.unfilled import UnfilledWatch
 from bot.services import FeedState, Services
 from bot.settings import Settings
 from bot.store.connection import Store
-from brokers.base import Broker, LimitsQuoteBatch, StreamsOrders, VersionedInstruments
+from brokers.base import (
+    Broker,
+    LimitsQuoteBatch,
+    ListsInstrumentsBeforeLogin,
+    StreamsOrders,
+    VersionedInstruments,
+)
 from brokers.errors import BrokerError
 from handlers.alerts import Pusher
 from handlers.chats import Doorman, screen
@@ -151,6 +159,17 @@ async def run(
         account = build_account(settings, broker, notices, totp_clock=totp_clock)
         resources.push_async_callback(account.stop)  # closes the broker too
         resources.push_async_callback(application.shutdown)  # a no-op unless initialized
+        # The instrument list (the longest step: a 48 MB master to parse, or its compact copy
+        # to read) loads while Telegram and the broker session start when the broker serves it
+        # without a session (Kotak, ref §1), else right after the login (mStock). Nothing reads
+        # it before it is ready: polling, and so every order, starts only after the index exists.
+        follower = IndexFollower(
+            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
+        )
+        first_index: asyncio.Task[InstrumentIndex] | None = None
+        if isinstance(broker, ListsInstrumentsBeforeLogin) and broker.instruments_before_login:
+            first_index = asyncio.create_task(follower.first(), name="instruments")
+            resources.push_async_callback(_cancel, [first_index])
         try:
             await application.initialize()
         except InvalidToken:
@@ -162,11 +181,8 @@ async def run(
         resources.push_async_callback(notifier.settled)  # card edits still under way
         await sender.start()  # with what an earlier run left undelivered
         await account.start()
-        follower = IndexFollower(
-            account.instruments, _master_version(broker), every=settings.instruments_check_seconds
-        )
         try:
-            index = await follower.first()
+            index = await (first_index if first_index is not None else follower.first())
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
@@ -298,7 +314,7 @@ async def _stop_polling(application: Application) -> None:  # type: ignore[type-
         await application.stop()
 
 
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

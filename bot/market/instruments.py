@@ -16,19 +16,47 @@ is checked in a worker thread instead, stopping as early.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from bot.echo import clip
 from bot.errors import UserError
 from brokers.models import Instrument, InstrumentKind
 
+
+def _libc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    except OSError:
+        return None
+    return trim if name else None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def return_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc `malloc_trim`; a no-op
+    elsewhere). Loading a master frees as much as it keeps: the 48 MB download arrives in
+    64 kB pieces and is joined, the parse makes and drops 79 strings a row. glibc keeps such
+    freed memory for later unless told, and a bot that loaded its master would hold 50-60 MB
+    more than it uses (bench/startup.py). Called, off the event loop, after each build."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 
 GRAM = 3
-# Candidates checked on the event loop at most (about 0.3 µs each); more go to a thread.
-INLINE_CANDIDATES = 1000
+# Rows per block of the search postings (see `_Grams`).
+BLOCK = 8
+# Candidates checked on the event loop at most (about 0.6 µs each, their text made on the way);
+# more go to a thread.
+INLINE_CANDIDATES = 500
 # Narrowing the candidates by another trigram's posting stops once they are this few, or when
 # that posting is so much longer that making a set of it (~40 ns a row) costs more than checking
 # the candidates' texts (~300 ns each).
@@ -38,6 +66,10 @@ NARROW_RATIO = 8
 
 def _search_text(inst: Instrument) -> str:
     return f"{inst.key} {inst.name} {inst.kind.value}".lower()
+
+
+def _expiry_then_length(inst: Instrument) -> int:
+    return (inst.expiry or date.min).toordinal() << 16 | len(inst.symbol)
 
 
 def _grams(text: str) -> set[str]:
@@ -66,51 +98,87 @@ def _example_option(rows: Sequence[Instrument]) -> Instrument | None:
     return strikes[(len(strikes) - 1) // 2]
 
 
-class _Tables:
-    """One immutable build of the index: lookups by key, rows in result order, their search
-    texts, and for each trigram the ascending row numbers whose text holds it."""
+class _Grams:
+    """For each trigram, the ascending numbers of the row blocks (`BLOCK` rows in result order)
+    whose search texts hold it; and every one- and two-character piece of some text (each
+    text, key + name + kind, is longer than a trigram): a shorter word that is not among them
+    matches nothing.
 
-    __slots__ = ("by_key", "example", "grams", "rows", "short", "texts")
+    Blocks rather than rows: rows next to each other in result order mostly share their
+    trigrams (one underlying, one expiry), so a posting names each block once where it would
+    name up to `BLOCK` rows, in 16-bit numbers where the rows would take 32: 16 MB less on a
+    150k-row master, for a few more texts to check per match."""
 
-    def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
-        self.rows = sorted(
-            self.by_key.values(), key=lambda i: (i.expiry or date.min, len(i.symbol), i.key)
-        )
-        self.texts = [_search_text(inst) for inst in self.rows]
-        self.example = _example_option(self.rows)
-        self.grams: dict[str, array[int]] = {}
-        for number, text in enumerate(self.texts):
-            for gram in _grams(text):
-                posting = self.grams.get(gram)
+    __slots__ = ("postings", "short")
+
+    def __init__(self, rows: Sequence[Instrument]) -> None:
+        self.postings: dict[str, array[int]] = {}
+        postings = self.postings
+        code = "H" if len(rows) // BLOCK < 1 << 16 else "I"
+        for number, inst in enumerate(rows):
+            block = number // BLOCK
+            for gram in _grams(_search_text(inst)):
+                posting = postings.get(gram)
                 if posting is None:
-                    self.grams[gram] = posting = array("I")
-                posting.append(number)
-        # Every one- and two-character piece of some text (each text, key + name + kind, is
-        # longer than a trigram): a shorter word that is not among them matches nothing.
+                    postings[gram] = array(code, (block,))
+                elif posting[-1] != block:
+                    posting.append(block)
         self.short = frozenset(
             gram[i : i + size]
-            for gram in self.grams
+            for gram in postings
             for size in (1, 2)
             for i in range(GRAM - size + 1)
         )
 
+
+class _Tables:
+    """One build of the index: lookups by key, rows in result order and, once `index_grams`
+    has run, the trigram postings over their search texts. The texts themselves are not kept
+    (11 MB on a 150k-row master): a candidate's text is made again when it is checked.
+
+    The lookups are what orders need and take a fraction of the build; the postings only speed
+    up /search. So `InstrumentIndex.build` returns once the lookups exist and makes the
+    postings in the background; a search before then scans the rows in a worker thread."""
+
+    __slots__ = ("by_key", "example", "grams", "rows")
+
+    def __init__(self, instruments: Iterable[Instrument], *, grams: bool = True) -> None:
+        self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
+        # Result order: (expiry or date.min, len(symbol), key), made by two stable sorts on
+        # plain strings and ints, which compare several times faster than those tuples.
+        self.rows = list(map(self.by_key.__getitem__, sorted(self.by_key)))
+        self.rows.sort(key=_expiry_then_length)
+        self.example = _example_option(self.rows)
+        self.grams: _Grams | None = None
+        if grams:
+            self.index_grams()
+        else:
+            return_free_memory()
+
+    def index_grams(self) -> None:
+        self.grams = _Grams(self.rows)  # one assignment: a reader sees none or all of it
+        return_free_memory()
+
     def candidates(self, words: Sequence[str]) -> Sequence[int]:
-        """The row numbers that can match, ascending: the rows holding every trigram of the
+        """The row blocks that can match, ascending: the blocks holding every trigram of the
         words, narrowed from the shortest posting by the next shortest ones while that is
         cheap. A trigram or a short word that no row holds means nothing matches; with no word
-        long enough to have a trigram, every row is a candidate."""
+        long enough to have a trigram (or no postings yet), every block is a candidate."""
+        grams = self.grams
+        every = range(-(-len(self.rows) // BLOCK))
+        if grams is None:
+            return every
         postings = []
         for word in words:
-            if len(word) < GRAM and word not in self.short:
+            if len(word) < GRAM and word not in grams.short:
                 return ()
             for gram in _grams(word):
-                posting = self.grams.get(gram)
+                posting = grams.postings.get(gram)
                 if posting is None:
                     return ()
                 postings.append(posting)
         if not postings:
-            return range(len(self.rows))
+            return every
         postings.sort(key=len)
         best: Sequence[int] = postings[0]
         for posting in postings[1:]:
@@ -119,15 +187,16 @@ class _Tables:
             best = list(filter(set(posting).__contains__, best))  # both loops run in C
         return best
 
-    def matches(self, words: Sequence[str], candidates: Sequence[int], limit: int) -> list[int]:
-        """The first `limit` candidates whose text contains every word."""
-        texts, found = self.texts, []
-        for number in candidates:
-            text = texts[number]
-            if all(word in text for word in words):
-                found.append(number)
-                if len(found) == limit:
-                    break
+    def matches(self, words: Sequence[str], blocks: Sequence[int], limit: int) -> list[int]:
+        """The first `limit` rows of the candidate blocks whose text contains every word."""
+        rows, found = self.rows, []
+        for block in blocks:
+            for number in range(block * BLOCK, min(block * BLOCK + BLOCK, len(rows))):
+                text = _search_text(rows[number])
+                if all(word in text for word in words):
+                    found.append(number)
+                    if len(found) == limit:
+                        return found
         return found
 
 
@@ -135,12 +204,24 @@ class InstrumentIndex:
     def __init__(self, instruments: Iterable[Instrument], version: str | None = None) -> None:
         self._tables = _Tables(instruments)
         self.version = version  # which master this was built from (see bot.market.follow)
+        self._gram_build: asyncio.Task[None] | None = None
 
     @classmethod
     async def build(
         cls, instruments: Sequence[Instrument], version: str | None = None
     ) -> InstrumentIndex:
-        return await asyncio.to_thread(cls, instruments, version)
+        """The index with its lookups ready (what orders need); its search postings are made
+        in a worker thread in the background (see `_Tables`), as `ready_for_search` says."""
+        index = cls.__new__(cls)
+        index._tables = await asyncio.to_thread(_Tables, instruments, grams=False)
+        index.version = version
+        index._gram_build = asyncio.create_task(asyncio.to_thread(index._tables.index_grams))
+        return index
+
+    async def ready_for_search(self) -> None:
+        """Wait until the search postings exist (bench and tests; search works before, slower)."""
+        if self._gram_build is not None:
+            await self._gram_build
 
     async def rebuild(self, instruments: Sequence[Instrument], version: str | None) -> None:
         """Replace the contents with a new master's, built off the event loop."""
@@ -176,9 +257,9 @@ class InstrumentIndex:
         if not words:
             return []
         tables = self._tables
-        candidates = tables.candidates(words)
-        if len(candidates) <= INLINE_CANDIDATES:
-            found = tables.matches(words, candidates, limit)
+        blocks = tables.candidates(words)
+        if len(blocks) * BLOCK <= INLINE_CANDIDATES:
+            found = tables.matches(words, blocks, limit)
         else:
-            found = await asyncio.to_thread(tables.matches, words, candidates, limit)
+            found = await asyncio.to_thread(tables.matches, words, blocks, limit)
         return [tables.rows[number] for number in found]

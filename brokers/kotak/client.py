@@ -136,6 +136,7 @@ class KotakBroker:
 
     name = "kotak"
     quote_batch_limit = QUOTE_BATCH  # brokers.base.LimitsQuoteBatch
+    instruments_before_login = True  # brokers.base.ListsInstrumentsBeforeLogin
 
     def __init__(
         self,

@@ -24,15 +24,20 @@ import contextlib
 import csv
 import difflib
 import gc
+import io
 import logging
+import operator
 import re
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import chain, repeat
 from pathlib import Path
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
+from brokers import compact_cache
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
 from brokers.kotak.constants import (
     CASH_SEGMENTS,
@@ -42,7 +47,7 @@ from brokers.kotak.constants import (
     SEGMENTS_1980_EPOCH,
 )
 from brokers.master_cache import DailyFiles
-from brokers.models import Instrument, InstrumentKind
+from brokers.models import Instrument, InstrumentKind, make_instrument
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +97,8 @@ _REQUIRED = (
     "dStrikePrice",
     "pOptionType",
 )
+# Read when present, in this order after `_REQUIRED` (see `parse_master_rows`).
+_OPTIONAL = ("lPrecision", "pGroup", "pISIN", "pDesc", "pExchSeg", "lFreezeQty")
 
 
 def expiry_date(raw: str, segment: str) -> date | None:
@@ -184,9 +191,65 @@ def _strike_and_text(raw: str) -> tuple[Decimal, str] | None:
 def parse_master_file(
     path: Path, segment: str, into: ScripMaster | None = None
 ) -> list[Instrument]:
-    """Parse one segment CSV (and index it into `into`). CPU-heavy: call via `asyncio.to_thread`."""
-    with path.open(newline="", encoding="utf-8-sig") as handle, _gc_paused():
-        return parse_master_rows(csv.reader(handle), segment, into)
+    """Parse one segment CSV (and index it into `into`). CPU-heavy: call via `asyncio.to_thread`.
+
+    The file is read a block at a time, never whole: 48 MB of text (and 150k line strings) held
+    at once would be freed only after the instruments are made among them, leaving the heap in
+    holes that the process keeps (bench/startup.py measured 60 MB of RSS)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle, _gc_paused():
+        return parse_master_rows(file_rows(handle), segment, into)
+
+
+_BLOCK_CHARS = 1 << 20
+
+
+def file_rows(handle: TextIO, block_chars: int = _BLOCK_CHARS) -> Iterator[list[str]]:
+    """`read_rows` over a file, a block of lines at a time: while the blocks hold no quote and
+    no carriage return (the whole live nse_fo file), each is split in C loops, with no Python
+    step per line; from the first block that does, the rest goes line by line through
+    `read_rows` (a quoted field may span lines, and so blocks)."""
+    rest = ""
+    while block := handle.read(block_chars):
+        block = rest + block
+        if '"' in block or "\r" in block:
+            ended = block.endswith(("\n", "\r"))
+            whole = block if ended else block + handle.readline()
+            yield from read_rows(chain(io.StringIO(whole, newline=""), handle))
+            return
+        cut = block.rfind("\n") + 1
+        block, rest = block[:cut], block[cut:]
+        yield from map(str.split, filter(None, block.split("\n")), repeat(","))
+    if rest:
+        yield rest.split(",")
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[list[str]]:
+    """The CSV's rows as `csv.reader` reads them from the same lines (a file opened with
+    `newline=""`), blank lines left out, at `str.split` speed where it can.
+
+    A line without a quote or a carriage return (but its line end) is split on its commas:
+    that is every line of the live nse_fo file and all but a few company names of the cash
+    files, and twice as fast as the csv module. Any other line (`"MAHINDRA & MAHINDRA, LTD"`)
+    goes to the csv module, with the next lines while a quoted field is still open.
+    """
+    lines = iter(lines)
+    for line in lines:
+        bare = line[:-1] if line.endswith("\n") else line
+        if bare.endswith("\r"):
+            bare = bare[:-1]
+        if '"' not in bare and "\r" not in bare:
+            if bare:
+                yield bare.split(",")
+            continue
+        chunk = [line]
+        quotes = line.count('"')
+        while quotes % 2:  # a quoted field goes on in the next line
+            more = next(lines, None)
+            if more is None:
+                break
+            chunk.append(more)
+            quotes += more.count('"')
+        yield from filter(None, csv.reader(chunk))
 
 
 @contextlib.contextmanager
@@ -203,13 +266,28 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _upper(raw: str) -> str:
+    return sys.intern(raw.strip().upper())
+
+
+def _lot(raw: str) -> int:
+    lot = _int(raw.strip())
+    return lot if lot and lot > 0 else 1
+
+
+def _freeze(raw: str) -> int | None:
+    freeze = _int(raw.strip())
+    return freeze if freeze is not None and freeze > 0 else None
+
+
 def parse_master_rows(
     rows: Iterable[list[str]], segment: str, into: ScripMaster | None = None
 ) -> list[Instrument]:
     """Rows (header first) -> instruments, skipping index rows, junk and duplicate symbols.
 
     Written for speed (150k-row nse_fo files, bench/scrip_master.py): per-value conversions are
-    memoised, since ticks, lots, expiries and strikes repeat across thousands of rows.
+    memoised, since ticks, lots, expiries, strikes and names repeat across thousands of rows,
+    and the memo hands every row the same objects (one `NIFTY`, one `Decimal("0.05")`).
     """
     master = into if into is not None else ScripMaster((), None)
     iterator = iter(rows)
@@ -220,87 +298,99 @@ def parse_master_rows(
     missing = [name for name in _REQUIRED if name not in col]
     if missing:
         raise BrokerUnavailable(f"Kotak scrip master {segment}: missing columns {missing}")
-    i_tok, i_ts, i_name = col["pSymbol"], col["pTrdSymbol"], col["pSymbolName"]
-    i_tick, i_lot, i_exp = col["dTickSize"], col["lLotSize"], col["lExpiryDate"]
-    i_strike, i_opt = col["dStrikePrice"], col["pOptionType"]
-    i_prec = col.get("lPrecision")
-    i_group, i_isin = col.get("pGroup"), col.get("pISIN")
-    i_desc, i_seg = col.get("pDesc"), col.get("pExchSeg")
-    i_freeze = col.get("lFreezeQty")
-    width = max(col.values()) + 1
+    # One tuple of the wanted fields per row, picked in C (`itemgetter`), unpacked into locals:
+    # the loop below then never indexes a row. An optional column a file lacks reads as "".
+    wanted = (*_REQUIRED, *_OPTIONAL)
+    width = max(col[name] for name in wanted if name in col) + 1
+    if all(name in col for name in wanted):
+        pick: Callable[[list[str]], tuple[str, ...]] = operator.itemgetter(
+            *(col[name] for name in wanted)
+        )
+    else:
+        where = [col.get(name) for name in wanted]
+
+        def pick(row: list[str]) -> tuple[str, ...]:
+            return tuple("" if i is None else row[i] for i in where)
 
     exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
     prefix = exchange + ":"
     cash = segment in CASH_SEGMENTS
+    default_precision = "2" if "lPrecision" not in col else None
     ticks: _Memo[tuple[str, str], Decimal | None] = _Memo(lambda raw: tick_rupees(*raw))
     strikes = _Memo(_strike_and_text)
     expiries: _Memo[str, tuple[date, str] | None] = _Memo(
         lambda raw: _expiry_and_stamp(raw, segment)
     )
-    ints: _Memo[str, int | None] = _Memo(lambda raw: _int(raw.strip()))
+    lots: _Memo[str, int] = _Memo(_lot)
+    freezes: _Memo[str, int | None] = _Memo(_freeze)
+    uppers: _Memo[str, str] = _Memo(_upper)
     by_key = master.by_key
-    index_token = master.by_token.setdefault
-    index_symbol = master.by_trading_symbol.setdefault
+    index_token = master.by_token.setdefault(segment, {}).setdefault
+    index_symbol = master.by_trading_symbol.setdefault(segment, {}).setdefault
     keep = master.instruments.append
     seg_prefix = segment + "|"
     out: list[Instrument] = []
-    new = Instrument
+    new = make_instrument
     equity, future = InstrumentKind.EQUITY, InstrumentKind.FUTURE
     kinds = {"CE": InstrumentKind.CALL, "PE": InstrumentKind.PUT}
 
-    for row in iterator:
-        if len(row) < width:
-            continue
-        token = row[i_tok].strip()
-        trading_symbol = row[i_ts].strip()
+    for (
+        token,
+        trading_symbol,
+        raw_name,
+        raw_tick,
+        raw_lot,
+        raw_expiry,
+        raw_strike,
+        raw_option,
+        precision,
+        raw_group,
+        isin,
+        desc,
+        row_segment,
+        raw_freeze,
+    ) in map(pick, filter(lambda row: len(row) >= width, iterator)):
+        token = token.strip()
+        trading_symbol = trading_symbol.strip()
         if not token or not trading_symbol:
             continue
-        if i_seg is not None and row[i_seg] != segment and row[i_seg].strip() not in ("", segment):
+        if row_segment != segment and row_segment and row_segment.strip() not in ("", segment):
             continue
-        precision = row[i_prec] if i_prec is not None else "2"
-        tick = ticks[row[i_tick], precision]
+        tick = ticks[raw_tick, default_precision or precision]
         if tick is None:
             continue  # index rows and junk (tick -1)
-        name = row[i_name].strip().upper() or trading_symbol.upper()
-        lot = ints[row[i_lot]]
-        lot = lot if lot and lot > 0 else 1
-        freeze = None
-        if i_freeze is not None:
-            freeze = ints[row[i_freeze]]
-            if freeze is not None and freeze <= 0:
-                freeze = None
+        name = uppers[raw_name] or trading_symbol.upper()
         if cash:
-            group = row[i_group].strip().upper() if i_group is not None else ""
-            isin = row[i_isin].strip() if i_isin is not None else ""
-            if not group and not isin:
+            group = uppers[raw_group]
+            if not group and not isin.strip():
                 continue  # index rows: quotes only, served from INDEX_QUOTE_NAMES
             # NSE:NAME is the EQ series; other series are NAME-BE etc. (ref §10.4, our choice).
             symbol = name if segment != "nse_cm" or group in ("EQ", "") else f"{name}-{group}"
             key = prefix + symbol
             if key in by_key:
                 continue
-            desc = row[i_desc].strip() if i_desc is not None else ""
             inst = new(
                 exchange,
                 symbol,
-                desc or name,
+                desc.strip() or name,
                 equity,
                 tick,
-                lot,
-                freeze,
+                lots[raw_lot],
+                freezes[raw_freeze],
                 None,
                 None,
                 None,
                 f"{seg_prefix}{token}|{trading_symbol}",
+                key,
             )
         else:
-            stamped = expiries[row[i_exp]]
+            stamped = expiries[raw_expiry]
             if stamped is None:
                 continue
-            option_type = row[i_opt].strip().upper()
+            option_type = uppers[raw_option]
             kind = kinds.get(option_type)
             if kind is not None:
-                struck = strikes[row[i_strike]]
+                struck = strikes[raw_strike]
                 if struck is None:
                     continue
                 strike = struck[0]
@@ -317,19 +407,20 @@ def parse_master_rows(
                 name,
                 kind,
                 tick,
-                lot,
-                freeze,
+                lots[raw_lot],
+                freezes[raw_freeze],
                 stamped[0],
                 strike,
                 name,
                 f"{seg_prefix}{token}|{trading_symbol}",
+                key,
             )
-        # `ScripMaster.add`, inlined: this loop runs 150k times on a full nse_fo file.
+        # Indexed as `ScripMaster()` does (the first wins), inline: this runs 150k times.
         out.append(inst)
         keep(inst)
         by_key[key] = inst
-        index_token(seg_prefix + token, inst)
-        index_symbol(seg_prefix + trading_symbol, inst)
+        index_token(int(token) if token.isdecimal() else token, inst)
+        index_symbol(trading_symbol, inst)
     return out
 
 
@@ -351,35 +442,46 @@ def index_instruments() -> list[Instrument]:
 # --------------------------------------------------------------------------- index
 
 
+def token_key(token: str) -> int | str:
+    """A token as the master indexes it: its number (`pSymbol` is an int, ref §10.2; an int
+    key takes half the memory of a string one), or the text for index names (`Nifty 50`)."""
+    return int(token) if token.isdecimal() else token
+
+
 class ScripMaster:
     """The day's instruments with the three lookups the adapter needs.
 
     - by key (`NFO:NIFTY22SEP2621000PE`) for users' symbols;
-    - by `segment|token` for books and positions (`exSeg` + `tok`);
-    - by `segment|pTrdSymbol` for the trade book, whose `tok` is empty (ref §5, [OA] live).
+    - by segment, then token (`token_key`), for books and positions (`exSeg` + `tok`);
+    - by segment, then `pTrdSymbol`, for the trade book, whose `tok` is empty (ref §5, [OA]).
     """
 
     def __init__(self, instruments: Iterable[Instrument], day: date | None) -> None:
+        """Index `instruments` (the first one wins for a key, token or trading symbol): a
+        restart loads 150k instruments from the compact cache through here, so the key table is
+        built in C (`dict(zip(...))`), and the rest in one pass whose pieces of each row are
+        freed before the next row's are made (no heap left in holes)."""
         self.day = day
-        self.instruments: list[Instrument] = []
-        self.by_key: dict[str, Instrument] = {}
-        self.by_token: dict[str, Instrument] = {}
-        self.by_trading_symbol: dict[str, Instrument] = {}
-        for inst in instruments:
+        kept = list(instruments)
+        keys = [inst.key for inst in kept]
+        self.by_key: dict[str, Instrument] = dict(zip(keys, kept, strict=True))
+        if len(self.by_key) != len(kept):  # duplicate keys: keep each key's first instrument
+            self.by_key = dict(zip(reversed(keys), reversed(kept), strict=True))
+            first = self.by_key
+            kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
+            self.by_key = {inst.key: inst for inst in kept}
+        self.instruments: list[Instrument] = kept
+        self.by_token: dict[str, dict[int | str, Instrument]] = {}
+        self.by_trading_symbol: dict[str, dict[str, Instrument]] = {}
+        for inst in kept:
             segment, token, trading_symbol = inst.broker_ref.split("|", 2)
-            self.add(inst, inst.key, segment, token, trading_symbol)
-
-    def add(
-        self, inst: Instrument, key: str, segment: str, token: str, trading_symbol: str
-    ) -> None:
-        """Index one instrument; the first one wins for a key, token or trading symbol."""
-        if key in self.by_key:
-            return
-        self.instruments.append(inst)
-        self.by_key[key] = inst
-        self.by_token.setdefault(f"{segment}|{token}", inst)
-        if trading_symbol:
-            self.by_trading_symbol.setdefault(f"{segment}|{trading_symbol}", inst)
+            tokens = self.by_token.get(segment)
+            if tokens is None:
+                tokens = self.by_token[segment] = {}
+                self.by_trading_symbol[segment] = {}
+            tokens.setdefault(token_key(token), inst)
+            if trading_symbol:
+                self.by_trading_symbol[segment].setdefault(trading_symbol, inst)
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -410,21 +512,57 @@ class ScripMaster:
         (expired since the morning, or a segment we do not download)."""
         inst = None
         if token:
-            inst = self.by_token.get(f"{segment}|{token}")
+            inst = self.by_token.get(segment, {}).get(token_key(token))
         if inst is None and trading_symbol:
-            inst = self.by_trading_symbol.get(f"{segment}|{trading_symbol}")
+            inst = self.by_trading_symbol.get(segment, {}).get(trading_symbol)
         if inst is not None:
             return inst.key
         exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
         return f"{exchange}:{trading_symbol or token}"
 
 
+# The compact copy of the day's parsed master, beside its CSVs (see `build_master`).
+COMPACT_NAME = "instruments.json"
+# Part of the compact copy's stamp: bump when the parse maps rows to instruments differently,
+# so a restart after an upgrade parses again instead of loading the old mapping.
+PARSE_VERSION = "kotak-parse/1"
+
+
+def compact_stamp(files: Mapping[str, Path], day: date) -> str:
+    """What the compact copy must have been made from: the day, this parser, and each CSV's
+    segment, size and modification time (a file downloaded again is parsed again)."""
+    parts = [day.isoformat(), PARSE_VERSION]
+    for segment in sorted(files):
+        stat = files[segment].stat()
+        parts.append(f"{segment}:{stat.st_size}:{stat.st_mtime_ns}")
+    return ";".join(parts)
+
+
 def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
-    """Parse every segment file and index them. CPU-heavy: run it in a thread."""
-    master = ScripMaster(index_instruments(), day)
-    for segment, path in files.items():
-        parsed = parse_master_file(path, segment, master)
-        log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
+    """Parse every segment file and index them, or load the compact copy a first parse of the
+    same files left (a restart on the same day). CPU-heavy: run it in a thread."""
+    if not files:
+        return ScripMaster(index_instruments(), day)
+    # The downloads' httpx responses sit in a reference cycle (Response <-> its stream) with the
+    # file's 48 MB body in it: only the cyclic collector frees them, and the bot freezes what
+    # is alive once the master is loaded (bot.market.follow), which would keep them for good
+    # (bench/startup.py: 50 MB of RSS). Collected now, before the heap holds a new master.
+    gc.collect()
+    compact = next(iter(files.values())).parent / COMPACT_NAME
+    stamp = compact_stamp(files, day)
+    with _gc_paused():
+        cached = compact_cache.read(compact, stamp)
+        if cached is not None:
+            log.info("kotak scrip master: %d instruments from the compact copy", len(cached))
+            return ScripMaster(cached, day)
+        master = ScripMaster(index_instruments(), day)
+        for segment, path in files.items():
+            parsed = parse_master_file(path, segment, master)
+            log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
+    try:
+        compact_cache.write(compact, master.instruments, stamp)
+    except (OSError, ValueError) as exc:
+        log.warning("kotak scrip master: compact copy not written (%s)", exc)
     return master
 
 

@@ -22,6 +22,7 @@ Test controls (all synchronous unless noted):
     sim.positions_v2 = False        # /portfolio/v2/positions is not served (only /quick/user/...)
     sim.missing_path_status = 404   # HTTP status for a path the server does not serve (or 405)
     sim.margin_rates = {...}        # check-margin: margin per rupee of order value, per product
+    sim.serve_master_file("nse_fo.csv", content)  # a master of another size (benches)
 
 Order feed (`/realtime` websocket on the same host, ref §9.1): the upgrade carries no credentials;
 the first text frame must be the `cn` handshake with a live trade token + sid, raw
@@ -529,6 +530,11 @@ class KotakSimulator:
             table.clear()
         self._omitted.clear()
         self._build_master(self._stock_count)
+
+    def serve_master_file(self, name: str, content: bytes) -> None:
+        """Serve `content` as today's `name` (`nse_fo.csv`): bench/startup.py loads a master of
+        the live size. Its rows are not the simulator's instruments (no quotes, no orders)."""
+        self._files[name] = content
 
     def instrument(self, symbol_or_token: str) -> SimInstrument:
         found = self._instruments.get(symbol_or_token) or self._by_name.get(symbol_or_token)

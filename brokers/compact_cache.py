@@ -1,0 +1,163 @@
+"""A compact copy of a parsed instrument list, so a restart on the same day skips the parse.
+
+Parsing the day's Kotak nse_fo CSV (48 MB, 150k rows) costs about a second of CPU; reading this
+file back costs a fraction of it (bench/scrip_master.py, bench/startup.py). Any adapter can keep
+one beside its day's master files: `write` after a parse, `read` before the next one.
+
+The layout is columnar, in a JSON envelope: every field that repeats (exchange, name, kind,
+tick, lot, freeze, expiry, strike, underlying) is a small table of distinct values plus one
+packed array of indexes (base64 of 32-bit ints), and the two that do not (symbol, broker_ref)
+are one newline-joined text each. So loading makes no object per row but the instrument and its
+two strings: the rows share one `Decimal("0.05")`, one `NIFTY`, one `65`, as after a parse, and
+no short-lived per-row objects are left scattered through the heap (the bot's RSS).
+JSON rather than pickle or marshal: loading it runs no code and a damaged file can only fail.
+
+The file names its format version and a `stamp` the caller derives from what it parsed (the
+day, the source files' sizes and times); `read` returns None for another version, another stamp
+or a file that does not hold what `write` writes, and the caller parses again. It is written
+owner-only and atomically (a `.part` file renamed into place), like the master files beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import operator
+import os
+from array import array
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+from brokers.models import Instrument, InstrumentKind, make_instrument
+
+__all__ = ["FORMAT", "read", "write"]
+
+log = logging.getLogger(__name__)
+
+FORMAT = "instruments/2"  # bump when the layout or any field's meaning changes
+
+# field -> (value as stored in its table, stored value back to the field's type)
+_REPEATED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "exchange": (str, lambda v: _typed(v, str)),
+    "name": (str, lambda v: _typed(v, str)),
+    "kind": (lambda v: v.value, InstrumentKind),
+    "tick_size": (str, Decimal),
+    "lot_size": (int, lambda v: _typed(v, int)),
+    "freeze_qty": (lambda v: v, lambda v: None if v is None else _typed(v, int)),
+    "expiry": (lambda v: _maybe(v, date.toordinal), lambda v: _maybe(v, date.fromordinal)),
+    "strike": (lambda v: _maybe(v, str), lambda v: _maybe(v, Decimal)),
+    "underlying": (lambda v: v, lambda v: None if v is None else _typed(v, str)),
+}
+_JOINED = ("symbol", "broker_ref")
+
+
+def _maybe(value: Any, convert: Callable[[Any], Any]) -> Any:
+    return None if value is None else convert(value)
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"a {kind.__name__} field holds another type")
+    return value
+
+
+def _packed(values: list[Any]) -> tuple[list[Any], str]:
+    """Distinct values (in first-seen order) and each row's index into them, packed."""
+    where: dict[Any, int] = {}
+    indexes = array("I", (where.setdefault(v, len(where)) for v in values))
+    return list(where), base64.b64encode(indexes.tobytes()).decode()
+
+
+def write(path: Path, instruments: Sequence[Instrument], stamp: str) -> None:
+    """Save `instruments` for `read(path, stamp)`. CPU and disk work: call it in a thread.
+    Raises ValueError for a symbol or broker_ref with a newline (it would not read back)."""
+    tables, indexes = {}, {}
+    for name, (store, _) in _REPEATED.items():
+        values = [store(v) for v in map(operator.attrgetter(name), instruments)]
+        tables[name], indexes[name] = _packed(values)
+    joined = {}
+    for name in _JOINED:
+        values = list(map(operator.attrgetter(name), instruments))
+        if any("\n" in value for value in values):
+            raise ValueError(f"an instrument's {name} holds a newline")
+        joined[name] = "\n".join(values)
+    document = {
+        "format": FORMAT,
+        "stamp": stamp,
+        "count": len(instruments),
+        "tables": tables,
+        "indexes": indexes,
+        "joined": joined,
+    }
+    content = json.dumps(document, separators=(",", ":")).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(part, path)
+
+
+def read(path: Path, stamp: str) -> list[Instrument] | None:
+    """The instruments `write(path, stamp)` saved, or None when there is no such file, it is
+    of another format or stamp, or it is damaged (then the caller parses its source again)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        document = json.loads(content)
+        if document.get("format") != FORMAT or document.get("stamp") != stamp:
+            log.info("compact instrument cache %s is of another format or day: ignored", path.name)
+            return None
+        return _instruments(document)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+        log.warning("compact instrument cache %s is damaged (%s): ignored", path.name, exc)
+        return None
+
+
+def _column(document: dict[str, Any], name: str, count: int) -> list[Any]:
+    """One field's value per row: its table converted once, then indexed in C."""
+    _, load = _REPEATED[name]
+    table = [load(value) for value in document["tables"][name]]
+    indexes = array("I")
+    indexes.frombytes(base64.b64decode(document["indexes"][name], validate=True))
+    if len(indexes) != count:
+        raise ValueError(f"{name} does not hold {count} rows")
+    return list(map(table.__getitem__, indexes))
+
+
+def _instruments(document: dict[str, Any]) -> list[Instrument]:
+    count = document["count"]
+    if not isinstance(count, int):
+        raise TypeError("not a compact instrument cache")
+    columns = {name: _column(document, name, count) for name in _REPEATED}
+    for name in _JOINED:
+        text = _typed(document["joined"][name], str)
+        columns[name] = text.split("\n") if count else []
+        if len(columns[name]) != count:
+            raise ValueError(f"{name} does not hold {count} rows")
+    exchanges, symbols = columns["exchange"], columns["symbol"]
+    keys = list(map(operator.add, map(operator.add, exchanges, repeat(":")), symbols))
+    return list(
+        map(
+            make_instrument,
+            exchanges,
+            symbols,
+            columns["name"],
+            columns["kind"],
+            columns["tick_size"],
+            columns["lot_size"],
+            columns["freeze_qty"],
+            columns["expiry"],
+            columns["strike"],
+            columns["underlying"],
+            columns["broker_ref"],
+            keys,
+        )
+    )
