@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,18 @@ def test_broker_wire_codes_stay_in_their_adapter() -> None:
         str(p.relative_to(ROOT)) for p in _sources("bot", "handlers") if codes.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_starting_the_bot_does_not_import_matplotlib() -> None:
+    """matplotlib (about 0.6 s and 20-30 MB to import) is for the daily chart only: it is
+    imported when the first chart is drawn, not on every start-up."""
+    probe = "import sys, bot.app.run; print('matplotlib' in sys.modules)"
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own words
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
