@@ -58,7 +58,7 @@ class TelegramOutbox:
         return message.message_id
 
     async def send_photo(
-        self, chat_id: int, png: bytes, caption: str, *, silent: bool = False
+        self, chat_id: int, png: bytes, caption: str, *, markup: bool, silent: bool = False
     ) -> int:
         """A picture (the daily P&L chart) with a short HTML caption (Telegram allows 1024
         characters: the words go as a message of their own)."""
@@ -66,8 +66,8 @@ class TelegramOutbox:
             message = await self._bot.send_photo(
                 chat_id,
                 png,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
+                caption=caption if markup else html_to_plain(caption),
+                parse_mode=ParseMode.HTML if markup else None,
                 disable_notification=silent,
             )
         except Exception as exc:

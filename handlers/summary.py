@@ -1,7 +1,7 @@
 """Delivering the daily summary: its words to each user who wants it, then the P&L chart.
 
-The words go through the notifier like every push (split, paced, plain-text fallback); the
-chart, drawn once on a worker thread, goes as a photo through the outbox's `send_photo`. Each
+The words and the chart (drawn once, on a worker thread) go through the notifier's persistent
+outbox like every push: written before they are sent, paced, retried while Telegram is away. Each
 user's "summary" choice applies (silent: no sound, off: nothing); the session and IP incidents
 are for admins, who alone see /session.
 """
@@ -9,9 +9,7 @@ are for admins, who alone see /session.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
-from typing import Protocol
 
 from bot.notify.events import DailySummary
 from bot.notify.notifier import Notifier
@@ -20,25 +18,15 @@ from bot.settings import Role
 from handlers.render.chart import pnl_chart
 from handlers.render.summary import summary_caption, summary_text
 
-log = logging.getLogger(__name__)
-
-
-class PhotoOutbox(Protocol):
-    async def send_photo(
-        self, chat_id: int, png: bytes, caption: str, *, silent: bool = False
-    ) -> int: ...
-
 
 class SummaryPoster:
     def __init__(
         self,
         notifier: Notifier,
-        photos: PhotoOutbox,
         preferences: Preferences,
         roles: Mapping[int, Role],
     ) -> None:
         self._notifier = notifier
-        self._photos = photos
         self._preferences = preferences
         self._roles = dict(roles)
 
@@ -52,9 +40,5 @@ class SummaryPoster:
             silent = choice == "silent"
             text = summary_text(summary, incidents=role is Role.ADMIN)
             await self._notifier.push(user, text, silent=silent)
-            if png is None:
-                continue
-            try:
-                await self._photos.send_photo(user, png, caption, silent=silent)
-            except Exception:
-                log.warning("could not send the P&L chart to chat %s", user, exc_info=True)
+            if png is not None:
+                await self._notifier.push_photo(user, png, caption, silent=silent)

@@ -252,7 +252,7 @@ async def run(
         summaries = DailySummaries(
             account,
             store.preferences,
-            SummaryPoster(notifier, outbox, preferences, settings.allowed_users),
+            SummaryPoster(notifier, preferences, settings.allowed_users),
             at=settings.daily_summary_time,
             label=label,
             now=clock,

@@ -254,6 +254,16 @@ class Notifier:
             chat_id, text, keyboard=keyboard, silent=silent, coalesce_key=coalesce_key
         )
 
+    async def push_photo(
+        self, chat_id: int, png: bytes, caption: str, *, silent: bool = False
+    ) -> None:
+        """A picture (the daily P&L chart) with a short rendered caption, through the outbox like
+        every push. Never raises: returns once the row is written."""
+        try:
+            await self._sender.enqueue(chat_id, caption, silent=silent, photo=png)
+        except Exception:
+            log.exception("could not write a picture for chat %s to the outbox", chat_id)
+
     async def _setting(self, user_id: int, event: Event) -> Setting:
         """The user's preference; "on" when the hook fails (a notice too many beats one lost)."""
         try:

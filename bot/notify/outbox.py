@@ -31,6 +31,7 @@ class Batch:
     markup: bool
     keyboard: Keyboard | None
     silent: bool
+    photo: bytes | None = None  # a picture, `text` its caption
 
 
 def keyboard_json(keyboard: Keyboard | None) -> str | None:
@@ -48,17 +49,19 @@ def _keyboard(stored: list[list[list[str]]] | None) -> Keyboard | None:
 def next_batch(rows: Sequence[OutboxRow], limit: int = MAX_UNITS) -> Batch:
     """The message made of the first of `rows` (a chat's waiting rows, oldest first) and the
     rows right after it that may join it: the same coalescing key and markup, no keyboard, and
-    the joined text within `limit` UTF-16 units. The batch is silent only when all of it is."""
+    the joined text within `limit` UTF-16 units. The batch is silent only when all of it is.
+    A picture is always a message of its own."""
     head = rows[0]
     taken = [head]
     size = utf16_len(head.text)
-    if head.coalesce_key is not None and head.keyboard is None:
+    if head.coalesce_key is not None and head.keyboard is None and head.photo is None:
         for row in rows[1:]:
             units = utf16_len(row.text) + len(_BETWEEN)
             if (
                 row.coalesce_key != head.coalesce_key
                 or row.markup != head.markup
                 or row.keyboard is not None
+                or row.photo is not None
                 or size + units > limit
             ):
                 break
@@ -70,4 +73,5 @@ def next_batch(rows: Sequence[OutboxRow], limit: int = MAX_UNITS) -> Batch:
         markup=bool(head.markup),
         keyboard=_keyboard(head.keyboard),
         silent=all(row.silent for row in taken),
+        photo=head.photo,
     )

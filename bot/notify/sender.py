@@ -98,17 +98,19 @@ class Sender:
         silent: bool = False,
         coalesce_key: str | None = None,
         markup: bool = True,
+        photo: bytes | None = None,
     ) -> None:
         """Write a push (split on line boundaries; the keyboard on its last part) and wake the
         chat's worker. Returns as soon as the rows are in SQLite, whatever Telegram is doing.
         A push with a keyboard is never coalesced: its buttons belong to its own text."""
         await self._repo.add(
             chat_id,
-            split_message(text),
+            [text] if photo is not None else split_message(text),
             markup=markup,
             keyboard=keyboard_json(keyboard),
             silent=silent,
-            coalesce_key=None if keyboard else coalesce_key,
+            coalesce_key=None if keyboard or photo is not None else coalesce_key,
+            photo=photo,
         )
         self._poke(chat_id)
 
@@ -196,24 +198,26 @@ class Sender:
 
     async def _send(self, chat_id: int, batch: Batch) -> None:
         try:
-            await self._outbox.send(
-                chat_id,
-                batch.text,
-                markup=batch.markup,
-                keyboard=batch.keyboard,
-                silent=batch.silent,
-            )
+            await self._send_as(chat_id, batch, markup=batch.markup)
         except BadMarkup:
             if not batch.markup:
                 raise
             log.warning(
                 "Telegram refused a push's markup (chat %s); sending it as plain text", chat_id
             )
-            await self._outbox.send(
-                chat_id, batch.text, markup=False, keyboard=batch.keyboard, silent=batch.silent
-            )
+            await self._send_as(chat_id, batch, markup=False)
         finally:
             self._hold(chat_id, self._chat_interval)
+
+    async def _send_as(self, chat_id: int, batch: Batch, *, markup: bool) -> None:
+        if batch.photo is not None:
+            await self._outbox.send_photo(
+                chat_id, batch.photo, batch.text, markup=markup, silent=batch.silent
+            )
+        else:
+            await self._outbox.send(
+                chat_id, batch.text, markup=markup, keyboard=batch.keyboard, silent=batch.silent
+            )
 
     async def _pace(self, chat_id: int) -> None:
         """Wait for the chat's next slot, then for a slot of the bot's overall rate."""

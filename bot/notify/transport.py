@@ -60,6 +60,12 @@ class Outbox(Protocol):
         silent: bool = False,
     ) -> int: ...
 
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, *, markup: bool, silent: bool = False
+    ) -> int:
+        """A picture with a short caption (Telegram allows 1,024 characters)."""
+        ...
+
     async def edit(
         self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
     ) -> None: ...

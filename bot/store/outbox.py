@@ -2,7 +2,8 @@
 
 A row is one message part as it will be sent (the notifier splits a long text before writing
 it), with what the sender needs to send it again after a restart: the chat, the rendered text,
-whether it is markup, its keyboard (JSON), whether it goes silently, and a coalescing key.
+whether it is markup, its keyboard (JSON), whether it goes silently, a coalescing key, and for a
+picture its PNG bytes (the text is then its caption).
 Rows wait as PENDING, in id order per chat, until Telegram accepted them (SENT) or refused
 them for good (FAILED, with the reason). Finished rows are kept a few days for inspection and
 then pruned.
@@ -39,6 +40,7 @@ class OutboxRow:
     error: str | None
     created_at: datetime
     done_at: datetime | None
+    photo: bytes | None = None
 
 
 _ROWS = RowMapper(OutboxRow)
@@ -59,14 +61,16 @@ class OutboxRepo:
         keyboard: str | None,
         silent: bool,
         coalesce_key: str | None,
+        photo: bytes | None = None,
     ) -> None:
-        """Write the parts of one message (the keyboard, JSON text, goes on the last) in one
-        transaction: a message is queued whole or not at all."""
+        """Write the parts of one message (the keyboard, JSON text, goes on the last; a
+        picture is one part, its caption) in one transaction: a message is queued whole or
+        not at all."""
         now = utcnow().isoformat()
         last = len(parts) - 1
         await self._db.executemany(
             "INSERT INTO outbox (chat_id, text, markup, keyboard, silent, coalesce_key,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at, photo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     chat_id,
@@ -76,6 +80,7 @@ class OutboxRepo:
                     int(silent),
                     coalesce_key,
                     now,
+                    photo,
                 )
                 for i, part in enumerate(parts)
             ],

@@ -235,3 +235,26 @@ async def test_a_failing_preference_hook_still_delivers(rig: Rig) -> None:
     await rig.delivered()
     [message] = rig.telegram.messages(CHAT)
     assert "Filled" in message.plain and not message.silent
+
+
+async def test_a_picture_waits_out_an_outage_in_the_outbox_and_is_never_merged(rig: Rig) -> None:
+    """The daily chart is a push like any other: written first, sent once Telegram is back,
+    after the text before it and never folded into it."""
+    png = b"\x89PNG\r\n\x1a\n-chart-"
+    await rig.telegram.go_down("502")
+    rig.time.at(30, rig.telegram.come_up)
+    await rig.sender.start()
+    rig.time.paused = True
+    await rig.notifier.push(CHAT, "summary", coalesce_key="orders")
+    await rig.notifier.push_photo(CHAT, png, "<b>P&amp;L</b> chart")
+    await rig.notifier.push(CHAT, "after", coalesce_key="orders")
+    assert await rig.store.outbox.counts() == {"PENDING": 3}
+    rig.time.resume()
+
+    await rig.delivered()
+
+    text, photo, after = rig.telegram.messages(CHAT)
+    assert (text.text, after.text) == ("summary", "after")
+    assert photo.photo == png and photo.text == "<b>P&amp;L</b> chart"
+    assert len(rig.telegram.calls_of("sendPhoto")) == 1 and rig.telegram.calls_while_down > 0
+    assert await rig.store.outbox.counts() == {"SENT": 3}
