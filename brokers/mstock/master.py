@@ -214,16 +214,24 @@ class _Rows:
         self.exchanges: Memo[tuple[str, str], str] = Memo(lambda pair: our_exchange(*pair))
 
     def __call__(self, row: dict[str, Any]) -> _Row | None:
+        # Each field is the text it is (the master's values are strings; `_text` only for a
+        # JSON number or null), written out inline: this runs 150k times.
         get = row.get
-        token = _text(get("token")).strip()
-        name = _text(get("name")).strip()
+        token = get("token")
+        token = (token if type(token) is str else _text(token)).strip()
+        name = get("name")
+        name = (name if type(name) is str else _text(name)).strip()
         if not token or not name:
             return None
         uppers = self.uppers
-        underlying = uppers[_text(get("symbol"))]
-        itype = uppers[_text(get("instrumenttype"))]
-        seg = uppers[_text(get("exch_seg"))]
-        tick = self.ticks[_text(get("tick_size"))]
+        raw = get("symbol")
+        underlying = uppers[raw if type(raw) is str else _text(raw)]
+        raw = get("instrumenttype")
+        itype = uppers[raw if type(raw) is str else _text(raw)]
+        raw = get("exch_seg")
+        seg = uppers[raw if type(raw) is str else _text(raw)]
+        raw = get("tick_size")
+        tick = self.ticks[raw if type(raw) is str else _text(raw)]
         ref = f"{seg}|{token}|{name}"
         if itype in _INDEX_TYPES:
             index = "NSE_INDEX" if seg == "NSE" else "BSE_INDEX"
@@ -236,16 +244,21 @@ class _Rows:
         if tick is None:
             return None
         exchange = self.exchanges[seg, itype]
-        lot = self.lots[_text(get("lotsize"))]
+        raw = get("lotsize")
+        lot = self.lots[raw if type(raw) is str else _text(raw)]
         if itype in DERIVATIVE_TYPES:
-            stamped = self.expiries[_text(get("expiry"))]
+            raw = get("expiry")
+            stamped = self.expiries[raw if type(raw) is str else _text(raw)]
             if stamped is None or not underlying:
                 return None
-            freeze = self.row_freezes[_text(get("freeze_qty"))] or self.freezes.get(underlying)
+            raw = get("freeze_qty")
+            freeze = self.row_freezes[raw if type(raw) is str else _text(raw)]
+            freeze = freeze or self.freezes.get(underlying)
             strike: Decimal | None
             if itype.startswith("OPT"):
                 kind = _KINDS.get(name[-2:].upper())
-                struck = self.strikes[_text(get("strike"))]
+                raw = get("strike")
+                struck = self.strikes[raw if type(raw) is str else _text(raw)]
                 if kind is None or struck is None:
                     return None
                 strike = struck[0]
@@ -284,13 +297,19 @@ def _index(rows: Iterable[Any], day: date | None) -> MStockMaster:
     for fixed, token in index_instruments():
         master.add(fixed, token)
     cash: list[_Row] = []
+    later = cash.append
+    by_key, keep, tokens = master.by_key, master.instruments.append, master.by_token.setdefault
     for item in rows:
         if type(item) is not tuple:  # JSON makes no tuples: only `_Rows` results are rows
             continue
-        if item[0] is None:
-            master.add(item[1], item[2])
-        else:
-            cash.append(item)
+        if item[0] is not None:
+            later(item)
+            continue
+        inst = item[1]
+        if inst.key not in by_key:  # `MStockMaster.add`, inline: this runs 150k times
+            keep(inst)
+            by_key[inst.key] = inst
+            tokens(f"{inst.exchange}|{item[2]}", inst)
     cash.sort(key=lambda item: item[0] not in ("EQ", ""))
     for _, inst, token in cash:
         master.add(inst, token)
