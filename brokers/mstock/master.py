@@ -41,7 +41,13 @@ log = logging.getLogger(__name__)
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _INDEX_TYPES = frozenset({"INDEX", "AMXIDX", "IDX"})
-_KINDS = {"CE": InstrumentKind.CALL, "PE": InstrumentKind.PUT}
+# CE/PE in any case (the name's last two letters), looked up without upper-casing each row.
+_KINDS = {
+    a + b: kind
+    for letters, kind in (("CE", InstrumentKind.CALL), ("PE", InstrumentKind.PUT))
+    for a in (letters[0], letters[0].lower())
+    for b in (letters[1], letters[1].lower())
+}
 
 # NSE index spot tokens, reported from mStock's Annexure page (Angel-compatible numbering,
 # ref §6.4 [OA][3P]): our symbol -> token.
@@ -256,7 +262,7 @@ class _Rows:
             freeze = freeze or self.freezes.get(underlying)
             strike: Decimal | None
             if itype.startswith("OPT"):
-                kind = _KINDS.get(name[-2:].upper())
+                kind = _KINDS.get(name[-2:])
                 raw = get("strike")
                 struck = self.strikes[raw if type(raw) is str else _text(raw)]
                 if kind is None or struck is None:
@@ -306,9 +312,10 @@ def _index(rows: Iterable[Any], day: date | None) -> MStockMaster:
             later(item)
             continue
         inst = item[1]
-        if inst.key not in by_key:  # `MStockMaster.add`, inline: this runs 150k times
+        key = inst.key
+        if key not in by_key:  # `MStockMaster.add`, inline: this runs 150k times
             keep(inst)
-            by_key[inst.key] = inst
+            by_key[key] = inst
             tokens(f"{inst.exchange}|{item[2]}", inst)
     cash.sort(key=lambda item: item[0] not in ("EQ", ""))
     for _, inst, token in cash:
