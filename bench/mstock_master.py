@@ -6,6 +6,9 @@ token numbering, `-EQ` names), so it is sized like Angel One's list: about 150,0
 mostly NFO/BFO options, 9 string fields each, about 25 MB of JSON. Generated here: ~8,000 cash
 rows (NSE + BSE, some -BE series) and the rest options/futures over many underlyings x 3
 expiries x strikes, with strike and tick in rupees as the docs say.
+The load runs in a fresh process (as the bot loads it), so its memory figures are the bot's
+own, not the generator's: once parsing the JSON file, then again from the compact copy the
+first load left beside it (a same-day restart).
 Run: `.venv/bin/python bench/mstock_master.py [--rows N] [--lookups N]`.
 """
 
@@ -15,14 +18,17 @@ import argparse
 import json
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from brokers.mstock.master import parse_master_bytes
+from bot.market.instruments import return_free_memory
+from brokers.mstock.master import build_master, parse_master_bytes
 
 
 def row(token: int, symbol: str, name: str, kind: str, seg: str, **extra: str) -> dict[str, str]:
@@ -77,25 +83,70 @@ def generate(rows: int) -> tuple[bytes, list[str]]:
     return json.dumps(out[:rows]).encode(), keys
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=150_000)
-    parser.add_argument("--lookups", type=int, default=100_000)
-    args = parser.parse_args()
-    content, keys = generate(args.rows)
-    print(f"master: {args.rows:,} objects, {len(content) / 1e6:.1f} MB of JSON")
+def _rss_mb() -> float:
+    """The process's resident memory now (Linux), in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 1e6
+
+
+def parse(path: Path) -> None:
+    """In a fresh process: the parse alone (read, json + rows + index), no compact copy."""
+    started, cpu = time.perf_counter(), time.process_time()
+    master = parse_master_bytes(path.read_bytes(), date.today())
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"  parse {took:.2f} s ({cpu:.2f} s CPU), {len(master):,} instruments")
+
+
+def load(path: Path, keys_path: Path, lookups: int) -> None:
+    """In a fresh process, as the bot loads it: time `build_master` (on the first start of the
+    day the parse and the compact copy's write), then the lookups."""
+    keys = keys_path.read_text().split("\n")
+    before = _rss_mb()
     started = time.perf_counter()
-    master = parse_master_bytes(content, date.today())
-    load = time.perf_counter() - started
-    print(f"load (json + parse + index): {load:.2f} s, {len(master):,} instruments")
-    wanted = [k for k in random.Random(7).choices(keys, k=args.lookups) if k in master.by_key]
+    master = build_master(path, date.today())
+    took = time.perf_counter() - started
+    after = _rss_mb()
+    return_free_memory()  # as the bot does once it has indexed the master (bot.market)
+    trimmed = _rss_mb()
+    wanted = [k for k in random.Random(7).choices(keys, k=lookups) if k in master.by_key]
     started = time.perf_counter()
     for key in wanted:
         master.resolve(key)
     per = (time.perf_counter() - started) / max(1, len(wanted)) * 1e6
-    print(f"lookup: {per:.2f} µs per resolve ({len(wanted):,} lookups)")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {rss:.0f} MB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  load {took:.2f} s, {len(master):,} instruments; {per:.2f} µs per resolve")
+    print(
+        f"  RSS {before:.0f} MB before, {after:.0f} MB loaded, {trimmed:.0f} MB once the freed"
+        f" heap is returned (master {trimmed - before:+.0f} MB); peak {peak:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=150_000)
+    parser.add_argument("--lookups", type=int, default=100_000)
+    parser.add_argument("--load", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--parse", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.parse:
+        parse(args.parse)
+        return
+    if args.load:
+        load(*args.load, args.lookups)
+        return
+    content, keys = generate(args.rows)
+    print(f"master: {args.rows:,} objects, {len(content) / 1e6:.1f} MB of JSON")
+    with tempfile.TemporaryDirectory() as tmp:
+        path, keys_path = Path(tmp) / "scripmaster.json", Path(tmp) / "keys.txt"
+        path.write_bytes(content)
+        keys_path.write_text("\n".join(keys))
+        del content, keys
+        print("parse only")
+        subprocess.run([sys.executable, __file__, "--parse", str(path)], check=True)  # noqa: S603
+        child = [sys.executable, __file__, "--lookups", str(args.lookups), "--load"]
+        for what in ("first start of the day (parse)", "same-day restart (compact cache)"):
+            print(what)
+            subprocess.run([*child, str(path), str(keys_path)], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":

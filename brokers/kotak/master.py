@@ -20,7 +20,6 @@ rewriting (ref §10.4); it travels in `Instrument.broker_ref` as `segment|token|
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import difflib
 import gc
@@ -35,7 +34,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import chain, repeat
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 from brokers import compact_cache
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
@@ -48,14 +47,12 @@ from brokers.kotak.constants import (
 )
 from brokers.master_cache import DailyFiles
 from brokers.models import Instrument, InstrumentKind, make_instrument
+from brokers.wire import Memo as _Memo
+from brokers.wire import gc_paused as _gc_paused
 
 log = logging.getLogger(__name__)
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-
-K = TypeVar("K")
-V = TypeVar("V")
-
 
 # --------------------------------------------------------------------------- broker_ref
 
@@ -162,22 +159,6 @@ def _int(raw: str) -> int | None:
             return None
 
 
-class _Memo(dict[K, V]):
-    """`memo[raw]` converts `raw` on first sight and remembers the answer, None included: ticks,
-    lots, expiries and strikes repeat across thousands of master rows. A hit is a plain dict
-    lookup; only a miss reaches Python (`__missing__`)."""
-
-    __slots__ = ("_convert",)
-
-    def __init__(self, convert: Callable[[K], V]) -> None:
-        super().__init__()
-        self._convert = convert
-
-    def __missing__(self, raw: K) -> V:
-        value = self[raw] = self._convert(raw)
-        return value
-
-
 def _expiry_and_stamp(raw: str, segment: str) -> tuple[date, str] | None:
     when = expiry_date(raw, segment)
     return None if when is None else (when, _stamp(when))
@@ -250,20 +231,6 @@ def read_rows(lines: Iterable[str]) -> Iterator[list[str]]:
             chunk.append(more)
             quotes += more.count('"')
         yield from filter(None, csv.reader(chunk))
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while 150k acyclic objects are created: each generation-0 sweep
-    otherwise rescans the growing young heap (15-20 % of the load time in bench/scrip_master.py).
-    The objects made here hold no cycles, so nothing is lost by collecting later."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _upper(raw: str) -> str:

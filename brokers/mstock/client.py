@@ -83,7 +83,7 @@ from brokers.mstock.constants import (
     VARIETY_STOPLOSS,
     CallKind,
 )
-from brokers.mstock.master import MStockMaster, decode_ref, our_exchange, parse_master_bytes
+from brokers.mstock.master import MStockMaster, build_master, decode_ref, our_exchange
 from brokers.mstock.replies import classify, data_of, login_data
 from brokers.network import describe_failure
 from brokers.tls import tls_context
@@ -600,8 +600,9 @@ class MStockBroker:
             return {"scripmaster": PATH_MASTER}
 
         files = await self._files.fetch(day, sources, self._download)
-        content = await asyncio.to_thread(files["scripmaster"].read_bytes)
-        return await asyncio.to_thread(parse_master_bytes, content, day, self._config.freeze_qty)
+        return await asyncio.to_thread(
+            build_master, files["scripmaster"], day, self._config.freeze_qty
+        )
 
     async def _download(self, path: str) -> bytes:
         """The master: a bare JSON array with the usual auth headers (ref §6.4). Anything else

@@ -1,16 +1,28 @@
 """The JSON master on the documented fields (ref §6.4): rupee units, our symbols, series, the
-coded BSE weekly name, junk skipped, freeze quantities from the table."""
+coded BSE weekly name, junk skipped, freeze quantities from the table; the compact copy a
+first parse leaves serves a same-day restart."""
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from brokers import compact_cache
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
 from brokers.models import InstrumentKind
-from brokers.mstock.master import parse_master, parse_master_bytes
+from brokers.mstock.master import (
+    COMPACT_NAME,
+    MStockMaster,
+    build_master,
+    compact_stamp,
+    parse_master,
+    parse_master_bytes,
+)
 
 ROWS = [
     {"token": "3045", "symbol": "SBIN", "name": "SBIN-EQ", "expiry": "", "strike": "",
@@ -85,3 +97,46 @@ def test_a_file_that_is_not_a_json_array_is_an_outage() -> None:
         parse_master_bytes(b"<html>", None)
     with pytest.raises(BrokerUnavailable):
         parse_master_bytes(b'{"status": "false"}', None)
+
+
+def _downloaded(tmp_path: Path) -> Path:
+    """The day's master file as `DailyFiles` leaves it (`<day>/scripmaster.json`)."""
+    path = tmp_path / "2025-10-01" / "scripmaster.json"
+    path.parent.mkdir()
+    path.write_bytes(json.dumps(ROWS).encode())
+    return path
+
+
+def _same(a: MStockMaster, b: MStockMaster) -> bool:
+    return (a.instruments, a.by_key, a.by_token) == (b.instruments, b.by_key, b.by_token)
+
+
+def test_a_same_day_restart_is_served_from_the_compact_copy(tmp_path: Path) -> None:
+    path = _downloaded(tmp_path)
+    day = date(2025, 10, 1)
+    first = build_master(path, day, {"NIFTY": 1800})
+    assert (path.parent / COMPACT_NAME).is_file()
+    assert _same(first, parse_master(ROWS, day, {"NIFTY": 1800}))
+    # The source made unreadable with its size and time kept: only the copy can answer now.
+    stat = path.stat()
+    path.write_bytes(b" " * stat.st_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = build_master(path, day, {"NIFTY": 1800})
+    assert again is not first and _same(again, first)
+    assert again.resolve("NFO:NIFTY30DEC2524000PE").freeze_qty == 1800
+    assert again.key_for("NSE", "43210") == "NFO:NIFTY30DEC2524000PE"
+    # Another day, or another freeze table, is not what the copy was made from: parsed again.
+    for other_day, freezes in ((date(2025, 10, 2), {"NIFTY": 1800}), (day, {"NIFTY": 900})):
+        with pytest.raises(BrokerUnavailable, match="not JSON"):
+            build_master(path, other_day, freezes)
+
+
+def test_a_damaged_compact_copy_is_parsed_again_and_rewritten(tmp_path: Path) -> None:
+    path = _downloaded(tmp_path)
+    day = date(2025, 10, 1)
+    first = build_master(path, day)
+    compact = path.parent / COMPACT_NAME
+    compact.write_bytes(compact.read_bytes()[:-40])
+    again = build_master(path, day)
+    assert _same(again, first)
+    assert compact_cache.read(compact, compact_stamp(path, day, None)) == first.instruments
