@@ -208,18 +208,29 @@ class InstrumentIndex:
 
     @classmethod
     async def build(
-        cls, instruments: Sequence[Instrument], version: str | None = None
+        cls, instruments: Sequence[Instrument], version: str | None = None, *, search: bool = True
     ) -> InstrumentIndex:
-        """The index with its lookups ready (what orders need); its search postings are made
-        in a worker thread in the background (see `_Tables`), as `ready_for_search` says."""
+        """The index with its lookups ready (what orders need). Its search postings are made in
+        a worker thread in the background (see `_Tables`): from now, or with `search=False`
+        once `start_search_postings` is called. The bot's start-up defers them until it polls,
+        as their second of CPU would otherwise hold the GIL against the rest of the start-up
+        (bench/startup.py)."""
         index = cls.__new__(cls)
         index._tables = await asyncio.to_thread(_Tables, instruments, grams=False)
         index.version = version
-        index._gram_build = asyncio.create_task(asyncio.to_thread(index._tables.index_grams))
+        index._gram_build = None
+        if search:
+            index.start_search_postings()
         return index
+
+    def start_search_postings(self) -> None:
+        """Make the search postings in a worker thread, unless they are made or under way."""
+        if self._gram_build is None and self._tables.grams is None:
+            self._gram_build = asyncio.create_task(asyncio.to_thread(self._tables.index_grams))
 
     async def ready_for_search(self) -> None:
         """Wait until the search postings exist (bench and tests; search works before, slower)."""
+        self.start_search_postings()
         if self._gram_build is not None:
             await self._gram_build
 
