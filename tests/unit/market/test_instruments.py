@@ -82,7 +82,7 @@ async def test_a_rebuild_replaces_lookups_and_search_together() -> None:
 async def test_search_postings_can_wait_until_the_bot_polls() -> None:
     """Built with `search=False` (the bot's start-up), the index serves lookups and searches
     before its postings exist, and makes them only once asked (after polling starts)."""
-    instruments = build_instruments()
+    instruments = INSTRUMENTS
     index = await InstrumentIndex.build(instruments, search=False)
     assert index.get(instruments[0].key) == instruments[0]
     before = await index.search("nifty")
