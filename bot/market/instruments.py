@@ -16,38 +16,14 @@ is checked in a worker thread instead, stopping as early.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bot.echo import clip
 from bot.errors import UserError
+from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind
-
-
-def _libc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None)
-    except OSError:
-        return None
-    return trim if name else None
-
-
-_MALLOC_TRIM = _libc_trim()
-
-
-def return_free_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc `malloc_trim`; a no-op
-    elsewhere). Loading a master frees as much as it keeps: the 48 MB download arrives in
-    64 kB pieces and is joined, the parse makes and drops 79 strings a row. glibc keeps such
-    freed memory for later unless told, and a bot that loaded its master would hold 50-60 MB
-    more than it uses (bench/startup.py). Called, off the event loop, after each build."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
 
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 

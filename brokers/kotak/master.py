@@ -47,6 +47,7 @@ from brokers.kotak.constants import (
     SEGMENTS_1980_EPOCH,
 )
 from brokers.master_cache import DailyFiles
+from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind, make_instrument
 
 log = logging.getLogger(__name__)
@@ -572,6 +573,7 @@ def build_master(files: Mapping[str, Path], day: date) -> tuple[ScripMaster, Sav
             compact_cache.write(compact, master.instruments, stamp)
         except (OSError, ValueError) as exc:
             log.warning("kotak scrip master: compact copy not written (%s)", exc)
+        return_free_memory()  # its tables and 10 MB of JSON text, freed in a long-lived heap
 
     return master, save
 
