@@ -26,7 +26,7 @@ import logging
 import operator
 import os
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
@@ -66,7 +66,7 @@ def _typed(value: Any, kind: type) -> Any:
     return value
 
 
-def _packed(values: list[Any]) -> tuple[list[Any], str]:
+def _packed(values: Iterable[Any]) -> tuple[list[Any], str]:
     """Distinct values (in first-seen order) and each row's index into them, packed."""
     where: dict[Any, int] = {}
     indexes = array("I", (where.setdefault(v, len(where)) for v in values))
@@ -78,8 +78,10 @@ def write(path: Path, instruments: Sequence[Instrument], stamp: str) -> None:
     Raises ValueError for a symbol or broker_ref with a newline (it would not read back)."""
     tables, indexes = {}, {}
     for name, (store, _) in _REPEATED.items():
-        values = [store(v) for v in map(operator.attrgetter(name), instruments)]
-        tables[name], indexes[name] = _packed(values)
+        # Stored form made per distinct value, not per row: no 150k short-lived strings and
+        # ints scattered through the heap of a bot that is already running (its RSS).
+        distinct, indexes[name] = _packed(map(operator.attrgetter(name), instruments))
+        tables[name] = [store(v) for v in distinct]
     joined = {}
     for name in _JOINED:
         values = list(map(operator.attrgetter(name), instruments))

@@ -168,7 +168,7 @@ async def run(
         )
         first_index: asyncio.Task[InstrumentIndex] | None = None
         if isinstance(broker, ListsInstrumentsBeforeLogin) and broker.instruments_before_login:
-            first_index = asyncio.create_task(follower.first(), name="instruments")
+            first_index = asyncio.create_task(follower.first(search=False), name="instruments")
             resources.push_async_callback(_cancel, [first_index])
         try:
             await application.initialize()
@@ -182,7 +182,7 @@ async def run(
         await sender.start()  # with what an earlier run left undelivered
         await account.start()
         try:
-            index = await (first_index if first_index is not None else follower.first())
+            index = await (first_index if first_index is not None else follower.first(search=False))
         except BrokerError as exc:
             raise StartupError(f"The instrument list could not be loaded: {exc.message}") from None
         log.info("broker %s ready with %d instruments", broker.name, len(index))
@@ -281,6 +281,9 @@ async def run(
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         updater = application.updater
+        # The search postings (a second of CPU on a 150k-row master) only once polling runs:
+        # made earlier, they hold the GIL against the start-up; /search works before, slower.
+        index.start_search_postings()
         background = [
             asyncio.create_task(_expire_cards(desk, notifier)),
             asyncio.create_task(follower.run()),

@@ -48,13 +48,15 @@ class IndexFollower:
         self._every = every
         self.index: InstrumentIndex | None = None
 
-    async def first(self) -> InstrumentIndex:
-        """Load the list and build the index (raises the broker's error if it cannot)."""
+    async def first(self, *, search: bool = True) -> InstrumentIndex:
+        """Load the list and build the index (raises the broker's error if it cannot); its
+        search postings start now, or with `search=False` when the caller says (see
+        `InstrumentIndex.build`)."""
         version = self._version() if self._version else None
         gc.collect()  # once, before anything is served: no garbage gets frozen with the rest
         instruments = await self._load()
         keep_out_of_gc()  # before the build allocates: the new list is never walked
-        self.index = await InstrumentIndex.build(instruments, version)
+        self.index = await InstrumentIndex.build(instruments, version, search=search)
         keep_out_of_gc()
         return self.index
 

@@ -16,38 +16,14 @@ is checked in a worker thread instead, stopping as early.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bot.echo import clip
 from bot.errors import UserError
+from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind
-
-
-def _libc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None)
-    except OSError:
-        return None
-    return trim if name else None
-
-
-_MALLOC_TRIM = _libc_trim()
-
-
-def return_free_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc `malloc_trim`; a no-op
-    elsewhere). Loading a master frees as much as it keeps: the 48 MB download arrives in
-    64 kB pieces and is joined, the parse makes and drops 79 strings a row. glibc keeps such
-    freed memory for later unless told, and a bot that loaded its master would hold 50-60 MB
-    more than it uses (bench/startup.py). Called, off the event loop, after each build."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
 
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NSE_INDEX", "BSE_INDEX")
 
@@ -208,18 +184,29 @@ class InstrumentIndex:
 
     @classmethod
     async def build(
-        cls, instruments: Sequence[Instrument], version: str | None = None
+        cls, instruments: Sequence[Instrument], version: str | None = None, *, search: bool = True
     ) -> InstrumentIndex:
-        """The index with its lookups ready (what orders need); its search postings are made
-        in a worker thread in the background (see `_Tables`), as `ready_for_search` says."""
+        """The index with its lookups ready (what orders need). Its search postings are made in
+        a worker thread in the background (see `_Tables`): from now, or with `search=False`
+        once `start_search_postings` is called. The bot's start-up defers them until it polls,
+        as their second of CPU would otherwise hold the GIL against the rest of the start-up
+        (bench/startup.py)."""
         index = cls.__new__(cls)
         index._tables = await asyncio.to_thread(_Tables, instruments, grams=False)
         index.version = version
-        index._gram_build = asyncio.create_task(asyncio.to_thread(index._tables.index_grams))
+        index._gram_build = None
+        if search:
+            index.start_search_postings()
         return index
+
+    def start_search_postings(self) -> None:
+        """Make the search postings in a worker thread, unless they are made or under way."""
+        if self._gram_build is None and self._tables.grams is None:
+            self._gram_build = asyncio.create_task(asyncio.to_thread(self._tables.index_grams))
 
     async def ready_for_search(self) -> None:
         """Wait until the search postings exist (bench and tests; search works before, slower)."""
+        self.start_search_postings()
         if self._gram_build is not None:
             await self._gram_build
 

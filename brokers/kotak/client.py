@@ -400,6 +400,7 @@ class KotakBroker:
     async def close(self) -> None:
         """Forget the session (Kotak has no logout call, ref §2.6) and close connections."""
         self._session = None
+        await self._cache.close()
         await self._http.aclose()
 
     async def client_ip(self) -> str | None:

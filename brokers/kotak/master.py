@@ -46,6 +46,7 @@ from brokers.kotak.constants import (
     SEGMENTS_1980_EPOCH,
 )
 from brokers.master_cache import DailyFiles
+from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind, make_instrument
 from brokers.wire import Memo as _Memo
 from brokers.wire import gc_paused as _gc_paused
@@ -505,11 +506,18 @@ def compact_stamp(files: Mapping[str, Path], day: date) -> str:
     return ";".join(parts)
 
 
-def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
+Save = Callable[[], None]
+
+
+def build_master(files: Mapping[str, Path], day: date) -> tuple[ScripMaster, Save | None]:
     """Parse every segment file and index them, or load the compact copy a first parse of the
-    same files left (a restart on the same day). CPU-heavy: run it in a thread."""
+    same files left (a restart on the same day). CPU-heavy: run it in a thread.
+
+    After a parse, also the call that writes the compact copy (None after a load from it): a
+    quarter of a second of CPU that only a later restart needs, so the caller runs it once
+    the bot is up instead of on its start-up path (`MasterCache.load`)."""
     if not files:
-        return ScripMaster(index_instruments(), day)
+        return ScripMaster(index_instruments(), day), None
     # The downloads' httpx responses sit in a reference cycle (Response <-> its stream) with the
     # file's 48 MB body in it: only the cyclic collector frees them, and the bot freezes what
     # is alive once the master is loaded (bot.market.follow), which would keep them for good
@@ -521,16 +529,20 @@ def build_master(files: Mapping[str, Path], day: date) -> ScripMaster:
         cached = compact_cache.read(compact, stamp)
         if cached is not None:
             log.info("kotak scrip master: %d instruments from the compact copy", len(cached))
-            return ScripMaster(cached, day)
+            return ScripMaster(cached, day), None
         master = ScripMaster(index_instruments(), day)
         for segment, path in files.items():
             parsed = parse_master_file(path, segment, master)
             log.info("kotak scrip master %s: %d instruments", segment, len(parsed))
-    try:
-        compact_cache.write(compact, master.instruments, stamp)
-    except (OSError, ValueError) as exc:
-        log.warning("kotak scrip master: compact copy not written (%s)", exc)
-    return master
+
+    def save() -> None:
+        try:
+            compact_cache.write(compact, master.instruments, stamp)
+        except (OSError, ValueError) as exc:
+            log.warning("kotak scrip master: compact copy not written (%s)", exc)
+        return_free_memory()  # its tables and 10 MB of JSON text, freed in a long-lived heap
+
+    return master, save
 
 
 # --------------------------------------------------------------------------- files and cache
@@ -552,14 +564,24 @@ def pick_files(urls: Iterable[str], segments: Iterable[str]) -> dict[str, str]:
     return chosen
 
 
+# Seconds after a parse before its compact copy is written: by then the bot polls (a cold
+# start takes 1-2 s), and a restart sooner than that only parses again.
+SAVE_AFTER_SECONDS = 5.0
+
+
 class MasterCache:
     """The day's segment CSVs on disk, through the shared `brokers.master_cache.DailyFiles`
     (`cache_dir/<YYYY-MM-DD>/<segment>.csv`, complete once its manifest is written, older days
     pruned), parsed into a `ScripMaster` in a thread."""
 
-    def __init__(self, cache_dir: Path, segments: Sequence[str]) -> None:
+    def __init__(
+        self, cache_dir: Path, segments: Sequence[str], *, save_after: float = SAVE_AFTER_SECONDS
+    ) -> None:
         self.cache_dir = cache_dir
         self.segments = tuple(segments)
+        self.save_after = save_after
+        # The write of the last parsed master's compact copy (see `_save_later`), if any.
+        self.saving: asyncio.Task[None] | None = None
         self._files = DailyFiles(cache_dir, what="Kotak scrip master", suffix=".csv")
 
     async def load(
@@ -578,4 +600,20 @@ class MasterCache:
             return chosen
 
         files = await self._files.fetch(day, sources, download)
-        return await asyncio.to_thread(build_master, files, day)
+        master, save = await asyncio.to_thread(build_master, files, day)
+        if save is not None:
+            self.saving = asyncio.create_task(self._save_later(save), name="compact master")
+        return master
+
+    async def close(self) -> None:
+        """Drop a compact copy not written yet (a restart then parses again); a write already
+        in its thread completes, and its file is renamed into place whole or not at all."""
+        if self.saving is not None:
+            self.saving.cancel()
+            await asyncio.gather(self.saving, return_exceptions=True)
+
+    async def _save_later(self, save: Save) -> None:
+        """Write the compact copy of a parsed master in a thread once the bot is up: its CPU
+        would otherwise delay the index and the first poll (bench/startup.py)."""
+        await asyncio.sleep(self.save_after)
+        await asyncio.to_thread(save)

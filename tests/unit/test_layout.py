@@ -45,6 +45,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "bot.notify",
         "brokers.models",
         "brokers.errors",  # reads fail with typed broker errors, explained by bot.explain
+        "brokers.memory",  # the C heap trimmed after the index build, as after a master parse
         *SHARED,
     ),
     "bot.notify": ("bot.notify", "bot.store", *SHARED),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from brokers import compact_cache
-from brokers.kotak.master import COMPACT_NAME, build_master
+from brokers.kotak.master import COMPACT_NAME, ScripMaster, build_master
 from brokers.models import Instrument, InstrumentKind
 from tests.fakes.kotak_sim import KotakSimulator
 
@@ -111,9 +111,17 @@ def master_files(tmp_path: Path) -> dict[str, Path]:
     return files
 
 
+def parse_and_save(files: dict[str, Path]) -> ScripMaster:
+    """`build_master` as `MasterCache.load` runs it, its deferred write included."""
+    master, save = build_master(files, date(2026, 9, 1))
+    if save is not None:
+        save()
+    return master
+
+
 def test_a_same_day_restart_loads_the_compact_copy(tmp_path: Path) -> None:
     files = master_files(tmp_path)
-    first = build_master(files, date(2026, 9, 1))
+    first = parse_and_save(files)
     compact = tmp_path / "2026-09-01" / COMPACT_NAME
     assert compact.is_file()
     # The CSVs now say something else, but with the same size and time: only the compact copy
@@ -122,7 +130,7 @@ def test_a_same_day_restart_loads_the_compact_copy(tmp_path: Path) -> None:
     stat = fo.stat()
     fo.write_bytes(fo.read_bytes().replace(b"NIFTY", b"NIFTZ"))
     os.utime(fo, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    again = build_master(files, date(2026, 9, 1))
+    again = parse_and_save(files)
     assert again.instruments == first.instruments
     assert again.by_token == first.by_token
     assert again.by_trading_symbol == first.by_trading_symbol
@@ -132,15 +140,15 @@ def test_a_same_day_restart_loads_the_compact_copy(tmp_path: Path) -> None:
 
 def test_a_damaged_or_stale_compact_copy_is_parsed_again(tmp_path: Path) -> None:
     files = master_files(tmp_path)
-    first = build_master(files, date(2026, 9, 1))
+    first = parse_and_save(files)
     compact = tmp_path / "2026-09-01" / COMPACT_NAME
     compact.write_bytes(compact.read_bytes()[:1000])
-    again = build_master(files, date(2026, 9, 1))
+    again = parse_and_save(files)
     assert again.instruments == first.instruments
     assert compact_cache.read(compact, "") is None  # rewritten whole: its stamp is not ""
     assert json.loads(compact.read_bytes())["count"] == len(first.instruments)
     # A CSV downloaded again (another size or time) is parsed, not read from the copy.
     fo = files["nse_fo"]
     fo.write_bytes(fo.read_bytes().replace(b"NIFTY", b"NIFTZ"))
-    changed = build_master(files, date(2026, 9, 1))
+    changed = parse_and_save(files)
     assert any(k.startswith("NFO:NIFTZ") for k in changed.by_key)

@@ -77,3 +77,17 @@ async def test_a_rebuild_replaces_lookups_and_search_together() -> None:
     assert await index.search("nifty") == [new]
     with pytest.raises(UserError, match="/search nifty02mar26"):
         index.resolve(old.key)
+
+
+async def test_search_postings_can_wait_until_the_bot_polls() -> None:
+    """Built with `search=False` (the bot's start-up), the index serves lookups and searches
+    before its postings exist, and makes them only once asked (after polling starts)."""
+    instruments = INSTRUMENTS
+    index = await InstrumentIndex.build(instruments, search=False)
+    assert index.get(instruments[0].key) == instruments[0]
+    before = await index.search("nifty")
+    assert index._tables.grams is None  # no postings yet: the rows were scanned
+    index.start_search_postings()
+    await index.ready_for_search()
+    assert index._tables.grams is not None
+    assert await index.search("nifty") == before == full_scan(instruments, "nifty")

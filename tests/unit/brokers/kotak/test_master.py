@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from brokers.errors import InstrumentNotFound
 from brokers.kotak.master import (
+    COMPACT_NAME,
     MasterCache,
     ScripMaster,
     expiry_date,
@@ -287,3 +288,31 @@ async def test_cache_downloads_once_per_day_and_prunes(tmp_path: Path) -> None:
     assert (len(listed), len(fetched)) == (2, 2)
     assert _names(tmp_path) == ["2026-09-02"]
     assert parse_master_file(tmp_path / "2026-09-02" / "nse_fo.csv", "nse_fo")[0].lot_size == 65
+
+
+async def test_the_compact_copy_is_written_after_the_load_returns(tmp_path: Path) -> None:
+    """The parse's compact copy is written later, off the start-up path (bench/startup.py),
+    and a restart of the same day then loads it; a cache closed first writes none."""
+    content = "\n".join(",".join(r) for r in _csv(FO_HEADER, [NIFTY_PE])).encode()
+
+    async def list_files() -> list[str]:
+        return ["https://cdn.test/x/transformed/nse_fo.csv"]
+
+    async def download(url: str) -> bytes:
+        return content
+
+    day = date(2026, 9, 1)
+    compact = tmp_path / "2026-09-01" / COMPACT_NAME
+    closed = MasterCache(tmp_path, ["nse_fo"], save_after=60)
+    await closed.load(day, list_files, download)
+    await closed.close()
+    assert not compact.exists()
+    cache = MasterCache(tmp_path, ["nse_fo"], save_after=0)
+    first = await cache.load(day, list_files, download)
+    assert cache.saving is not None and not compact.exists()  # not on the load's path
+    await cache.saving
+    assert compact.stat().st_mode & 0o777 == 0o600
+    restarted = MasterCache(tmp_path, ["nse_fo"], save_after=0)
+    again = await restarted.load(day, list_files, download)
+    assert restarted.saving is None  # read from the compact copy: nothing to write
+    assert again.instruments == first.instruments
