@@ -111,6 +111,10 @@ class _Batch:
 
     results: list[SliceResult] = field(default_factory=list)
     leaving: str | None = None
+    # The answered row of the request that ends the batch (a single order's, or the first not
+    # accepted), written with the intent's outcome in one transaction; the rows of accepted
+    # slices of a batch are written as their answers come, before its progress is reported.
+    answered: Step | None = None
     on_sending: Callable[[], None] | None = None
 
     def sending(self) -> None:
@@ -459,9 +463,11 @@ class OrderDesk:
                 quantity = prepared.order.quantity
             results = [SliceResult(quantity, error=_UNEXPECTED, state="unknown")]
         outcome = Outcome(prepared, overall(results), tuple(results))
-        await self._store.intents.finish(
+        finish = IntentRepo.finish_step(
             prepared.intent_id, outcome.status.upper(), summary(outcome.results)
         )
+        answered = () if batch.answered is None else (batch.answered,)
+        await self._store.write(*answered, finish)
         return outcome
 
     async def _interrupted(self, tag: str) -> None:
@@ -504,11 +510,13 @@ class OrderDesk:
             )
             batch.leaving = tag
             batch.sending()
-            result = await self._send_one(tag, request)
+            result, answered = await self._send_one(tag, request)
             batch.leaving = None
             batch.results.append(result)
-            if result.state != "sent":
+            if result.state != "sent" or total == 1:
+                batch.answered = answered  # written with the outcome, in one commit
                 return
+            await self._store.write(answered)
             if progress is not None and total > 1:
                 await _report(progress, number, total)
 
@@ -529,32 +537,34 @@ class OrderDesk:
             price=str(plan.price),
         )
 
-    async def _send_one(self, tag: str, request: OrderRequest) -> SliceResult:
+    async def _send_one(self, tag: str, request: OrderRequest) -> tuple[SliceResult, Step]:
+        """Hand one request to the account; its answer and the row update that records it (the
+        caller writes it: at once, or with the intent's outcome when it ends the batch)."""
         if request.order_type in _NEVER_SENT:
             text = f"{request.order_type} orders are never sent; this is a bug, nothing was sent."
-            await self._store.orders.update(tag, status="FAILED", message=text)
-            return SliceResult(request.quantity, error=text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text, state="failed"), row
         try:
             order_id = await self._account.place(request)
         except UnknownOutcome as exc:
             text = explain(exc).text
-            await self._store.orders.update(tag, status="UNKNOWN", message=text)
-            return SliceResult(request.quantity, error=text, state="unknown")
+            row = OrderRepo.update_step(tag, status="UNKNOWN", message=text)
+            return SliceResult(request.quantity, error=text, state="unknown"), row
         except BrokerError as exc:
             text = explain(exc).text
-            await self._store.orders.update(tag, status="FAILED", message=text)
-            return SliceResult(request.quantity, error=text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text, state="failed"), row
         except UserError as exc:
-            await self._store.orders.update(tag, status="FAILED", message=exc.text)
-            return SliceResult(request.quantity, error=exc.text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=exc.text)
+            return SliceResult(request.quantity, error=exc.text, state="failed"), row
         except Exception:
             # A bug or an unexpected failure after the request may have left: we cannot know
             # whether the order exists, so it is reconciled by tag like a timeout.
             log.exception("unexpected error while placing %s", tag)
-            await self._store.orders.update(tag, status="UNKNOWN", message=_UNEXPECTED)
-            return SliceResult(request.quantity, error=_UNEXPECTED, state="unknown")
-        await self._store.orders.update(tag, broker_order_id=order_id, status="PENDING")
-        return SliceResult(request.quantity, order_id=order_id)
+            row = OrderRepo.update_step(tag, status="UNKNOWN", message=_UNEXPECTED)
+            return SliceResult(request.quantity, error=_UNEXPECTED, state="unknown"), row
+        row = OrderRepo.update_step(tag, broker_order_id=order_id, status="PENDING")
+        return SliceResult(request.quantity, order_id=order_id), row
 
     async def _modify(self, prepared: PreparedModify) -> SliceResult:
         order = prepared.order
