@@ -85,6 +85,12 @@ class _ProgressCard:
         text = render.progress(self._prepared, done, total)
         self._task = asyncio.create_task(self._edit(self._task, text, next_revision()))
 
+    async def settled(self) -> None:
+        """Wait for the progress edit in flight, if any (it never raises): the batch's last
+        "Sending… n/n" lands before its outcome instead of racing it and being dropped."""
+        if self._task is not None:
+            await asyncio.wait([self._task])
+
     async def _edit(self, previous: asyncio.Task[None] | None, text: str, revision: int) -> None:
         if previous is not None:
             await asyncio.wait([previous])
@@ -108,6 +114,7 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
         await _sending_failed(services.notifier, card, prepared, answer)
         raise
     answer.send()
+    await progress.settled()
     await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
     await answer.sent()
     return result.status

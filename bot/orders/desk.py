@@ -2,9 +2,12 @@
 
 1. `prepare_*` applies the order policy and stores a PENDING intent (random id, owner, frozen
    payload, expiry) before the user sees a confirmation card.
-2. `confirm` checks the owner, then moves the intent PENDING → SENDING with a compare-and-set in
+2. `claim` checks the owner, then moves the intent PENDING → SENDING with a compare-and-set in
    SQLite: whatever the taps, retries or restarts, exactly one caller wins, and an intent never
-   goes back to PENDING, so a confirmation executes at most once.
+   goes back to PENDING, so a confirmation executes at most once. The first order row is written
+   in the same transaction as the claim (one commit, one trip to the database thread: the row
+   exists only for the tap that won), so the claim and the row are both in SQLite before
+   anything is sent, as every intent, order and audit line is before the bot acts on it.
 3. Each order row is written (status SENDING, with our tag) before its request leaves. A timeout
    is an unknown outcome: the row becomes UNKNOWN and the tracker reconciles it by tag against the
    broker's order book. A place is never re-sent.
@@ -64,6 +67,9 @@ from bot.orders.policy import (
 from bot.orders.protection import check_tick, protect_stop
 from bot.orders.quantity import check_lots
 from bot.store.connection import Store
+from bot.store.intents import IntentRepo
+from bot.store.orders import OrderRepo
+from bot.store.unit import Step
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import (
     Instrument,
@@ -105,12 +111,25 @@ class _Batch:
 
     results: list[SliceResult] = field(default_factory=list)
     leaving: str | None = None
+    # The answered row of the request that ends the batch (a single order's, or the first not
+    # accepted), written with the intent's outcome in one transaction; the rows of accepted
+    # slices of a batch are written as their answers come, before its progress is reported.
+    answered: Step | None = None
     on_sending: Callable[[], None] | None = None
 
     def sending(self) -> None:
         if self.on_sending is not None:
             on_sending, self.on_sending = self.on_sending, None
             on_sending()
+
+
+class _Claim(NamedTuple):
+    """A claimed intent's owner and chat, and the tag of its first order row (written with the
+    claim; None for a modify or cancel, which write no row)."""
+
+    user_id: int
+    chat_id: int
+    first_tag: str | None
 
 
 class _Terms(NamedTuple):
@@ -143,10 +162,10 @@ class OrderDesk:
         self._now = now
         self._on_orders_sent = on_orders_sent
         self._margin_timeout = margin_timeout
-        # intent id -> (user id, chat id) of each intent this desk moved to SENDING and has not
+        # intent id -> its claim, for each intent this desk moved to SENDING and has not
         # executed yet. `execute` takes the entry, so an intent is sent at most once without a
         # second read of its row on the way to the broker (`claim` has just read and moved it).
-        self._claimed: dict[str, tuple[int, int]] = {}
+        self._claimed: dict[str, _Claim] = {}
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -351,20 +370,26 @@ class OrderDesk:
     # -- answer ------------------------------------------------------------------------------
 
     async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
-        """The owner check and the compare-and-set that only one tap can win. Fast (no broker
-        call), so a front end can answer the tap while `execute` does the sending."""
+        """The owner check and the compare-and-set that only one tap can win, with an order's
+        first row in the same transaction (one commit: the row is written only by the winner,
+        and both are in SQLite before `execute` sends anything). Fast (no broker call), so a
+        front end can answer the tap while `execute` does the sending."""
         intent = await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
         if intent.user_id != user_id:
             raise UserError("not_owner", "Only the person who asked can answer this.")
-        if intent.status == "PENDING" and await self._store.intents.transition(
-            intent_id, "PENDING", to_status, unexpired_at=self._now()
-        ):
+        if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
-            if to_status == "SENDING":
-                self._claimed[intent_id] = (intent.user_id, intent.chat_id)
-            return prepared
+            steps = [IntentRepo.transition_step(intent_id, "PENDING", to_status, self._now())]
+            first_tag = None
+            if to_status == "SENDING" and isinstance(prepared, PreparedOrder):
+                first_tag = new_tag()
+                steps.append(self._row_step(prepared, first_tag, intent.user_id, intent.chat_id, 0))
+            if (await self._store.write(*steps)).complete:
+                if to_status == "SENDING":
+                    self._claimed[intent_id] = _Claim(intent.user_id, intent.chat_id, first_tag)
+                return prepared
         # Expired now, or earlier by the sweep: either way the user is told it expired.
         if intent.status == "EXPIRED" or await self._store.intents.transition(
             intent_id, "PENDING", "EXPIRED", unexpired_at=None
@@ -402,7 +427,7 @@ class OrderDesk:
         try:
             match prepared:
                 case PreparedOrder():
-                    await self._place(prepared, *claimed, progress, batch)
+                    await self._place(prepared, claimed, progress, batch)
                 case PreparedModify():
                     batch.sending()
                     batch.results.append(await self._modify(prepared))
@@ -438,9 +463,11 @@ class OrderDesk:
                 quantity = prepared.order.quantity
             results = [SliceResult(quantity, error=_UNEXPECTED, state="unknown")]
         outcome = Outcome(prepared, overall(results), tuple(results))
-        await self._store.intents.finish(
+        finish = IntentRepo.finish_step(
             prepared.intent_id, outcome.status.upper(), summary(outcome.results)
         )
+        answered = () if batch.answered is None else (batch.answered,)
+        await self._store.write(*answered, finish)
         return outcome
 
     async def _interrupted(self, tag: str) -> None:
@@ -454,28 +481,23 @@ class OrderDesk:
     async def _place(
         self,
         prepared: PreparedOrder,
-        user_id: int,
-        chat_id: int,
+        claimed: _Claim,
         progress: Progress | None,
         batch: _Batch,
     ) -> None:
         """Send the slices in order; stop at the first that is not accepted (the rest are
-        skipped, never sent blindly after a failure or an unknown outcome)."""
+        skipped, never sent blindly after a failure or an unknown outcome). The first slice's
+        row was written with the claim; each later one is written before its request."""
         plan = prepared.plan
         total = len(plan.slices)
         for number, quantity in enumerate(plan.slices, start=1):
-            tag = new_tag()
-            await self._store.orders.add(
-                tag,
-                intent_id=prepared.intent_id,
-                broker=self._account.broker.name,
-                user_id=user_id,
-                chat_id=chat_id,
-                symbol=plan.instrument.key,
-                side=plan.side.value,
-                quantity=quantity,
-                price=str(plan.price),
-            )
+            if number == 1 and claimed.first_tag is not None:
+                tag = claimed.first_tag
+            else:
+                tag = new_tag()
+                await self._store.write(
+                    self._row_step(prepared, tag, claimed.user_id, claimed.chat_id, number - 1)
+                )
             request = OrderRequest(
                 instrument=plan.instrument,
                 side=plan.side,
@@ -488,40 +510,61 @@ class OrderDesk:
             )
             batch.leaving = tag
             batch.sending()
-            result = await self._send_one(tag, request)
+            result, answered = await self._send_one(tag, request)
             batch.leaving = None
             batch.results.append(result)
-            if result.state != "sent":
+            if result.state != "sent" or total == 1:
+                batch.answered = answered  # written with the outcome, in one commit
                 return
+            await self._store.write(answered)
             if progress is not None and total > 1:
                 await _report(progress, number, total)
 
-    async def _send_one(self, tag: str, request: OrderRequest) -> SliceResult:
+    def _row_step(
+        self, prepared: PreparedOrder, tag: str, user_id: int, chat_id: int, index: int
+    ) -> Step:
+        """The order row (status SENDING, our tag) of slice `index` of `prepared`."""
+        plan = prepared.plan
+        return OrderRepo.add_step(
+            tag,
+            intent_id=prepared.intent_id,
+            broker=self._account.broker.name,
+            user_id=user_id,
+            chat_id=chat_id,
+            symbol=plan.instrument.key,
+            side=plan.side.value,
+            quantity=plan.slices[index],
+            price=str(plan.price),
+        )
+
+    async def _send_one(self, tag: str, request: OrderRequest) -> tuple[SliceResult, Step]:
+        """Hand one request to the account; its answer and the row update that records it (the
+        caller writes it: at once, or with the intent's outcome when it ends the batch)."""
         if request.order_type in _NEVER_SENT:
             text = f"{request.order_type} orders are never sent; this is a bug, nothing was sent."
-            await self._store.orders.update(tag, status="FAILED", message=text)
-            return SliceResult(request.quantity, error=text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text, state="failed"), row
         try:
             order_id = await self._account.place(request)
         except UnknownOutcome as exc:
             text = explain(exc).text
-            await self._store.orders.update(tag, status="UNKNOWN", message=text)
-            return SliceResult(request.quantity, error=text, state="unknown")
+            row = OrderRepo.update_step(tag, status="UNKNOWN", message=text)
+            return SliceResult(request.quantity, error=text, state="unknown"), row
         except BrokerError as exc:
             text = explain(exc).text
-            await self._store.orders.update(tag, status="FAILED", message=text)
-            return SliceResult(request.quantity, error=text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=text)
+            return SliceResult(request.quantity, error=text, state="failed"), row
         except UserError as exc:
-            await self._store.orders.update(tag, status="FAILED", message=exc.text)
-            return SliceResult(request.quantity, error=exc.text, state="failed")
+            row = OrderRepo.update_step(tag, status="FAILED", message=exc.text)
+            return SliceResult(request.quantity, error=exc.text, state="failed"), row
         except Exception:
             # A bug or an unexpected failure after the request may have left: we cannot know
             # whether the order exists, so it is reconciled by tag like a timeout.
             log.exception("unexpected error while placing %s", tag)
-            await self._store.orders.update(tag, status="UNKNOWN", message=_UNEXPECTED)
-            return SliceResult(request.quantity, error=_UNEXPECTED, state="unknown")
-        await self._store.orders.update(tag, broker_order_id=order_id, status="PENDING")
-        return SliceResult(request.quantity, order_id=order_id)
+            row = OrderRepo.update_step(tag, status="UNKNOWN", message=_UNEXPECTED)
+            return SliceResult(request.quantity, error=_UNEXPECTED, state="unknown"), row
+        row = OrderRepo.update_step(tag, broker_order_id=order_id, status="PENDING")
+        return SliceResult(request.quantity, order_id=order_id), row
 
     async def _modify(self, prepared: PreparedModify) -> SliceResult:
         order = prepared.order

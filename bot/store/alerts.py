@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot.clock import utcnow
 from bot.store.rows import RowMapper
+from bot.store.unit import Step, write
 
 ACTIVE = "ACTIVE"
 FIRED = "FIRED"
@@ -79,27 +80,29 @@ class AlertRepo:
         cooldown_seconds: int,
         side: str | None,
     ) -> AlertRow:
-        cur = await self._db.execute(
-            "INSERT INTO alerts (user_id, chat_id, symbol, kind, level, reference, note, repeat,"
-            " cooldown_seconds, status, side, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                chat_id,
-                symbol,
-                kind,
-                level,
-                reference,
-                note,
-                int(repeat),
-                cooldown_seconds,
-                ACTIVE,
-                side,
-                utcnow().isoformat(),
+        done = await write(
+            self._db,
+            Step(
+                "INSERT INTO alerts (user_id, chat_id, symbol, kind, level, reference, note,"
+                " repeat, cooldown_seconds, status, side, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    chat_id,
+                    symbol,
+                    kind,
+                    level,
+                    reference,
+                    note,
+                    int(repeat),
+                    cooldown_seconds,
+                    ACTIVE,
+                    side,
+                    utcnow().isoformat(),
+                ),
             ),
         )
-        await self._db.commit()
-        row = await self.get(int(cur.lastrowid or 0))
+        row = await self.get(int(done.lastrowids[0]))
         assert row is not None  # just inserted on this connection
         return row
 
@@ -117,42 +120,46 @@ class AlertRepo:
 
     async def remove(self, alert_id: int, user_id: int) -> bool:
         """Delete the user's own alert; False when there is none with that id for them."""
-        cur = await self._db.execute(
-            "DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)
+        done = await write(
+            self._db,
+            Step("DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)),
         )
-        await self._db.commit()
-        return cur.rowcount == 1
+        return done.rowcounts[0] == 1
 
     async def snooze(self, alert_id: int, user_id: int, side: str | None, until: datetime) -> bool:
         """Arm the user's alert again on `side`, silent until `until` (a one-shot that fired
         becomes active again); False when they have no alert with that id."""
-        cur = await self._db.execute(
-            "UPDATE alerts SET status = ?, side = ?, snoozed_until = ?"
-            " WHERE id = ? AND user_id = ?",
-            (ACTIVE, side, until.isoformat(), alert_id, user_id),
+        done = await write(
+            self._db,
+            Step(
+                "UPDATE alerts SET status = ?, side = ?, snoozed_until = ?"
+                " WHERE id = ? AND user_id = ?",
+                (ACTIVE, side, until.isoformat(), alert_id, user_id),
+            ),
         )
-        await self._db.commit()
-        return cur.rowcount == 1
+        return done.rowcounts[0] == 1
 
     async def save_states(self, states: Sequence[AlertState]) -> None:
         """All the changes of one round of prices in one transaction (a removed alert's change
         matches no row and is dropped)."""
-        await self._db.executemany(
-            "UPDATE alerts SET side = ?, fired_at = ?, fire_count = fire_count + ?, status = ?"
-            " WHERE id = ? AND status = ?",
-            [
-                (
-                    s.side,
-                    s.fired_at.isoformat() if s.fired_at else None,
-                    int(s.fired),
-                    FIRED if s.done else ACTIVE,
-                    s.id,
-                    ACTIVE,
-                )
-                for s in states
-            ],
+        await write(
+            self._db,
+            Step.each(
+                "UPDATE alerts SET side = ?, fired_at = ?, fire_count = fire_count + ?, status = ?"
+                " WHERE id = ? AND status = ?",
+                [
+                    (
+                        s.side,
+                        s.fired_at.isoformat() if s.fired_at else None,
+                        int(s.fired),
+                        FIRED if s.done else ACTIVE,
+                        s.id,
+                        ACTIVE,
+                    )
+                    for s in states
+                ],
+            ),
         )
-        await self._db.commit()
 
     async def _select(self, where: str, args: Sequence[Any]) -> list[AlertRow]:
         return await _ROWS.select(

@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import utcnow
+from bot.store.unit import Step, write
 
 
 class AuditRepo:
@@ -18,16 +19,19 @@ class AuditRepo:
 
     async def add(self, user_id: int | None, kind: str, what: str) -> int:
         """Record a command or tap before acting on it; returns the line id for the outcome."""
-        cur = await self._db.execute(
-            "INSERT INTO audit (at, user_id, kind, what) VALUES (?, ?, ?, ?)",
-            (utcnow().isoformat(), user_id, kind, what),
+        done = await write(
+            self._db,
+            Step(
+                "INSERT INTO audit (at, user_id, kind, what) VALUES (?, ?, ?, ?)",
+                (utcnow().isoformat(), user_id, kind, what),
+            ),
         )
-        await self._db.commit()
-        return int(cur.lastrowid or 0)
+        return done.lastrowids[0]
 
     async def set_outcome(self, audit_id: int, outcome: str) -> None:
-        await self._db.execute("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, audit_id))
-        await self._db.commit()
+        await write(
+            self._db, Step("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, audit_id))
+        )
 
     async def latest(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest lines first."""

@@ -35,6 +35,7 @@ from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.preferences import PreferenceRepo
+from bot.store.unit import Done, Step, write
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
 _OWNER_ONLY = 0o600
@@ -156,6 +157,11 @@ class Store:
             await db.close()
             raise
         return cls(db, checkpointer)
+
+    async def write(self, *steps: Step) -> Done:
+        """Steps of several tables (each repository's `*_step`) as one transaction, in one
+        trip to the connection's thread: e.g. a claim and the order row it allows."""
+        return await write(self._db, *steps)
 
     async def close(self) -> None:
         await self._checkpointer.stop()

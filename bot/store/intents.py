@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.clock import utcnow
 from bot.store.rows import RowMapper
+from bot.store.unit import Step, write
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class IntentRepo:
         payload: dict[str, Any],
         expires_at: datetime,
     ) -> None:
-        await self._db.execute(
+        insert = Step(
             "INSERT INTO intents (id, user_id, chat_id, action, payload, status, created_at,"
             " expires_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
             (
@@ -65,14 +66,14 @@ class IntentRepo:
                 expires_at.isoformat(),
             ),
         )
-        await self._db.commit()
+        await write(self._db, insert)
 
     async def set_message(self, intent_id: str, message_id: int) -> None:
         """Remember the confirmation card, so an expiry can take its buttons away."""
-        await self._db.execute(
-            "UPDATE intents SET message_id = ? WHERE id = ?", (message_id, intent_id)
+        await write(
+            self._db,
+            Step("UPDATE intents SET message_id = ? WHERE id = ?", (message_id, intent_id)),
         )
-        await self._db.commit()
 
     async def get(self, intent_id: str) -> IntentRow | None:
         rows = await self._select("id = ?", (intent_id,))
@@ -83,20 +84,32 @@ class IntentRepo:
     ) -> bool:
         """Compare-and-set. Only one caller can move an intent out of a state; with
         `unexpired_at`, the move also requires the intent not to have expired by then."""
+        done = await write(
+            self._db, self.transition_step(intent_id, from_status, to_status, unexpired_at)
+        )
+        return done.complete
+
+    @staticmethod
+    def transition_step(
+        intent_id: str, from_status: str, to_status: str, unexpired_at: datetime | None
+    ) -> Step:
+        """`transition` as a required step of a larger unit of work: the steps after it run
+        only for the caller that wins the move."""
         sql = "UPDATE intents SET status = ? WHERE id = ? AND status = ?"
         args: list[Any] = [to_status, intent_id, from_status]
         if unexpired_at is not None:
             sql += " AND expires_at > ?"
             args.append(unexpired_at.isoformat())
-        cur = await self._db.execute(sql, args)
-        await self._db.commit()
-        return cur.rowcount == 1
+        return Step(sql, args, required=True)
 
     async def finish(self, intent_id: str, status: str, result: str) -> None:
-        await self._db.execute(
+        await write(self._db, self.finish_step(intent_id, status, result))
+
+    @staticmethod
+    def finish_step(intent_id: str, status: str, result: str) -> Step:
+        return Step(
             "UPDATE intents SET status = ?, result = ? WHERE id = ?", (status, result, intent_id)
         )
-        await self._db.commit()
 
     async def last_placed(self, user_id: int, key: str) -> IntentRow | None:
         """The user's latest order for `key` that went out (what a one-tap order from an

@@ -12,6 +12,7 @@ import aiosqlite
 
 from bot.clock import utcnow
 from bot.store.rows import RowMapper
+from bot.store.unit import Step, write
 
 # Order row states that the tracker still follows. SENDING/UNKNOWN rows have no confirmed broker id
 # yet and are reconciled by tag.
@@ -58,8 +59,13 @@ class OrderRepo:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
-    async def add(
-        self,
+    async def add(self, tag: str, **row: Any) -> None:
+        """Write an order row (status SENDING) before its request leaves; the keywords are
+        `add_step`'s."""
+        await write(self._db, self.add_step(tag, **row))
+
+    @staticmethod
+    def add_step(
         tag: str,
         *,
         intent_id: str,
@@ -70,26 +76,28 @@ class OrderRepo:
         side: str,
         quantity: int,
         price: str,
-    ) -> None:
+    ) -> Step:
         now = utcnow().isoformat()
-        await self._db.execute(
+        return Step(
             "INSERT INTO orders (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity,"
             " price, status, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENDING', ?, ?)",
             (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity, price, now, now),
         )
-        await self._db.commit()
 
     async def update(self, tag: str, **fields: Any) -> None:
+        await write(self._db, self.update_step(tag, **fields))
+
+    @staticmethod
+    def update_step(tag: str, **fields: Any) -> Step:
         unknown = set(fields) - _UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         sets = ", ".join(f"{name} = ?" for name in fields)
-        await self._db.execute(
+        return Step(
             f"UPDATE orders SET {sets}, updated_at = ? WHERE tag = ?",  # noqa: S608 - names are whitelisted
             (*fields.values(), utcnow().isoformat(), tag),
         )
-        await self._db.commit()
 
     async def live(self) -> list[OrderRow]:
         marks = ", ".join("?" for _ in LIVE_ORDER_STATES)

@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot.clock import utcnow
 from bot.store.rows import RowMapper
+from bot.store.unit import Step, write
 
 PENDING = "PENDING"
 SENT = "SENT"
@@ -68,24 +69,26 @@ class OutboxRepo:
         not at all."""
         now = utcnow().isoformat()
         last = len(parts) - 1
-        await self._db.executemany(
-            "INSERT INTO outbox (chat_id, text, markup, keyboard, silent, coalesce_key,"
-            " created_at, photo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    chat_id,
-                    part,
-                    int(markup),
-                    keyboard if i == last else None,
-                    int(silent),
-                    coalesce_key,
-                    now,
-                    photo,
-                )
-                for i, part in enumerate(parts)
-            ],
+        await write(
+            self._db,
+            Step.each(
+                "INSERT INTO outbox (chat_id, text, markup, keyboard, silent, coalesce_key,"
+                " created_at, photo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        chat_id,
+                        part,
+                        int(markup),
+                        keyboard if i == last else None,
+                        int(silent),
+                        coalesce_key,
+                        now,
+                        photo,
+                    )
+                    for i, part in enumerate(parts)
+                ],
+            ),
         )
-        await self._db.commit()
 
     async def waiting(self, chat_id: int, limit: int) -> list[OutboxRow]:
         """The chat's oldest rows not sent yet, in the order they were written."""
@@ -113,19 +116,24 @@ class OutboxRepo:
 
     async def attempted(self, ids: Sequence[int], error: str) -> None:
         """A try that failed for now (Telegram unreachable, flood control): counted, kept."""
-        await self._db.executemany(
-            "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ? AND status = ?",
-            [(error, i, PENDING) for i in ids],
+        await write(
+            self._db,
+            Step.each(
+                "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ? AND status = ?",
+                [(error, i, PENDING) for i in ids],
+            ),
         )
-        await self._db.commit()
 
     async def prune(self, before: datetime) -> int:
         """Forget finished rows older than `before`; returns how many went."""
-        cur = await self._db.execute(
-            "DELETE FROM outbox WHERE status != ? AND done_at < ?", (PENDING, before.isoformat())
+        done = await write(
+            self._db,
+            Step(
+                "DELETE FROM outbox WHERE status != ? AND done_at < ?",
+                (PENDING, before.isoformat()),
+            ),
         )
-        await self._db.commit()
-        return cur.rowcount
+        return done.rowcounts[0]
 
     async def counts(self) -> dict[str, int]:
         """Rows per status: what `/health`-style views and tests read."""
@@ -140,9 +148,11 @@ class OutboxRepo:
 
     async def _finish(self, ids: Sequence[int], status: str, error: str | None) -> None:
         now = utcnow().isoformat()
-        await self._db.executemany(
-            "UPDATE outbox SET status = ?, error = ?, done_at = ?, attempts = attempts + 1"
-            " WHERE id = ? AND status = ?",
-            [(status, error, now, i, PENDING) for i in ids],
+        await write(
+            self._db,
+            Step.each(
+                "UPDATE outbox SET status = ?, error = ?, done_at = ?, attempts = attempts + 1"
+                " WHERE id = ? AND status = ?",
+                [(status, error, now, i, PENDING) for i in ids],
+            ),
         )
-        await self._db.commit()

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.clock import utcnow
+from bot.store.unit import Step, write
 
 # The audit `kind` of a session or IP event (written by the wiring as it happens).
 INCIDENT = "event"
@@ -33,13 +34,15 @@ class PreferenceRepo:
         return found
 
     async def set(self, user_id: int, kind: str, choice: str) -> None:
-        await self._db.execute(
-            "INSERT INTO notify_preferences (user_id, kind, choice, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (user_id, kind) "
-            "DO UPDATE SET choice = excluded.choice, updated_at = excluded.updated_at",
-            (user_id, kind, choice, utcnow().isoformat()),
+        await write(
+            self._db,
+            Step(
+                "INSERT INTO notify_preferences (user_id, kind, choice, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (user_id, kind) "
+                "DO UPDATE SET choice = excluded.choice, updated_at = excluded.updated_at",
+                (user_id, kind, choice, utcnow().isoformat()),
+            ),
         )
-        await self._db.commit()
 
     async def summary_sent(self, day: date) -> bool:
         async with self._db.execute(
@@ -49,12 +52,14 @@ class PreferenceRepo:
 
     async def mark_summary_sent(self, day: date) -> bool:
         """Record the day's summary as sent; False when it already was (another path won)."""
-        cur = await self._db.execute(
-            "INSERT OR IGNORE INTO daily_summaries (day, sent_at) VALUES (?, ?)",
-            (day.isoformat(), utcnow().isoformat()),
+        done = await write(
+            self._db,
+            Step(
+                "INSERT OR IGNORE INTO daily_summaries (day, sent_at) VALUES (?, ?)",
+                (day.isoformat(), utcnow().isoformat()),
+            ),
         )
-        await self._db.commit()
-        return cur.rowcount == 1
+        return done.rowcounts[0] == 1
 
     async def incidents(self, since: datetime) -> list[tuple[datetime, str]]:
         """The session and IP events the audit log holds from `since` on, oldest first, as

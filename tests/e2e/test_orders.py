@@ -251,22 +251,26 @@ async def test_a_card_deleted_mid_batch_stops_nothing(tmp_path) -> None:  # type
         assert status == "DONE"
 
 
-async def test_a_database_fault_before_an_order_leaves_skips_it_and_says_so(
+async def test_a_database_fault_in_the_claim_sends_nothing_and_leaves_the_card_confirmable(
     harness: BotHarness,
 ) -> None:
-    """The order's row cannot be written, so the order is not sent: the card says so, the
-    tap is answered and the intent is closed."""
+    """The order's row cannot be written: the claim and the row are one transaction, so
+    neither lands, nothing is sent, the tap is answered in one sentence and the intent is
+    still PENDING (the card can be confirmed once the database is back)."""
     card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
     with sqlite3.connect(harness.settings.database_path) as db:
         db.execute("ALTER TABLE orders RENAME TO orders_gone")
     answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
-    assert answer["text"] == "Sending…"
-    edited = await harness.telegram.wait_for_edit(ADMIN, card.message_id)
-    assert "Not sent: something went wrong on my side before it left" in edited.plain
+    assert answer["text"] == "Something went wrong on my side. Check /orders before you try again."
     assert await harness.broker.orders() == []
     with sqlite3.connect(harness.settings.database_path) as db:
         [(status,)] = db.execute("SELECT status FROM intents")
-    assert status == "FAILED"
+        assert status == "PENDING"
+        db.execute("ALTER TABLE orders_gone RENAME TO orders")
+    answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
+    assert answer["text"] == "Sending…"
+    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    assert len(await harness.broker.orders()) == 1
 
 
 async def test_a_fault_of_ours_after_the_order_left_is_said_on_the_card(

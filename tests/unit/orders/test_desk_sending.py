@@ -38,17 +38,33 @@ async def test_on_sending_fires_once_before_the_first_slice_reaches_the_broker(
         assert seen == [0] and len(await broker.orders()) == 3
 
 
-async def test_on_sending_does_not_fire_when_nothing_is_handed_over(tmp_path: Path) -> None:
+async def test_a_claim_whose_order_row_cannot_be_written_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """The claim and the first order row are one transaction: when the row cannot be written,
+    the intent is not claimed either (still PENDING, confirmable once the database is back),
+    nothing is handed over and nothing reaches the broker."""
     async with paper_desk(tmp_path) as (broker, d):
         ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal(800))
         prepared = await d.desk.prepare_order(1, 1, ticket)
-        claimed = await d.desk.claim(prepared.intent_id, 1)
         with sqlite3.connect(tmp_path / "db.sqlite") as db:
             db.execute("ALTER TABLE orders RENAME TO orders_gone")
+        with pytest.raises(sqlite3.OperationalError):
+            await d.desk.claim(prepared.intent_id, 1)
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "PENDING"
         seen: list[str] = []
-        outcome = await d.desk.execute(claimed, on_sending=lambda: seen.append("sending"))
-        assert outcome.status == "failed" and seen == []
+        with pytest.raises(UserError) as refused:
+            await d.desk.execute(prepared, on_sending=lambda: seen.append("sending"))
+        assert refused.value.reason == "already_answered" and seen == []
         assert await broker.orders() == []
+        with sqlite3.connect(tmp_path / "db.sqlite") as db:
+            db.execute("ALTER TABLE orders_gone RENAME TO orders")
+        claimed = await d.desk.claim(prepared.intent_id, 1)
+        outcome = await d.desk.execute(claimed, on_sending=lambda: seen.append("sending"))
+        assert outcome.status == "done" and seen == ["sending"]
+        assert len(await broker.orders()) == 1
+        assert len(await d.store.orders.for_intent(prepared.intent_id)) == 1
 
 
 async def test_an_intent_not_claimed_by_the_desk_is_never_sent(tmp_path: Path) -> None:

@@ -376,12 +376,11 @@ async def test_start_up_turns_what_a_crash_left_sending_into_unknown_outcomes(
     async with kotak(tmp_path) as (sim, rig):
         prepared = await rig.desk.prepare_order(1, 1, SBIN_LIMIT)
         await rig.desk.attach_card(prepared.intent_id, CARD)
-        await rig.desk.claim(prepared.intent_id, 1)  # SENDING, then the process died
-        await rig.store.orders.add(
-            "TBCRASHED1", intent_id=prepared.intent_id, broker="kotak", user_id=1, chat_id=1,
-            symbol="NSE:SBIN", side="BUY", quantity=1, price="800",
-        )  # fmt: skip
-        number = late_order(sim, "TBCRASHED1")  # it had reached the broker
+        # SENDING with its order row (one transaction), then the process died
+        await rig.desk.claim(prepared.intent_id, 1)
+        [row] = await rig.store.orders.for_intent(prepared.intent_id)
+        assert row.status == "SENDING"
+        number = late_order(sim, row.tag)  # it had reached the broker
 
         await rig.tracker().recover()
         [found] = rig.of(OrderFound)
