@@ -40,7 +40,7 @@ from enum import StrEnum
 from typing import Literal, NamedTuple, Protocol
 
 from bot.errors import UserError
-from bot.market.freshness import stale_age
+from bot.market.freshness import oldest_fresh
 from bot.store.alerts import AlertState
 from brokers.models import Quote
 
@@ -361,12 +361,14 @@ class AlertEngine:
     def evaluate(self, quotes: Iterable[Quote], now: datetime) -> Evaluation:
         """Apply fresh prices; quotes without a price, undated or stale are skipped."""
         result = Evaluation()
+        oldest = oldest_fresh(now, self._max_age)  # the stale rule, worked out once
+        books = self._books
         for quote in quotes:
-            book = self._books.get(quote.key)
+            book = books.get(quote.key)
             price = quote.ltp
             if book is None or price is None or price <= 0 or quote.at is None:
                 continue
-            if stale_age(quote, now, self._max_age) is not None:
+            if quote.at < oldest:
                 continue
             hit = book.reached(price)
             for alert_id in hit:
