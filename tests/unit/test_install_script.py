@@ -91,3 +91,31 @@ def test_no_suitable_python_is_one_line(checkout: Path) -> None:
         f"install: no Python 3.11 or newer found (PYTHON={checkout / 'python3.10'}); install "
         "one, or set PYTHON=/path/to/python3.11."
     ]
+
+
+def test_run_sh_gives_a_fresh_checkout_an_env_file_and_never_overwrites_one(checkout: Path) -> None:
+    """The README's first command on a fresh clone: `.env` is made from `.env.example`
+    (owner-only, it will hold the token) so the two required values have a place to go."""
+    shutil.copy(ROOT / "scripts" / "run.sh", checkout / "scripts" / "run.sh")
+    shutil.copy(ROOT / ".env.example", checkout / ".env.example")
+    py = fake_python(checkout / "python3.12", 312)
+    env = {"PATH": os.environ["PATH"], "PIP_LOG": str(checkout / "pip.log"), "PYTHON": str(py)}
+
+    def run_sh() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 (our own script, in a temporary copy)
+            ["/bin/sh", str(checkout / "scripts" / "run.sh")], env=env, capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    first = run_sh()
+    assert first.returncode == 0, first.stderr
+    made = checkout / ".env"
+    assert made.read_text() == (ROOT / ".env.example").read_text()
+    assert made.stat().st_mode & 0o777 == 0o600
+    assert "Created .env from .env.example" in first.stderr
+    assert "-m bot" in (checkout / "pip.log").read_text()  # then the bot was started
+
+    made.write_text("TELEGRAM_BOT_TOKEN=mine\n")
+    second = run_sh()
+    assert second.returncode == 0 and "Created .env" not in second.stderr
+    assert made.read_text() == "TELEGRAM_BOT_TOKEN=mine\n"
