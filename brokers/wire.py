@@ -7,21 +7,29 @@ mStock ref §4 and §5), so both adapters read them through these few functions;
 
 Both instrument masters (Kotak's CSVs, mStock's JSON) also share the two tools that make a
 150,000-row parse cheap: `Memo` (convert each distinct wire value once) and `gc_paused`.
+
+Both clients also share what is not broker vocabulary at all: the IST trading date, the httpcore
+trace events that mark a request leaving (`WRITE_STARTS`), the SHA-256 that lets a saved session
+prove which credential made it without storing the credential, and the server clock read from
+`Date`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
 
 __all__ = [
+    "IST",
     "NOT_JSON",
+    "WRITE_STARTS",
     "Memo",
     "dec",
     "dec0",
@@ -30,7 +38,19 @@ __all__ = [
     "parse_json",
     "plain",
     "retry_after_seconds",
+    "server_clock",
+    "sha256_hex",
+    "today_ist",
 ]
+
+IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
+# The trace events httpcore emits right before a request's headers go on the wire (HTTP/1.1; the
+# HTTP/2 connection emits the same name under `http2.`), after any connect: where an order-rate
+# slot is taken (`brokers.base.PacesOrderWrites`).
+WRITE_STARTS: Final = (
+    "http11.send_request_headers.started",
+    "http2.send_request_headers.started",
+)
 
 NOT_JSON: Final = object()  # what `parse_json` returns for an HTML page or truncated JSON
 _ZERO = Decimal(0)
@@ -119,3 +139,30 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def today_ist() -> date:
+    """Both instrument masters are published per IST trading date."""
+    return datetime.now(IST).date()
+
+
+def sha256_hex(secret: str) -> str:
+    """What a saved session keeps of a credential: enough to tell it was made with the
+    configured one, never the credential itself (secrets at rest)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def server_clock(date_header: str | None) -> tuple[datetime, float | None] | None:
+    """The server's `Date` and its clock minus ours in seconds (1 s resolution: TOTP logins fail
+    when this grows past a few seconds; None for a date without a zone); None when the header is
+    absent or unreadable."""
+    if not date_header:
+        return None
+    try:
+        when = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    try:
+        return when, (when - datetime.now(UTC)).total_seconds()
+    except TypeError:
+        return when, None
