@@ -35,11 +35,13 @@ __all__ = [
     "dec0",
     "gc_paused",
     "integer",
+    "join_ref",
     "parse_json",
     "plain",
     "retry_after_seconds",
     "server_clock",
     "sha256_hex",
+    "split_ref",
     "today_ist",
 ]
 
@@ -166,3 +168,19 @@ def server_clock(date_header: str | None) -> tuple[datetime, float | None] | Non
         return when, (when - datetime.now(UTC)).total_seconds()
     except TypeError:
         return when, None
+
+
+def join_ref(where: str, token: str, wire_name: str) -> str:
+    """`Instrument.broker_ref` for both adapters: the broker's segment/exchange, its token and
+    the name orders carry, `|`-joined (the name goes last: it is the one part that could hold
+    anything)."""
+    return f"{where}|{token}|{wire_name}"
+
+
+def split_ref(broker_ref: str) -> tuple[str, str, str] | None:
+    """The three parts of a `join_ref` value, or None when it is not one (no segment or token):
+    the adapter words the refusal, since only it knows whose instrument it expected."""
+    parts = broker_ref.split("|", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        return None
+    return parts[0], parts[1], parts[2]
