@@ -14,7 +14,7 @@ import httpx
 
 from brokers.errors import BrokerError, BrokerUnavailable, OutcomeCause, UnknownOutcome
 
-__all__ = ["describe_failure", "send_failure"]
+__all__ = ["describe_failure", "garbage_reply", "send_failure"]
 
 
 def describe_failure(exc: httpx.HTTPError, where: str) -> str:
@@ -74,3 +74,19 @@ def send_failure(
             cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
         )
     return BrokerUnavailable(f"{broker} {what}: {describe_failure(exc, host)}")
+
+
+def garbage_reply(
+    broker: str, what: str, detail: str, *, cause: OutcomeCause, code: str | None, order_call: bool
+) -> BrokerError:
+    """What an adapter raises for a reply it cannot trust (HTTP 5xx, a body that is not JSON): on
+    an order call the request may have been acted on (`UnknownOutcome`), elsewhere the broker is
+    just not answering usefully (`BrokerUnavailable`)."""
+    if order_call:
+        return UnknownOutcome(
+            f"{broker} {what}: {detail}; the order may or may not have been accepted, "
+            "check the order book before doing anything else",
+            cause=cause,
+            code=code,
+        )
+    return BrokerUnavailable(f"{broker} {what}: {detail}", code=code)
