@@ -10,8 +10,8 @@ Both instrument masters (Kotak's CSVs, mStock's JSON) also share the two tools t
 
 Both clients also share what is not broker vocabulary at all: the IST trading date, the httpcore
 trace events that mark a request leaving (`WRITE_STARTS`), the SHA-256 that lets a saved session
-prove which credential made it without storing the credential, and the server clock read from
-`Date`.
+prove which credential made it without storing the credential, the server clock read from
+`Date`, the three-part `broker_ref` codec and the order-state fallback (`order_status`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ import contextlib
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
+
+from brokers.models import OrderStatus
 
 __all__ = [
     "IST",
@@ -36,6 +39,7 @@ __all__ = [
     "gc_paused",
     "integer",
     "join_ref",
+    "order_status",
     "parse_json",
     "plain",
     "retry_after_seconds",
@@ -184,3 +188,25 @@ def split_ref(broker_ref: str) -> tuple[str, str, str] | None:
     if len(parts) != 3 or not parts[0] or not parts[1]:
         return None
     return parts[0], parts[1], parts[2]
+
+
+def order_status(
+    raw: str,
+    states: Mapping[str, str],
+    *,
+    quantity: int,
+    filled: int,
+    broker: str,
+    log: logging.Logger,
+) -> OrderStatus:
+    """A broker's order state (lower-cased) -> ours, through the adapter's `states` table. A state
+    the table lacks is logged and read as pending (the order is still watched, never dropped);
+    an open or pending order with some but not all filled is partially filled."""
+    name = states.get(raw)
+    if name is None:
+        log.warning("%s: unknown order state %r, treated as pending", broker, raw)
+        name = "PENDING"
+    status = OrderStatus(name)
+    if status in (OrderStatus.OPEN, OrderStatus.PENDING) and 0 < filled < quantity:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
