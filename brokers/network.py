@@ -8,9 +8,13 @@ the same failure reads the same wherever it is shown.
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
-__all__ = ["describe_failure"]
+from brokers.errors import BrokerError, BrokerUnavailable, OutcomeCause, UnknownOutcome
+
+__all__ = ["describe_failure", "garbage_reply", "send_failure"]
 
 
 def describe_failure(exc: httpx.HTTPError, where: str) -> str:
@@ -41,3 +45,48 @@ def describe_failure(exc: httpx.HTTPError, where: str) -> str:
             return f"the answer from {where} could not be decoded"
         case _:
             return f"a network error while talking to {where}"
+
+
+def send_failure(
+    exc: httpx.TransportError,
+    *,
+    broker: str,
+    what: str,
+    host: str,
+    order_call: bool,
+    log: logging.Logger,
+) -> BrokerError:
+    """What an adapter raises when a request got no reply. A failed connect sent nothing
+    (`BrokerUnavailable`); any later failure on an order call may have placed, changed or
+    cancelled an order (`UnknownOutcome`), so the trader is told to check the book by tag first.
+    `broker` is the name as shown ("Kotak", "mStock"); the log line uses it lower-cased."""
+    name = broker.lower()
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError):
+        log.warning("%s %s: could not connect (%s)", name, what, type(exc).__name__)
+        failure = describe_failure(exc, host)
+        return BrokerUnavailable(f"{broker} {what}: {failure}; nothing was sent")
+    log.warning("%s %s: no reply (%s)", name, what, type(exc).__name__)
+    if order_call:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        return UnknownOutcome(
+            f"{broker} {what}: sent, but {describe_failure(exc, host)}; the order may or may not "
+            "exist, check the order book by tag before doing anything else",
+            cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
+        )
+    return BrokerUnavailable(f"{broker} {what}: {describe_failure(exc, host)}")
+
+
+def garbage_reply(
+    broker: str, what: str, detail: str, *, cause: OutcomeCause, code: str | None, order_call: bool
+) -> BrokerError:
+    """What an adapter raises for a reply it cannot trust (HTTP 5xx, a body that is not JSON): on
+    an order call the request may have been acted on (`UnknownOutcome`), elsewhere the broker is
+    just not answering usefully (`BrokerUnavailable`)."""
+    if order_call:
+        return UnknownOutcome(
+            f"{broker} {what}: {detail}; the order may or may not have been accepted, "
+            "check the order book before doing anything else",
+            cause=cause,
+            code=code,
+        )
+    return BrokerUnavailable(f"{broker} {what}: {detail}", code=code)

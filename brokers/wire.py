@@ -7,30 +7,56 @@ mStock ref §4 and §5), so both adapters read them through these few functions;
 
 Both instrument masters (Kotak's CSVs, mStock's JSON) also share the two tools that make a
 150,000-row parse cheap: `Memo` (convert each distinct wire value once) and `gc_paused`.
+
+Both clients also share what is not broker vocabulary at all: the IST trading date, the httpcore
+trace events that mark a request leaving (`WRITE_STARTS`), the SHA-256 that lets a saved session
+prove which credential made it without storing the credential, the server clock read from
+`Date`, the three-part `broker_ref` codec and the order-state fallback (`order_status`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
 
+from brokers.models import OrderStatus
+
 __all__ = [
+    "IST",
     "NOT_JSON",
+    "WRITE_STARTS",
     "Memo",
     "dec",
     "dec0",
     "gc_paused",
     "integer",
+    "join_ref",
+    "order_status",
     "parse_json",
     "plain",
     "retry_after_seconds",
+    "server_clock",
+    "sha256_hex",
+    "split_ref",
+    "today_ist",
 ]
+
+IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
+# The trace events httpcore emits right before a request's headers go on the wire (HTTP/1.1; the
+# HTTP/2 connection emits the same name under `http2.`), after any connect: where an order-rate
+# slot is taken (`brokers.base.PacesOrderWrites`).
+WRITE_STARTS: Final = (
+    "http11.send_request_headers.started",
+    "http2.send_request_headers.started",
+)
 
 NOT_JSON: Final = object()  # what `parse_json` returns for an HTML page or truncated JSON
 _ZERO = Decimal(0)
@@ -119,3 +145,68 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def today_ist() -> date:
+    """Both instrument masters are published per IST trading date."""
+    return datetime.now(IST).date()
+
+
+def sha256_hex(secret: str) -> str:
+    """What a saved session keeps of a credential: enough to tell it was made with the
+    configured one, never the credential itself (secrets at rest)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def server_clock(date_header: str | None) -> tuple[datetime, float | None] | None:
+    """The server's `Date` and its clock minus ours in seconds (1 s resolution: TOTP logins fail
+    when this grows past a few seconds; None for a date without a zone); None when the header is
+    absent or unreadable."""
+    if not date_header:
+        return None
+    try:
+        when = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    try:
+        return when, (when - datetime.now(UTC)).total_seconds()
+    except TypeError:
+        return when, None
+
+
+def join_ref(where: str, token: str, wire_name: str) -> str:
+    """`Instrument.broker_ref` for both adapters: the broker's segment/exchange, its token and
+    the name orders carry, `|`-joined (the name goes last: it is the one part that could hold
+    anything)."""
+    return f"{where}|{token}|{wire_name}"
+
+
+def split_ref(broker_ref: str) -> tuple[str, str, str] | None:
+    """The three parts of a `join_ref` value, or None when it is not one (no segment or token):
+    the adapter words the refusal, since only it knows whose instrument it expected."""
+    parts = broker_ref.split("|", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def order_status(
+    raw: str,
+    states: Mapping[str, str],
+    *,
+    quantity: int,
+    filled: int,
+    broker: str,
+    log: logging.Logger,
+) -> OrderStatus:
+    """A broker's order state (lower-cased) -> ours, through the adapter's `states` table. A state
+    the table lacks is logged and read as pending (the order is still watched, never dropped);
+    an open or pending order with some but not all filled is partially filled."""
+    name = states.get(raw)
+    if name is None:
+        log.warning("%s: unknown order state %r, treated as pending", broker, raw)
+        name = "PENDING"
+    status = OrderStatus(name)
+    if status in (OrderStatus.OPEN, OrderStatus.PENDING) and 0 < filled < quantity:
+        return OrderStatus.PARTIALLY_FILLED
+    return status

@@ -16,13 +16,10 @@ Order updates come from polling `orders()` and, faster, from the `/realtime` ord
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -86,28 +83,17 @@ from brokers.models import (
     SessionInfo,
     Trade,
 )
-from brokers.network import describe_failure
+from brokers.network import send_failure
 from brokers.tls import tls_context
+from brokers.wire import WRITE_STARTS, server_clock, sha256_hex, today_ist
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-# The trace event httpcore emits right before a request's headers go on the wire (HTTP/1.1; the
-# HTTP/2 connection emits the same name under `http2.`), after any connect.
-_WRITE_STARTS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
 # The saved session proves it was made with this configuration by a hash of the access token:
 # the token itself is a long-lived credential and never goes to disk (issue 10, secrets at rest).
 _HASH_FIELD = "access_token_sha256"
-
-
-def _token_hash(access_token: str) -> str:
-    return hashlib.sha256(access_token.encode()).hexdigest()
-
-
-def _today_ist() -> date:
-    """The scrip master is published per IST trading date (ref §7.2 folder names)."""
-    return datetime.now(IST).date()
 
 
 def _fallback_key(segment: str, token: str, trading_symbol: str) -> str:
@@ -189,7 +175,7 @@ class KotakBroker:
         self._pace = pace
 
     async def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event in _WRITE_STARTS and self._pace is not None:
+        if event in WRITE_STARTS and self._pace is not None:
             await self._pace()
 
     def _require_session(self) -> TradeSession:
@@ -229,23 +215,15 @@ class KotakBroker:
                 follow_redirects=kind is CallKind.CDN,  # never carry Auth/Sid across a redirect
                 extensions={"trace": self._on_trace} if paced else None,
             )
-        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
-            log.warning("kotak %s: could not connect (%s)", what, type(exc).__name__)
-            raise BrokerUnavailable(
-                f"Kotak {what}: {describe_failure(exc, httpx.URL(url).host)}; nothing was sent"
-            ) from None
         except httpx.TransportError as exc:
-            log.warning("kotak %s: no reply (%s)", what, type(exc).__name__)
-            if kind is CallKind.ORDERS:
-                timed_out = isinstance(exc, httpx.TimeoutException)
-                raise UnknownOutcome(
-                    f"Kotak {what}: sent, but {describe_failure(exc, httpx.URL(url).host)}; the "
-                    "order may or may not exist, check the order book by tag before doing "
-                    "anything else",
-                    cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
-                ) from None
-            raise BrokerUnavailable(
-                f"Kotak {what}: {describe_failure(exc, httpx.URL(url).host)}"
+            host = httpx.URL(url).host
+            raise send_failure(
+                exc,
+                broker="Kotak",
+                what=what,
+                host=host,
+                order_call=kind is CallKind.ORDERS,
+                log=log,
             ) from None
         self._note_date(response)
         elapsed_ms = (asyncio.get_running_loop().time() - started) * 1000
@@ -255,13 +233,12 @@ class KotakBroker:
         return response
 
     def _note_date(self, response: httpx.Response) -> None:
-        raw = response.headers.get("Date")
-        if not raw:
+        clock = server_clock(response.headers.get("Date"))
+        if clock is None:
             return
-        with contextlib.suppress(TypeError, ValueError):
-            self.last_server_date = parsedate_to_datetime(raw)
-            local = datetime.now(UTC)
-            self.clock_skew_seconds = (self.last_server_date - local).total_seconds()
+        self.last_server_date, skew = clock
+        if skew is not None:
+            self.clock_skew_seconds = skew
 
     async def _call(
         self,
@@ -338,7 +315,7 @@ class KotakBroker:
         if s is None:
             return None
         data = {
-            _HASH_FIELD: _token_hash(self._config.access_token),
+            _HASH_FIELD: sha256_hex(self._config.access_token),
             "token": s.token,
             "sid": s.sid,
             "base_url": s.base_url,
@@ -379,7 +356,7 @@ class KotakBroker:
             raise SessionExpired("saved session is incomplete")
         if not base_url.startswith(("https://", "http://")):
             raise SessionExpired("saved session is incomplete")
-        if not hmac.compare_digest(token_hash, _token_hash(self._config.access_token)):
+        if not hmac.compare_digest(token_hash, sha256_hex(self._config.access_token)):
             raise SessionExpired("saved session was made with a different access token")
         if ucc.casefold() != self._config.ucc.strip().casefold():
             raise SessionExpired("saved session belongs to a different account")
@@ -662,10 +639,10 @@ class KotakBroker:
 
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one scrip master per IST trading date."""
-        return (self._today or _today_ist)().isoformat()
+        return (self._today or today_ist)().isoformat()
 
     async def _master_for_today(self) -> ScripMaster:
-        today = (self._today or _today_ist)()
+        today = (self._today or today_ist)()
         if self._master is not None and self._master.day == today:
             return self._master
         async with self._master_lock:

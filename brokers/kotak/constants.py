@@ -6,11 +6,10 @@ Nothing outside `brokers.kotak` may import these names: they are the broker's wi
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from enum import StrEnum
 from typing import Final
 
-IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
+from brokers.wire import IST as IST  # re-exported: one definition for both adapters
 
 DEFAULT_LOGIN_URL: Final = "https://mis.kotaksecurities.com"  # ref §1 (fixed login host)
 NEO_FIN_KEY: Final = "neotradeapi"  # ref §2.1: static; sent on the two login calls only (§2.4)

@@ -48,7 +48,7 @@ from brokers.models import (
     Side,
     Trade,
 )
-from brokers.wire import dec, dec0, integer
+from brokers.wire import dec, dec0, integer, order_status
 
 log = logging.getLogger(__name__)
 
@@ -213,14 +213,9 @@ def _product(row: Mapping[str, Any]) -> Product:
 
 def _status(row: Mapping[str, Any], quantity: int, filled: int) -> OrderStatus:
     raw = _text(row, "ordSt").lower()
-    name = ORDER_STATUS.get(raw)
-    if name is None:
-        log.warning("kotak: unknown order state %r, treated as pending", raw)
-        name = "PENDING"
-    status = OrderStatus(name)
-    if status in (OrderStatus.OPEN, OrderStatus.PENDING) and 0 < filled < quantity:
-        return OrderStatus.PARTIALLY_FILLED
-    return status
+    return order_status(
+        raw, ORDER_STATUS, quantity=quantity, filled=filled, broker="kotak", log=log
+    )
 
 
 def order_from_row(row: Mapping[str, Any], key_for: KeyFor) -> Order:

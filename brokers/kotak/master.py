@@ -50,6 +50,7 @@ from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind, make_instrument
 from brokers.wire import Memo as _Memo
 from brokers.wire import gc_paused as _gc_paused
+from brokers.wire import join_ref, split_ref
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +68,14 @@ class Ref:
     trading_symbol: str
 
 
-def encode_ref(segment: str, token: str, trading_symbol: str) -> str:
-    return f"{segment}|{token}|{trading_symbol}"
+encode_ref = join_ref
 
 
 def decode_ref(instrument: Instrument) -> Ref:
-    parts = instrument.broker_ref.split("|", 2)
-    if len(parts) != 3 or not parts[0] or not parts[1]:
+    parts = split_ref(instrument.broker_ref)
+    if parts is None:
         raise InstrumentNotFound(f"{instrument.key} is not a Kotak instrument")
-    return Ref(parts[0], parts[1], parts[2])
+    return Ref(*parts)
 
 
 # --------------------------------------------------------------------------- parsing

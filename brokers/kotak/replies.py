@@ -48,6 +48,7 @@ from brokers.kotak.constants import (
     ST_SESSION_IP_MISMATCH,
     CallKind,
 )
+from brokers.network import garbage_reply
 from brokers.wire import NOT_JSON, parse_json, retry_after_seconds
 
 NO_DATA: Any = None  # what `classify` returns for 5203 when the caller said an empty list is fine
@@ -88,14 +89,9 @@ def _entry_code(entry: dict[str, Any]) -> str | None:
 def _garbage(
     kind: CallKind, what: str, detail: str, cause: OutcomeCause, code: str | None = None
 ) -> BrokerError:
-    if kind is CallKind.ORDERS:
-        return UnknownOutcome(
-            f"Kotak {what}: {detail}; the order may or may not have been accepted, "
-            "check the order book before doing anything else",
-            cause=cause,
-            code=code,
-        )
-    return BrokerUnavailable(f"Kotak {what}: {detail}", code=code)
+    return garbage_reply(
+        "Kotak", what, detail, cause=cause, code=code, order_call=kind is CallKind.ORDERS
+    )
 
 
 def _duplicate_tag_text(body: dict[str, Any]) -> str | None:

@@ -20,13 +20,10 @@ Order updates come from polling the order book (the tracker); there is no websoc
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -85,23 +82,15 @@ from brokers.mstock.constants import (
 )
 from brokers.mstock.master import MStockMaster, build_master, decode_ref, our_exchange
 from brokers.mstock.replies import classify, data_of, login_data
-from brokers.network import describe_failure
+from brokers.network import send_failure
 from brokers.tls import tls_context
+from brokers.wire import WRITE_STARTS, server_clock, sha256_hex, today_ist
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_WRITE_STARTS = ("http11.send_request_headers.started", "http2.send_request_headers.started")
 # The saved session proves it was made with this key by a hash: the key itself never goes to disk.
 _HASH_FIELD = "api_key_sha256"
-
-
-def _key_hash(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def _today_ist() -> date:
-    return datetime.now(IST).date()
 
 
 def _fallback_key(exchange: str, token: str, instrument_type: str = "", shown: str = "") -> str:
@@ -187,7 +176,7 @@ class MStockBroker:
         self._pace = pace
 
     async def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event in _WRITE_STARTS and self._pace is not None:
+        if event in WRITE_STARTS and self._pace is not None:
             await self._pace()
 
     async def _send(
@@ -207,32 +196,26 @@ class MStockBroker:
                 follow_redirects=False,  # never carry the JWT across a redirect
                 extensions={"trace": self._on_trace} if paced else None,
             )
-        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
-            log.warning("mstock %s: could not connect (%s)", what, type(exc).__name__)
-            raise BrokerUnavailable(
-                f"mStock {what}: {describe_failure(exc, host)}; nothing was sent"
-            ) from None
         except httpx.TransportError as exc:
-            log.warning("mstock %s: no reply (%s)", what, type(exc).__name__)
-            if kind is CallKind.ORDERS:
-                timed_out = isinstance(exc, httpx.TimeoutException)
-                raise UnknownOutcome(
-                    f"mStock {what}: sent, but {describe_failure(exc, host)}; the order may or "
-                    "may not exist, check the order book by tag before doing anything else",
-                    cause=OutcomeCause.TIMEOUT if timed_out else OutcomeCause.CONNECTION_LOST,
-                ) from None
-            raise BrokerUnavailable(f"mStock {what}: {describe_failure(exc, host)}") from None
+            raise send_failure(
+                exc,
+                broker="mStock",
+                what=what,
+                host=host,
+                order_call=kind is CallKind.ORDERS,
+                log=log,
+            ) from None
         self._note_date(response)
         log.debug("mstock %s %s -> HTTP %s", method, what, response.status_code)
         return response
 
     def _note_date(self, response: httpx.Response) -> None:
-        raw = response.headers.get("Date")
-        if not raw:
+        clock = server_clock(response.headers.get("Date"))
+        if clock is None:
             return
-        with contextlib.suppress(TypeError, ValueError):
-            self.last_server_date = parsedate_to_datetime(raw)
-            self.clock_skew_seconds = (self.last_server_date - datetime.now(UTC)).total_seconds()
+        self.last_server_date, skew = clock
+        if skew is not None:
+            self.clock_skew_seconds = skew
 
     def _require_session(self) -> TradeSession:
         if self._session is None:
@@ -301,7 +284,7 @@ class MStockBroker:
         if s is None:
             return None
         return {
-            _HASH_FIELD: _key_hash(self._config.api_key),
+            _HASH_FIELD: sha256_hex(self._config.api_key),
             "jwt": s.jwt,
             "client_code": s.client_code,
             "created_at": s.created_at.isoformat(),
@@ -325,7 +308,7 @@ class MStockBroker:
             raise SessionExpired("saved session is incomplete") from None
         if created.tzinfo is None:
             raise SessionExpired("saved session is incomplete")
-        if not hmac.compare_digest(text(_HASH_FIELD), _key_hash(self._config.api_key)):
+        if not hmac.compare_digest(text(_HASH_FIELD), sha256_hex(self._config.api_key)):
             raise SessionExpired("saved session was made with a different API key")
         if client_code.casefold() != self._config.client_code.strip().casefold():
             raise SessionExpired("saved session belongs to a different account")
@@ -584,10 +567,10 @@ class MStockBroker:
 
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one master per IST trading date."""
-        return (self._today or _today_ist)().isoformat()
+        return (self._today or today_ist)().isoformat()
 
     async def _master_for_today(self) -> MStockMaster:
-        today = (self._today or _today_ist)()
+        today = (self._today or today_ist)()
         if self._master is not None and self._master.day == today:
             return self._master
         async with self._master_lock:

@@ -7,26 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from brokers.mstock.constants import DEFAULT_BASE_URL
+from brokers.timeouts import CallTimeouts
 
-
-def _timeout(read: float, connect: float) -> httpx.Timeout:
-    return httpx.Timeout(read, connect=connect, pool=connect)
-
-
-@dataclass(frozen=True, slots=True)
-class MStockTimeouts:
-    """One explicit `httpx.Timeout` per call class (style.md "Absorb" 8). A connect/pool timeout
-    means nothing was sent; a read/write timeout on `orders` means the outcome is unknown. The
-    SDK waits 7 s on everything (ref §10); orders get a little more, the master much more."""
-
-    login: httpx.Timeout = field(default_factory=lambda: _timeout(15.0, 5.0))
-    orders: httpx.Timeout = field(default_factory=lambda: _timeout(10.0, 3.0))
-    reports: httpx.Timeout = field(default_factory=lambda: _timeout(10.0, 5.0))
-    market_data: httpx.Timeout = field(default_factory=lambda: _timeout(8.0, 5.0))
-    master: httpx.Timeout = field(default_factory=lambda: _timeout(120.0, 10.0))
+MStockTimeouts = CallTimeouts  # the same budgets as the other adapter (brokers.timeouts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ Copied from `shared/reference/mstock-typeb.md` (cited as "ref §n"). Nothing out
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
-IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
+from brokers.wire import IST as IST  # re-exported: one definition for both adapters
 
 DEFAULT_BASE_URL: Final = "https://api.mstock.trade"  # ref §1
 API_VERSION: Final = "1"  # `X-Mirae-Version`, mandatory on every call (ref §1)

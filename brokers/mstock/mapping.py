@@ -44,7 +44,7 @@ from brokers.mstock.constants import (
     VARIETY_STOPLOSS,
 )
 from brokers.mstock.master import Ref, decode_ref
-from brokers.wire import dec, dec0, integer, plain
+from brokers.wire import dec, dec0, integer, order_status, plain
 
 log = logging.getLogger(__name__)
 
@@ -206,14 +206,9 @@ def _product(raw: str) -> Product:
 
 def _status(row: Mapping[str, Any], quantity: int, filled: int) -> OrderStatus:
     raw = (_text(row, "status") or _text(row, "orderstatus")).lower()
-    name = ORDER_STATUS.get(raw)
-    if name is None:
-        log.warning("mstock: unknown order state %r, treated as pending", raw)
-        name = "PENDING"
-    status = OrderStatus(name)
-    if status in (OrderStatus.OPEN, OrderStatus.PENDING) and 0 < filled < quantity:
-        return OrderStatus.PARTIALLY_FILLED
-    return status
+    return order_status(
+        raw, ORDER_STATUS, quantity=quantity, filled=filled, broker="mstock", log=log
+    )
 
 
 def _row_key(row: Mapping[str, Any], key_for: KeyFor) -> str:

@@ -35,7 +35,7 @@ from brokers import compact_cache
 from brokers.errors import BrokerUnavailable, InstrumentNotFound
 from brokers.models import Instrument, InstrumentKind, make_instrument
 from brokers.mstock.constants import DERIVATIVE_TYPES
-from brokers.wire import Memo, gc_paused, plain
+from brokers.wire import Memo, gc_paused, join_ref, plain, split_ref
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +68,14 @@ class Ref:
     name: str
 
 
-def encode_ref(exchange: str, token: str, name: str) -> str:
-    return f"{exchange}|{token}|{name}"
+encode_ref = join_ref
 
 
 def decode_ref(instrument: Instrument) -> Ref:
-    parts = instrument.broker_ref.split("|", 2)
-    if len(parts) != 3 or not parts[0] or not parts[1]:
+    parts = split_ref(instrument.broker_ref)
+    if parts is None:
         raise InstrumentNotFound(f"{instrument.key} is not an mStock instrument")
-    return Ref(parts[0], parts[1], parts[2])
+    return Ref(*parts)
 
 
 def our_exchange(exch_seg: str, instrument_type: str) -> str:

@@ -29,7 +29,6 @@ from brokers.errors import (
     AuthError,
     BrokerError,
     BrokerRejected,
-    BrokerUnavailable,
     InstrumentNotFound,
     InsufficientFunds,
     InvalidQuantity,
@@ -53,6 +52,7 @@ from brokers.mstock.constants import (
     CallKind,
     Meaning,
 )
+from brokers.network import garbage_reply
 from brokers.wire import NOT_JSON, parse_json, retry_after_seconds
 
 __all__ = ["classify", "data_of", "meaning_of", "succeeded"]
@@ -81,14 +81,9 @@ def data_of(body: Any) -> Any:
 def _garbage(
     kind: CallKind, what: str, detail: str, cause: OutcomeCause, code: str | None
 ) -> BrokerError:
-    if kind is CallKind.ORDERS:
-        return UnknownOutcome(
-            f"mStock {what}: {detail}; the order may or may not have been accepted, "
-            "check the order book before doing anything else",
-            cause=cause,
-            code=code,
-        )
-    return BrokerUnavailable(f"mStock {what}: {detail}", code=code)
+    return garbage_reply(
+        "mStock", what, detail, cause=cause, code=code, order_call=kind is CallKind.ORDERS
+    )
 
 
 def _problem_details(body: dict[str, Any]) -> str | None:

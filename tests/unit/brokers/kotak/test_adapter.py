@@ -479,7 +479,7 @@ async def test_master_is_cached_on_disk_for_the_day_and_refreshed_next_day(
 
     tomorrow = sim.today + timedelta(days=1)
     sim.today = tomorrow
-    monkeypatch.setattr("brokers.kotak.client._today_ist", lambda: tomorrow)
+    monkeypatch.setattr("brokers.kotak.client.today_ist", lambda: tomorrow)
     await second.instruments()
     await second.close()
     assert len(sim.calls_of("file-paths")) == 2
