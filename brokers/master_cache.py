@@ -19,10 +19,11 @@ import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from brokers.errors import BrokerUnavailable
 
-__all__ = ["DailyFiles", "write_atomic"]
+__all__ = ["DailyFiles", "TodaysMaster", "write_atomic"]
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +96,35 @@ class DailyFiles:
         await asyncio.to_thread(_prune, self.cache_dir, day.isoformat())
         log.info("%s for %s: %d file(s) stored", self.what, day.isoformat(), len(files))
         return files
+
+
+class _Dated(Protocol):
+    day: date | None  # the trading day it is the master of (None: undated, as in tests)
+
+
+M = TypeVar("M", bound=_Dated)
+
+
+class TodaysMaster(Generic[M]):
+    """The instrument master of the current trading day, loaded once per day: callers of the
+    same day share one load (single flight), and the first call on a new day loads that day's.
+    `today` is the IST trading date (tests move it on); `load` builds the master for a day."""
+
+    def __init__(self, today: Callable[[], date], load: Callable[[date], Awaitable[M]]) -> None:
+        self._today = today
+        self._load = load
+        self._master: M | None = None
+        self._lock = asyncio.Lock()
+
+    def version(self) -> str:
+        """`VersionedInstruments`: the day whose master is served now."""
+        return self._today().isoformat()
+
+    async def get(self) -> M:
+        today = self._today()
+        if self._master is not None and self._master.day == today:
+            return self._master
+        async with self._lock:
+            if self._master is None or self._master.day != today:
+                self._master = await self._load(today)
+        return self._master

@@ -70,6 +70,7 @@ from brokers.kotak.replies import (
     path_missing,
     raise_if_throttled,
 )
+from brokers.master_cache import TodaysMaster
 from brokers.models import (
     Funds,
     Holding,
@@ -132,7 +133,6 @@ class KotakBroker:
         today: Callable[[], date] | None = None,
     ) -> None:
         self._config = config
-        self._today = today  # tests move the trading day on; None: today in IST
         self._http = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": USER_AGENT},
@@ -141,8 +141,10 @@ class KotakBroker:
         )
         self._pace: Callable[[], Awaitable[None]] | None = None
         self._session: TradeSession | None = None
-        self._master: ScripMaster | None = None
-        self._master_lock = asyncio.Lock()
+        self._master = TodaysMaster[ScripMaster](
+            today or (lambda: today_ist()),  # tests move the trading day on; None: IST today
+            lambda day: self._cache.load(day, self._master_files, self._download),
+        )
         self._cache = MasterCache(config.cache_dir, config.segments)
         self.last_server_date: datetime | None = None
         # Kotak's clock minus ours, from the last Date header (1 s resolution): TOTP logins
@@ -639,16 +641,10 @@ class KotakBroker:
 
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one scrip master per IST trading date."""
-        return (self._today or today_ist)().isoformat()
+        return self._master.version()
 
     async def _master_for_today(self) -> ScripMaster:
-        today = (self._today or today_ist)()
-        if self._master is not None and self._master.day == today:
-            return self._master
-        async with self._master_lock:
-            if self._master is None or self._master.day != today:
-                self._master = await self._cache.load(today, self._master_files, self._download)
-        return self._master
+        return await self._master.get()
 
     async def _master_files(self) -> list[str]:
         body = await self._call(

@@ -39,7 +39,7 @@ from brokers.errors import (
     SessionExpired,
     UnknownOutcome,
 )
-from brokers.master_cache import DailyFiles
+from brokers.master_cache import DailyFiles, TodaysMaster
 from brokers.models import (
     Funds,
     Holding,
@@ -126,7 +126,6 @@ class MStockBroker:
     ) -> None:
         self._config = config
         self._base = config.base_url.rstrip("/")
-        self._today = today
         self._http = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": USER_AGENT},
@@ -135,8 +134,7 @@ class MStockBroker:
         )
         self._pace: Callable[[], Awaitable[None]] | None = None
         self._session: TradeSession | None = None
-        self._master: MStockMaster | None = None
-        self._master_lock = asyncio.Lock()
+        self._master = TodaysMaster[MStockMaster](today or (lambda: today_ist()), self._load_master)
         self._files = DailyFiles(config.cache_dir, what="mStock instrument master", suffix=".json")
         self._tags: dict[str, str] = {}  # order id -> our tag ("" when details say none)
         self._used_tags: dict[str, str | None] = {}  # tag -> order id (None: outcome unknown)
@@ -567,16 +565,10 @@ class MStockBroker:
 
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one master per IST trading date."""
-        return (self._today or today_ist)().isoformat()
+        return self._master.version()
 
     async def _master_for_today(self) -> MStockMaster:
-        today = (self._today or today_ist)()
-        if self._master is not None and self._master.day == today:
-            return self._master
-        async with self._master_lock:
-            if self._master is None or self._master.day != today:
-                self._master = await self._load_master(today)
-        return self._master
+        return await self._master.get()
 
     async def _load_master(self, day: date) -> MStockMaster:
         async def sources() -> dict[str, str]:

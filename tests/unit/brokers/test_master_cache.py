@@ -3,11 +3,13 @@ days are pruned."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from brokers.master_cache import DailyFiles
+from brokers.master_cache import DailyFiles, TodaysMaster
 
 
 async def test_one_download_per_day_then_disk_and_prune(tmp_path: Path) -> None:
@@ -47,3 +49,27 @@ async def test_a_day_without_its_manifest_is_fetched_again(tmp_path: Path) -> No
     (tmp_path / "2026-09-01" / "manifest.json").unlink()  # as if the process died before it
     await files.fetch(date(2026, 9, 1), sources, download)
     assert len(calls) == 2
+
+
+async def test_todays_master_loads_once_per_day_for_concurrent_callers() -> None:
+    @dataclass
+    class Master:
+        day: date | None
+
+    days = [date(2026, 4, 1)]
+    loads: list[date] = []
+
+    async def load(day: date) -> Master:
+        loads.append(day)
+        await asyncio.sleep(0.01)  # callers arrive while it loads
+        return Master(day)
+
+    master = TodaysMaster[Master](lambda: days[0], load)
+    first = await asyncio.gather(*(master.get() for _ in range(5)))
+    assert loads == [date(2026, 4, 1)] and len({id(m) for m in first}) == 1
+    assert master.version() == "2026-04-01"
+
+    days[0] = date(2026, 4, 2)  # the next trading day: its master, once
+    again = await asyncio.gather(master.get(), master.get())
+    assert loads == [date(2026, 4, 1), date(2026, 4, 2)]
+    assert again[0] is again[1] and again[0].day == date(2026, 4, 2)
