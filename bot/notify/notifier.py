@@ -228,15 +228,15 @@ class Notifier:
 
     async def tell_admins(self, event: AdminEvent, *, wait: bool = False) -> None:
         """Post a session/IP/gate event to every admin, through the outbox; with `wait`, until
-        the outbox has delivered everything waiting (the start and stop notices; the caller
-        bounds the wait)."""
+        the admins' chats have nothing waiting (the start and stop notices; the caller bounds
+        the wait)."""
         text = self._render(event)
         for admin in self._admins:
             setting = await self._setting(admin, event)
             if setting != "off":
                 await self._enqueue(admin, text, silent=setting == "silent", coalesce_key=_ADMIN)
         if wait:
-            await self._sender.idle()
+            await self._sender.drained(self._admins)
 
     async def push(
         self,

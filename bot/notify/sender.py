@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from bot.clock import utcnow
@@ -137,6 +137,14 @@ class Sender:
     async def idle(self) -> None:
         """Wait until no chat has rows waiting (every row sent or failed)."""
         await self._idle.wait()
+
+    async def drained(self, chat_ids: Iterable[int]) -> None:
+        """Wait until these chats have no rows waiting. A notice the bot waits for (the start
+        and stop messages to admins) waits for its own chats, not for a backlog of pushes to
+        other chats that a Telegram outage left behind."""
+        chats = tuple(chat_ids)
+        while busy := [self._workers[c] for c in chats if c in self._workers]:
+            await asyncio.wait(busy)
 
     def _poke(self, chat_id: int) -> None:
         self._poked.add(chat_id)

@@ -12,7 +12,15 @@ from decimal import Decimal
 
 import pytest
 
-from bot.notify import CardUpdate, Notifier, OrderFilled, OrderRejected
+from bot.notify import (
+    CardUpdate,
+    Keyboard,
+    Notifier,
+    OrderFilled,
+    OrderRejected,
+    OrdersBlocked,
+    Sender,
+)
 from bot.notify.events import CardRef, Event, next_revision
 from bot.notify.notifier import Setting
 from handlers.outbox import TelegramOutbox
@@ -258,3 +266,51 @@ async def test_a_picture_waits_out_an_outage_in_the_outbox_and_is_never_merged(r
     assert photo.photo == png and photo.text == "<b>P&amp;L</b> chart"
     assert len(rig.telegram.calls_of("sendPhoto")) == 1 and rig.telegram.calls_while_down > 0
     assert await rig.store.outbox.counts() == {"SENT": 3}
+
+
+class HeldChat:
+    """An outbox that holds every send to one chat until released (a chat whose backlog is
+    still draining) and takes the others at once."""
+
+    def __init__(self, held: int) -> None:
+        self.held = held
+        self.release = asyncio.Event()
+        self.sent: list[int] = []
+
+    async def send(
+        self, chat_id: int, text: str, *, markup: bool, keyboard: Keyboard | None,
+        silent: bool = False,
+    ) -> int:  # fmt: skip
+        if chat_id == self.held:
+            await self.release.wait()
+        self.sent.append(chat_id)
+        return len(self.sent)
+
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, *, markup: bool, silent: bool = False
+    ) -> int:
+        return await self.send(chat_id, caption, markup=markup, keyboard=None)
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, markup: bool, keyboard: Keyboard | None
+    ) -> None:
+        return None
+
+
+async def test_an_admin_notice_waited_for_does_not_wait_for_other_chats(rig: Rig) -> None:
+    """The start and stop notices wait until the admins have them, not until a backlog of
+    pushes to other chats (left by an outage) has drained: start-up is not held up by it."""
+    admin, other = 111, 7
+    outbox = HeldChat(held=other)
+    sender = Sender(rig.store.outbox, outbox, clock=rig.time, sleep=rig.time.sleep)
+    notifier = Notifier(outbox, render_event, sender=sender, admins=[admin])
+    await sender.start()
+    try:
+        await notifier.push(other, "a fill the outage held back")
+        await asyncio.wait_for(
+            notifier.tell_admins(OrdersBlocked("kotak", "no session"), wait=True), 5
+        )
+        assert outbox.sent == [admin]
+    finally:
+        outbox.release.set()
+        await sender.stop()
