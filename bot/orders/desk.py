@@ -381,7 +381,9 @@ class OrderDesk:
             raise UserError("not_owner", "Only the person who asked can answer this.")
         if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
-            steps = [IntentRepo.transition_step(intent_id, "PENDING", to_status, self._now())]
+            steps = [
+                self._store.intents.transition_step(intent_id, "PENDING", to_status, self._now())
+            ]
             first_tag = None
             if to_status == "SENDING" and isinstance(prepared, PreparedOrder):
                 first_tag = new_tag()
@@ -525,7 +527,7 @@ class OrderDesk:
     ) -> Step:
         """The order row (status SENDING, our tag) of slice `index` of `prepared`."""
         plan = prepared.plan
-        return OrderRepo.add_step(
+        return self._store.orders.add_step(
             tag,
             intent_id=prepared.intent_id,
             broker=self._account.broker.name,

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import aiosqlite
 
 from bot.clock import utcnow
-from bot.store.rows import RowMapper
+from bot.store.rows import RowMapper, in_account
 from bot.store.unit import Step, write
 
 ACTIVE = "ACTIVE"
@@ -63,8 +63,9 @@ _ROWS = RowMapper(AlertRow)
 class AlertRepo:
     """Every method is one short transaction on the shared connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, account: str | None = None) -> None:
         self._db = db
+        self._account = account
 
     async def add(
         self,
@@ -84,8 +85,8 @@ class AlertRepo:
             self._db,
             Step(
                 "INSERT INTO alerts (user_id, chat_id, symbol, kind, level, reference, note,"
-                " repeat, cooldown_seconds, status, side, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " repeat, cooldown_seconds, status, side, created_at, account)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user_id,
                     chat_id,
@@ -99,6 +100,7 @@ class AlertRepo:
                     ACTIVE,
                     side,
                     utcnow().isoformat(),
+                    self._account or "",
                 ),
             ),
         )
@@ -120,21 +122,22 @@ class AlertRepo:
 
     async def remove(self, alert_id: int, user_id: int) -> bool:
         """Delete the user's own alert; False when there is none with that id for them."""
+        where, args = in_account("id = ? AND user_id = ?", (alert_id, user_id), self._account)
         done = await write(
             self._db,
-            Step("DELETE FROM alerts WHERE id = ? AND user_id = ?", (alert_id, user_id)),
+            Step(f"DELETE FROM alerts WHERE {where}", args),  # noqa: S608 - internal
         )
         return done.rowcounts[0] == 1
 
     async def snooze(self, alert_id: int, user_id: int, side: str | None, until: datetime) -> bool:
         """Arm the user's alert again on `side`, silent until `until` (a one-shot that fired
         becomes active again); False when they have no alert with that id."""
+        where, args = in_account("id = ? AND user_id = ?", (alert_id, user_id), self._account)
         done = await write(
             self._db,
             Step(
-                "UPDATE alerts SET status = ?, side = ?, snoozed_until = ?"
-                " WHERE id = ? AND user_id = ?",
-                (ACTIVE, side, until.isoformat(), alert_id, user_id),
+                f"UPDATE alerts SET status = ?, side = ?, snoozed_until = ? WHERE {where}",  # noqa: S608 - internal
+                (ACTIVE, side, until.isoformat(), *args),
             ),
         )
         return done.rowcounts[0] == 1
@@ -162,6 +165,7 @@ class AlertRepo:
         )
 
     async def _select(self, where: str, args: Sequence[Any]) -> list[AlertRow]:
+        where, args = in_account(where, args, self._account)
         return await _ROWS.select(
             self._db,
             f"SELECT * FROM alerts WHERE {where} ORDER BY id",  # noqa: S608 - internal

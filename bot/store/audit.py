@@ -14,16 +14,18 @@ from bot.store.unit import Step, write
 class AuditRepo:
     """Every method is one short transaction on the shared connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, account: str | None = None) -> None:
         self._db = db
+        # The account this repository writes its lines for ('' for the bot as a whole).
+        self._account = account or ""
 
     async def add(self, user_id: int | None, kind: str, what: str) -> int:
         """Record a command or tap before acting on it; returns the line id for the outcome."""
         done = await write(
             self._db,
             Step(
-                "INSERT INTO audit (at, user_id, kind, what) VALUES (?, ?, ?, ?)",
-                (utcnow().isoformat(), user_id, kind, what),
+                "INSERT INTO audit (at, user_id, kind, what, account) VALUES (?, ?, ?, ?, ?)",
+                (utcnow().isoformat(), user_id, kind, what, self._account),
             ),
         )
         return done.lastrowids[0]

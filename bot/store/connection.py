@@ -31,10 +31,11 @@ import aiosqlite
 from bot.store.alerts import AlertRepo
 from bot.store.audit import AuditRepo
 from bot.store.checkpoint import Checkpointer
+from bot.store.choices import ChoiceRepo
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
 from bot.store.outbox import OutboxRepo
-from bot.store.preferences import PreferenceRepo
+from bot.store.preferences import INCIDENT, PreferenceRepo
 from bot.store.unit import Done, Step, write
 
 _MIGRATION_NAME = re.compile(r"(\d{4})_\w+\.sql")
@@ -124,20 +125,52 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> 
             )
 
 
+# The tables whose rows belong to one account (migration 0007).
+_ACCOUNT_TABLES = ("intents", "orders", "alerts", "account_summaries", "audit")
+
+
 class Store:
     """The one database. Open with `await Store.open(path)`; each table has its repository
     (`intents`, `orders`, `audit`, `alerts`, `outbox`) and every repository method is a short
-    transaction."""
+    transaction. `for_account` gives one account's view of it."""
 
-    def __init__(self, db: aiosqlite.Connection, checkpointer: Checkpointer) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, checkpointer: Checkpointer, account: str | None = None
+    ) -> None:
         self._db = db
         self._checkpointer = checkpointer
-        self.intents = IntentRepo(db)
-        self.orders = OrderRepo(db)
-        self.audit = AuditRepo(db)
-        self.alerts = AlertRepo(db)
-        self.preferences = PreferenceRepo(db)
+        self.account = account
+        self.intents = IntentRepo(db, account)
+        self.orders = OrderRepo(db, account)
+        self.audit = AuditRepo(db, account)
+        self.alerts = AlertRepo(db, account)
+        self.preferences = PreferenceRepo(db, account)
         self.outbox = OutboxRepo(db)
+        self.choices = ChoiceRepo(db)
+
+    def for_account(self, account: str) -> Store:
+        """The same database as one account sees it: its intents, orders, alerts, summaries
+        and incidents only, and every row it writes labelled with the account. Each account's
+        desk, tracker and watches get one of these, so none can read or claim another's rows."""
+        return Store(self._db, self._checkpointer, account)
+
+    async def adopt(self, account: str) -> int:
+        """Give the rows of a single-account database (written before accounts had names) to
+        `account`, in one transaction; returns how many rows moved. Run at every start: after
+        the first, there is nothing left to move."""
+        steps = [
+            Step(f"UPDATE {table} SET account = ? WHERE account = ''", (account,))  # noqa: S608 - fixed names
+            for table in _ACCOUNT_TABLES
+            if table != "audit"
+        ]
+        # Only the incidents in the audit trail belong to an account; commands and taps do not.
+        steps.append(
+            Step(
+                "UPDATE audit SET account = ? WHERE account = '' AND kind = ?", (account, INCIDENT)
+            )
+        )
+        done = await write(self._db, *steps)
+        return sum(done.rowcounts)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import utcnow
-from bot.store.rows import RowMapper
+from bot.store.rows import RowMapper, in_account
 from bot.store.unit import Step, write
 
 
@@ -40,8 +40,9 @@ _ROWS = RowMapper(IntentRow)
 class IntentRepo:
     """Every method is one short transaction on the shared connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, account: str | None = None) -> None:
         self._db = db
+        self._account = account
 
     async def add(
         self,
@@ -55,7 +56,7 @@ class IntentRepo:
     ) -> None:
         insert = Step(
             "INSERT INTO intents (id, user_id, chat_id, action, payload, status, created_at,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+            " expires_at, account) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)",
             (
                 intent_id,
                 user_id,
@@ -64,6 +65,7 @@ class IntentRepo:
                 json.dumps(payload),
                 utcnow().isoformat(),
                 expires_at.isoformat(),
+                self._account or "",
             ),
         )
         await write(self._db, insert)
@@ -89,14 +91,17 @@ class IntentRepo:
         )
         return done.complete
 
-    @staticmethod
     def transition_step(
-        intent_id: str, from_status: str, to_status: str, unexpired_at: datetime | None
+        self, intent_id: str, from_status: str, to_status: str, unexpired_at: datetime | None
     ) -> Step:
         """`transition` as a required step of a larger unit of work: the steps after it run
-        only for the caller that wins the move."""
+        only for the caller that wins the move. A repository made for one account moves only
+        that account's intents: a confirmation is valid only for the account it was made for."""
         sql = "UPDATE intents SET status = ? WHERE id = ? AND status = ?"
         args: list[Any] = [to_status, intent_id, from_status]
+        if self._account is not None:
+            sql += " AND account = ?"
+            args.append(self._account)
         if unexpired_at is not None:
             sql += " AND expires_at > ?"
             args.append(unexpired_at.isoformat())
@@ -114,12 +119,16 @@ class IntentRepo:
     async def last_placed(self, user_id: int, key: str) -> IntentRow | None:
         """The user's latest order for `key` that went out (what a one-tap order from an
         alert suggests again)."""
+        where, args = in_account(
+            "user_id = ? AND action = 'place' AND status IN ('DONE', 'PARTIAL')"
+            " AND json_extract(payload, '$.key') = ?",
+            (user_id, key),
+            self._account,
+        )
         rows = await _ROWS.select(
             self._db,
-            "SELECT * FROM intents WHERE user_id = ? AND action = 'place'"
-            " AND status IN ('DONE', 'PARTIAL') AND json_extract(payload, '$.key') = ?"
-            " ORDER BY created_at DESC LIMIT 1",
-            (user_id, key),
+            f"SELECT * FROM intents WHERE {where} ORDER BY created_at DESC LIMIT 1",  # noqa: S608 - internal
+            args,
         )
         return rows[0] if rows else None
 
@@ -127,6 +136,7 @@ class IntentRepo:
         return await self._select("status = ?", (status,))
 
     async def _select(self, where: str, args: Sequence[Any]) -> list[IntentRow]:
+        where, args = in_account(where, args, self._account)
         return await _ROWS.select(
             self._db,
             f"SELECT * FROM intents WHERE {where} ORDER BY created_at",  # noqa: S608 - internal

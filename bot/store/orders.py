@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import utcnow
-from bot.store.rows import RowMapper
+from bot.store.rows import RowMapper, in_account
 from bot.store.unit import Step, write
 
 # Order row states that the tracker still follows. SENDING/UNKNOWN rows have no confirmed broker id
@@ -56,16 +56,17 @@ _ROWS = RowMapper(OrderRow)
 class OrderRepo:
     """Every method is one short transaction on the shared connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, account: str | None = None) -> None:
         self._db = db
+        self._account = account
 
     async def add(self, tag: str, **row: Any) -> None:
         """Write an order row (status SENDING) before its request leaves; the keywords are
         `add_step`'s."""
         await write(self._db, self.add_step(tag, **row))
 
-    @staticmethod
     def add_step(
+        self,
         tag: str,
         *,
         intent_id: str,
@@ -80,9 +81,22 @@ class OrderRepo:
         now = utcnow().isoformat()
         return Step(
             "INSERT INTO orders (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity,"
-            " price, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENDING', ?, ?)",
-            (tag, intent_id, broker, user_id, chat_id, symbol, side, quantity, price, now, now),
+            " price, status, created_at, updated_at, account)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENDING', ?, ?, ?)",
+            (
+                tag,
+                intent_id,
+                broker,
+                user_id,
+                chat_id,
+                symbol,
+                side,
+                quantity,
+                price,
+                now,
+                now,
+                self._account or "",
+            ),
         )
 
     async def update(self, tag: str, **fields: Any) -> None:
@@ -122,8 +136,11 @@ class OrderRepo:
     async def in_send_order(self, intent_id: str) -> list[OrderRow]:
         """An intent's rows in the order they were written, which is the order its slices were
         sent in (rowid, unlike a timestamp, cannot tie or go backwards)."""
+        where, args = in_account("intent_id = ?", (intent_id,), self._account)
         return await _ROWS.select(
-            self._db, "SELECT * FROM orders WHERE intent_id = ? ORDER BY rowid", (intent_id,)
+            self._db,
+            f"SELECT * FROM orders WHERE {where} ORDER BY rowid",  # noqa: S608 - internal
+            args,
         )
 
     async def by_tag(self, tag: str) -> OrderRow | None:
@@ -135,6 +152,7 @@ class OrderRepo:
         return rows[0] if rows else None
 
     async def _select(self, where: str, args: Sequence[Any]) -> list[OrderRow]:
+        where, args = in_account(where, args, self._account)
         return await _ROWS.select(
             self._db,
             f"SELECT * FROM orders WHERE {where} ORDER BY created_at, tag",  # noqa: S608 - internal

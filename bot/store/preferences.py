@@ -1,7 +1,7 @@
 """The notification preferences and daily-summary tables (issue 12).
 
 `notify_preferences` keeps only what a user changed (a kind without a row takes its default, so
-a new default reaches everyone who never touched it); `daily_summaries` keeps the days whose
+a new default reaches everyone who never touched it); `account_summaries` keeps the days whose
 summary went out, so a restart after the summary time does not send it again. The summary's
 session and IP incidents are read from the audit table, where the wiring writes each one.
 """
@@ -22,8 +22,11 @@ INCIDENT = "event"
 class PreferenceRepo:
     """Every method is one short transaction on the shared connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, account: str | None = None) -> None:
         self._db = db
+        # The account whose daily summaries and incidents this repository reads ('' for the
+        # bot as a whole); notification choices belong to the user, not to an account.
+        self._account = account or ""
 
     async def all(self) -> dict[int, dict[str, str]]:
         """Every stored choice, by user and kind (read once at start: a handful of rows)."""
@@ -46,7 +49,8 @@ class PreferenceRepo:
 
     async def summary_sent(self, day: date) -> bool:
         async with self._db.execute(
-            "SELECT 1 FROM daily_summaries WHERE day = ?", (day.isoformat(),)
+            "SELECT 1 FROM account_summaries WHERE account = ? AND day = ?",
+            (self._account, day.isoformat()),
         ) as cur:
             return await cur.fetchone() is not None
 
@@ -55,8 +59,8 @@ class PreferenceRepo:
         done = await write(
             self._db,
             Step(
-                "INSERT OR IGNORE INTO daily_summaries (day, sent_at) VALUES (?, ?)",
-                (day.isoformat(), utcnow().isoformat()),
+                "INSERT OR IGNORE INTO account_summaries (account, day, sent_at) VALUES (?, ?, ?)",
+                (self._account, day.isoformat(), utcnow().isoformat()),
             ),
         )
         return done.rowcounts[0] == 1
@@ -65,7 +69,7 @@ class PreferenceRepo:
         """The session and IP events the audit log holds from `since` on, oldest first, as
         (when, what) where `what` is `Kind: detail`."""
         async with self._db.execute(
-            "SELECT at, what FROM audit WHERE kind = ? AND at >= ? ORDER BY id",
-            (INCIDENT, since.isoformat()),
+            "SELECT at, what FROM audit WHERE kind = ? AND account = ? AND at >= ? ORDER BY id",
+            (INCIDENT, self._account, since.isoformat()),
         ) as cur:
             return [(datetime.fromisoformat(r[0]), str(r[1])) for r in await cur.fetchall()]

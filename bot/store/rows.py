@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -69,3 +69,12 @@ class RowMapper(Generic[T]):
         such as the intent on a Confirm tap sit on the order path."""
         rows = await db.execute_fetchall(sql, tuple(args))
         return [self(row) for row in rows]
+
+
+def in_account(where: str, args: Sequence[Any], account: str | None) -> tuple[str, tuple[Any, ...]]:
+    """`where` narrowed to one account's rows: a repository made for one account
+    (`Store.for_account`) reads and changes only that account's intents, orders and alerts, so
+    one account's tracker or watch can never act on another's. `None` means every account."""
+    if account is None:
+        return where, tuple(args)
+    return f"({where}) AND account = ?", (*args, account)

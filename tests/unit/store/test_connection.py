@@ -122,7 +122,8 @@ async def test_an_empty_database_gets_every_migration_in_wal_mode(tmp_path: Path
             "audit",
             "alerts",
             "notify_preferences",
-            "daily_summaries",
+            "account_summaries",
+            "account_choices",
             "outbox",
         }
     finally:
