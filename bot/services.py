@@ -3,13 +3,15 @@ hands it to the Telegram handlers; a CLI or webhook front end would take the sam
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from bot.accounts import Account
 from bot.clock import utcnow
+from bot.errors import UserError
 from bot.market.alert_watch import AlertWatch
 from bot.market.portfolio import Portfolio
 from bot.notify.notifier import Notifier
@@ -17,6 +19,7 @@ from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
 from bot.orders.unfilled import UnfilledWatch
 from bot.settings import Role
+from bot.store.choices import ChoiceRepo
 from bot.store.connection import Store
 
 
@@ -51,37 +54,172 @@ class Vitals:
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
+class Room:
+    """One broker account and everything that acts on it: its account (gate, session, limiter),
+    desk, portfolio reads, alert and unfilled-order watches, its feed and its own view of the
+    store. `name` is what users type (`/buy mom ...`), `label` what cards and pushes show;
+    `roles` says who may use it and how (deny by default)."""
+
+    name: str
+    label: str
+    account: Account
     desk: OrderDesk
     portfolio: Portfolio
-    account: Account
-    store: Store
-    notifier: Notifier
-    roles: dict[int, Role]
-    confirm_ttl_seconds: int
     alerts: AlertWatch
     unfilled: UnfilledWatch
+    store: Store
+    roles: Mapping[int, Role]
+    paper: bool = False
+    feed: FeedState = field(default_factory=FeedState)
+
+    def role_of(self, user_id: int) -> Role | None:
+        return self.roles.get(user_id)
+
+
+# Words an account may not be named, because commands take them where a name could stand.
+RESERVED_NAMES = frozenset({"all", "on", "off", "help"})
+
+
+class Choices:
+    """Each user's default account, as they chose it with /account (kept in the store)."""
+
+    def __init__(self, repo: ChoiceRepo, chosen: dict[int, str]) -> None:
+        self._repo = repo
+        self._chosen = chosen
+
+    @classmethod
+    async def load(cls, repo: ChoiceRepo) -> Choices:
+        return cls(repo, await repo.all())
+
+    def get(self, user_id: int) -> str | None:
+        return self._chosen.get(user_id)
+
+    async def set(self, user_id: int, name: str) -> None:
+        await self._repo.set(user_id, name)
+        self._chosen[user_id] = name
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The core services of every account. A front end picks the account a request acts on
+    (`pick`, `at`), then uses `desk`, `portfolio`, `account`... of that room: the guard does it
+    for every Telegram command and tap, so a handler never acts on an account by accident."""
+
+    rooms: tuple[Room, ...]
+    store: Store
+    notifier: Notifier
+    confirm_ttl_seconds: int
+    choices: Choices
     # -- issue 12: notification choices and /status -----------------------------------------
     preferences: Preferences | None = None
     started_at: datetime = field(default_factory=utcnow)
-    feed: FeedState = field(default_factory=FeedState)
     backlog: Callable[[], Awaitable[int]] | None = None
     now: Callable[[], datetime] = utcnow
+    # The account this request acts on; None until a front end picks one (the first account).
+    room: Room | None = None
+
+    # -- the room in use ----------------------------------------------------------------------
+
+    @property
+    def current(self) -> Room:
+        return self.room if self.room is not None else self.rooms[0]
+
+    @property
+    def desk(self) -> OrderDesk:
+        return self.current.desk
+
+    @property
+    def portfolio(self) -> Portfolio:
+        return self.current.portfolio
+
+    @property
+    def account(self) -> Account:
+        return self.current.account
+
+    @property
+    def alerts(self) -> AlertWatch:
+        return self.current.alerts
+
+    @property
+    def unfilled(self) -> UnfilledWatch:
+        return self.current.unfilled
+
+    @property
+    def feed(self) -> FeedState:
+        return self.current.feed
+
+    @property
+    def several(self) -> bool:
+        """More than one account: cards, reports and pushes then say which one they are about."""
+        return len(self.rooms) > 1
+
+    def at(self, room: Room) -> Services:
+        """These services acting on `room`."""
+        return dataclasses.replace(self, room=room)
+
+    # -- who may use what -----------------------------------------------------------------------
 
     def role_of(self, user_id: int) -> Role | None:
-        """Deny by default: a user not in TELEGRAM_ALLOWED_USERS has no role at all."""
-        return self.roles.get(user_id)
+        """The user's role on the account in use. Deny by default: None for a user not on it."""
+        return self.current.role_of(user_id)
+
+    def best_role(self, user_id: int) -> Role | None:
+        """The highest role the user has on any account (None: not allowed anywhere)."""
+        roles = [r for room in self.rooms if (r := room.role_of(user_id)) is not None]
+        return max(roles, key=_RANK.index) if roles else None
+
+    def rooms_of(self, user_id: int) -> list[Room]:
+        """The accounts the user may see, in the configured order."""
+        return [room for room in self.rooms if room.role_of(user_id) is not None]
+
+    def default_room(self, user_id: int) -> Room | None:
+        """What a command acts on when it names no account: the user's choice while they may
+        still use it, else the first account they may use."""
+        mine = self.rooms_of(user_id)
+        chosen = self.choices.get(user_id)
+        for room in mine:
+            if room.name == chosen:
+                return room
+        return mine[0] if mine else None
+
+    def named(self, user_id: int, name: str) -> Room:
+        """The account called `name`, when the user may use it. An account they may not use is
+        refused exactly like one that does not exist: they cannot learn it is there."""
+        for room in self.rooms_of(user_id):
+            if room.name == name.lower():
+                return room
+        yours = ", ".join(room.name for room in self.rooms_of(user_id)) or "none"
+        raise UserError(
+            "unknown_account", f"You have no account called {name!r}. Yours: {yours} (/account)."
+        )
+
+    def pick(self, user_id: int, args: Sequence[str]) -> tuple[Room | None, list[str]]:
+        """The account a command acts on and the rest of its words: a first word that is an
+        account's name (`/buy mom NSE:SBIN 10`) picks that account, else the user's default.
+        With one account, words are never taken as a name."""
+        words = list(args)
+        if self.several and words and words[0].lower() in self.names:
+            return self.named(user_id, words[0]), words[1:]
+        return self.default_room(user_id), words
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(room.name for room in self.rooms)
 
     async def vitals(self) -> Vitals:
         backlog = await self.backlog() if self.backlog is not None else None
-        status = self.account.status()
+        room = self.current
+        status = room.account.status()
         return Vitals(
             started_at=self.started_at,
             now=self.now(),
-            broker=self.account.broker.name,
-            last_broker_answer=self.account.last_broker_answer,
-            feed=self.feed.state,
-            feed_since=self.feed.since,
+            broker=room.account.broker.name,
+            last_broker_answer=room.account.last_broker_answer,
+            feed=room.feed.state,
+            feed_since=room.feed.since,
             backlog=backlog,
             orders_problem=status.blocked_reason,
         )
+
+
+_RANK = [Role.VIEWER, Role.TRADER, Role.ADMIN]

@@ -16,6 +16,7 @@ Grammar (one line; the note is the rest of it, kept as typed):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -24,17 +25,18 @@ from telegram import Update
 
 from bot.echo import echo
 from bot.errors import UserError
-from bot.market import AlertKind
-from bot.notify import AlertTriggered, LimitUnfilled, Notifier
+from bot.market import Alert, AlertKind
+from bot.notify import AlertTriggered, Keyboard, LimitUnfilled, Notifier
 from bot.orders import OrderTicket, Prepared
 from bot.orders.one_tap import suggested_quantity
 from bot.parsing import parse_key, parse_price
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import OrderType, Side
-from handlers.guard import Context, answer_quietly, command, role_refusal, tap
+from handlers.guard import Context, answer_quietly, command, in_room, role_refusal, tap
 from handlers.orders import send_card
 from handlers.render import render_event
+from handlers.render.accounts import about
 from handlers.render.alerts import (
     ALERT_PREFIX,
     SNOOZE,
@@ -179,8 +181,15 @@ async def alert(update: Update, context: Context, services: Services) -> None:
 async def alerts(update: Update, context: Context, services: Services) -> None:
     """The user's active alerts, each with a remove button."""
     user_id, chat_id = _ids(update)
-    text, keyboard = alert_list(await services.alerts.alerts_of(user_id))
+    text, keyboard = _listed(services, await services.alerts.alerts_of(user_id))
     await services.notifier.send(chat_id, text, keyboard)
+
+
+def _listed(services: Services, items: list[Alert]) -> tuple[str, Keyboard | None]:
+    """The alert list of the account in use, its buttons naming that account."""
+    text, keyboard = alert_list(items)
+    room = services.current
+    return text + about(room), in_room(keyboard, room) if keyboard is not None else None
 
 
 @tap(Role.VIEWER)
@@ -198,7 +207,7 @@ async def alert_tap(update: Update, context: Context, services: Services, data: 
             raise UserError("role", role_refusal(role or Role.VIEWER, Role.TRADER))
         owned = await services.alerts.owned(alert_id, user_id)
         instrument = services.desk.index.resolve(owned.key)
-        quantity = await suggested_quantity(services.store, user_id, instrument)
+        quantity = await suggested_quantity(services.current.store, user_id, instrument)
         side = Side.BUY if action == "b" else Side.SELL
         ticket = OrderTicket(side, instrument.key, quantity, OrderType.MARKET)
         prepared = await services.desk.prepare_order(user_id, chat_id, ticket)
@@ -213,7 +222,7 @@ async def alert_tap(update: Update, context: Context, services: Services, data: 
     await services.alerts.remove(alert_id, user_id)
     await answer_quietly(query, f"Alert {alert_id} deleted.")
     if action == "r":
-        text, keyboard = alert_list(await services.alerts.alerts_of(user_id))
+        text, keyboard = _listed(services, await services.alerts.alerts_of(user_id))
         await services.notifier.edit(chat_id, query.message.message_id, text, keyboard)
     return "deleted"
 
@@ -237,11 +246,16 @@ async def unfilled_tap(update: Update, context: Context, services: Services, dat
 
 class Pusher:
     """Pushes fired alerts and unfilled limits with their buttons (the notifier's `publish`
-    sends words only). A notice to someone who may not trade has no Buy / Sell."""
+    sends words only). A notice to someone who may not trade has no Buy / Sell. One per
+    account: its pushes end with the account's line and its buttons name the account."""
 
-    def __init__(self, notifier: Notifier, roles: dict[int, Role]) -> None:
+    def __init__(
+        self, notifier: Notifier, roles: Mapping[int, Role], room: str, footer: str = ""
+    ) -> None:
         self._notifier = notifier
         self._roles = roles
+        self._room = room
+        self._footer = footer
 
     async def __call__(self, event: AlertTriggered | LimitUnfilled) -> None:
         if isinstance(event, AlertTriggered):
@@ -250,4 +264,5 @@ class Pusher:
             keyboard = alert_keyboard(event, can_trade=can_trade)
         else:
             keyboard = unfilled_keyboard(event)
-        await self._notifier.push(event.chat_id, render_event(event), keyboard)
+        text = render_event(event) + self._footer
+        await self._notifier.push(event.chat_id, text, in_room(keyboard, self._room))

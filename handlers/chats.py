@@ -91,7 +91,7 @@ def screen(doorman: Doorman) -> TypeHandler[Update, Context, None]:
         if chat.type != ChatType.PRIVATE and query is None and not _text(update).startswith("/"):
             raise ApplicationHandlerStop  # the group's own conversation
         services = services_of(context)
-        if services.role_of(user.id) is not None:
+        if services.best_role(user.id) is not None:
             return
         if doorman.first_refusal(user.id):
             kind, what = ("tap", query.data or "") if query else ("command", _text(update))

@@ -1,7 +1,11 @@
-"""Authorization, audit and error rendering around every handler.
+"""Authorization, the account a request acts on, audit and error rendering around every handler.
 
-Deny by default, on messages *and* button taps: a user not in TELEGRAM_ALLOWED_USERS gets one
-refusal line and nothing else. Every command and tap is written to the audit table before the
+Deny by default, on messages *and* button taps: a user allowed on no account gets one refusal
+line and nothing else. The guard then picks the account: a command's first word when it names
+one of the user's accounts (`/buy mom NSE:SBIN 10`; the word is taken off the arguments), a
+button's `@name` suffix (every keyboard made for an account carries it, see `in_room`), else the
+user's default account; the role checked is the user's role on *that* account, and the handler
+gets the services acting on it. Every command and tap is written to the audit table before the
 handler acts, and its outcome after. A `UserError` becomes its plain sentence (plus the usage
 line); anything else becomes one apologetic line, never a traceback.
 """
@@ -17,7 +21,8 @@ from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot.errors import UserError
-from bot.services import Services
+from bot.notify import Button, Keyboard
+from bot.services import Room, Services
 from bot.settings import Role
 from handlers.render.markup import esc
 
@@ -46,12 +51,36 @@ def error_text(exc: UserError) -> str:
     return text
 
 
-def role_refusal(role: Role, needed: Role) -> str:
-    return f"Your role ({role.value}) cannot do this; it needs {needed.value} access."
+def role_refusal(role: Role, needed: Role, room: Room | None = None) -> str:
+    where = f" on {room.label}" if room is not None else ""
+    return f"Your role{where} ({role.value}) cannot do this; it needs {needed.value} access."
 
 
-def command(needed: Role) -> Callable[[CommandFn], Handler]:
-    """Wrap a command handler: check the role, audit, render errors."""
+# What a keyboard made for an account appends to each button's data, and the pattern that
+# accepts it (account names are `[a-z][a-z0-9-]{0,15}`, see bot.accounts.config).
+ROOM_SEPARATOR = "@"
+ROOM_SUFFIX = r"(?:@[a-z][a-z0-9-]{0,15})?"
+
+
+def in_room(keyboard: Keyboard, room: Room | str) -> Keyboard:
+    """`keyboard` with every button naming `room`, so a tap acts on the account it was made for
+    whatever the user's default is by then (and a confirmation is valid only for it)."""
+    suffix = ROOM_SEPARATOR + (room if isinstance(room, str) else room.name)
+    return [[Button(b.text, b.data + suffix) for b in row] for row in keyboard]
+
+
+def _room_role(
+    services: Services, user_id: int, room: Room | None, per_account: bool
+) -> tuple[Role | None, Room | None]:
+    """The role that counts for this request: on its account, or (`per_account=False`, for
+    what is about the bot rather than an account) the user's highest anywhere."""
+    if not per_account or room is None:
+        return services.best_role(user_id), None
+    return room.role_of(user_id), (room if services.several else None)
+
+
+def command(needed: Role, *, per_account: bool = True) -> Callable[[CommandFn], Handler]:
+    """Wrap a command handler: pick the account, check the role on it, audit, render errors."""
 
     def wrap(fn: CommandFn) -> Handler:
         @functools.wraps(fn)
@@ -63,15 +92,26 @@ def command(needed: Role) -> Callable[[CommandFn], Handler]:
             audit_id = await services.store.audit.add(
                 user.id, "command", (message.text or "")[:300]
             )
-            role = services.role_of(user.id)
-            if role is None:
+            if services.best_role(user.id) is None:
                 await services.store.audit.set_outcome(audit_id, "refused: not allowed")
                 await services.notifier.send(chat.id, NOT_ALLOWED)
                 return
-            if not role.allows(needed):
-                await services.store.audit.set_outcome(audit_id, "refused: role")
-                await services.notifier.send(chat.id, esc(role_refusal(role, needed)))
+            try:
+                room, words = services.pick(user.id, context.args or [])
+            except UserError as exc:
+                await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
+                await services.notifier.send(chat.id, error_text(exc))
                 return
+            context.args = words
+            role, named = _room_role(services, user.id, room, per_account)
+            if role is None or not role.allows(needed):
+                await services.store.audit.set_outcome(audit_id, "refused: role")
+                await services.notifier.send(
+                    chat.id, esc(role_refusal(role or Role.VIEWER, needed, named))
+                )
+                return
+            if room is not None:
+                services = services.at(room)
             try:
                 await fn(update, context, services)
             except UserError as exc:
@@ -102,11 +142,21 @@ async def answer_quietly(query: CallbackQuery, text: str) -> None:
         log.warning("could not answer a button tap", exc_info=True)
 
 
-def tap(needed: Role) -> Callable[[TapFn], Handler]:
+def _tap_room(services: Services, user_id: int, data: str) -> tuple[Room | None, str]:
+    """The account a button names (its `@name` suffix; an older button without one acts on the
+    user's default account) and the data without the suffix."""
+    body, separator, name = data.rpartition(ROOM_SEPARATOR)
+    if not separator:
+        return services.default_room(user_id), data
+    return services.named(user_id, name), body
+
+
+def tap(needed: Role, *, per_account: bool = True) -> Callable[[TapFn], Handler]:
     """Wrap a button handler. The allowlist is checked here because `filters.User` only guards
-    messages. The wrapped function returns the audit outcome; it must answer the query itself
-    (refusals raised as UserError are answered here, as a short toast, and so is an unexpected
-    failure, in one plain sentence: a tap never keeps spinning)."""
+    messages. The wrapped function gets the data without its account suffix and returns the
+    audit outcome; it must answer the query itself (refusals raised as UserError are answered
+    here, as a short toast, and so is an unexpected failure, in one plain sentence: a tap never
+    keeps spinning)."""
 
     def wrap(fn: TapFn) -> Handler:
         @functools.wraps(fn)
@@ -117,12 +167,18 @@ def tap(needed: Role) -> Callable[[TapFn], Handler]:
                 return
             data = query.data or ""
             audit_id = await services.store.audit.add(user.id, "tap", data[:64])
-            role = services.role_of(user.id)
+            try:
+                room, data = _tap_room(services, user.id, data)
+                role, named = _room_role(services, user.id, room, per_account)
+            except UserError:
+                role, named = None, None
             if role is None or not role.allows(needed):
-                text = NOT_ALLOWED if role is None else role_refusal(role, needed)
+                text = NOT_ALLOWED if role is None else role_refusal(role, needed, named)
                 await services.store.audit.set_outcome(audit_id, "refused: not allowed")
                 await answer_quietly(query, text)
                 return
+            if room is not None:
+                services = services.at(room)
             try:
                 outcome = await fn(update, context, services, data)
             except UserError as exc:

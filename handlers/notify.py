@@ -22,7 +22,7 @@ def _preferences(services: Services) -> Preferences:
     return services.preferences
 
 
-@command(Role.VIEWER)
+@command(Role.VIEWER, per_account=False)
 async def notify(update: Update, context: Context, services: Services) -> None:
     """Show the user's notification choices with a button per kind."""
     user, chat = update.effective_user.id, update.effective_chat.id  # type: ignore[union-attr]
@@ -30,7 +30,7 @@ async def notify(update: Update, context: Context, services: Services) -> None:
     await services.notifier.send(chat, notify_text(), notify_keyboard(choices))
 
 
-@tap(Role.VIEWER)
+@tap(Role.VIEWER, per_account=False)
 async def notify_tap(update: Update, context: Context, services: Services, data: str) -> str:
     """Cycle one kind on → silent → off for the user who tapped, and redraw the buttons. Only
     in the user's own chat: a button under someone else's /notify would change the tapper's
@@ -40,7 +40,7 @@ async def notify_tap(update: Update, context: Context, services: Services, data:
     message = query.message
     if message is None or message.chat.id != user.id:
         raise UserError("not_yours", "These are someone else's settings; send /notify for yours.")
-    role = services.role_of(user.id)
+    role = services.best_role(user.id)
     kind = _kind(data.removeprefix(NOTIFY_PREFIX))
     if role is None or kind not in kinds_for(role):
         raise UserError("unknown_kind", "That setting is not available to you.")

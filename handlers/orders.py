@@ -16,16 +16,20 @@ from bot.services import Services
 from bot.settings import Role
 from brokers.models import Side
 from handlers import render
-from handlers.guard import Context, answer_quietly, command, tap
+from handlers.guard import Context, answer_quietly, command, in_room, tap
+from handlers.render.accounts import about
 
 log = logging.getLogger(__name__)
 
 
 async def send_card(update: Update, services: Services, prepared: Prepared) -> None:
-    """Show `prepared`'s confirmation card in the update's chat (a command's or a tap's)."""
+    """Show `prepared`'s confirmation card in the update's chat (a command's or a tap's), with
+    the account it is for; its buttons name that account, so only it can send the order."""
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
-    text = render.card_with_expiry(prepared, services.confirm_ttl_seconds)
-    message_id = await services.notifier.send(chat_id, text, render.confirm_keyboard(prepared))
+    room = services.current
+    text = render.card_with_expiry(prepared, services.confirm_ttl_seconds) + about(room)
+    keyboard = in_room(render.confirm_keyboard(prepared), room)
+    message_id = await services.notifier.send(chat_id, text, keyboard)
     await services.desk.attach_card(prepared.intent_id, message_id)
 
 
@@ -69,10 +73,11 @@ class _ProgressCard:
     for them, and a failed edit is only logged; the final outcome has a later revision, so no
     progress edit can land over it."""
 
-    def __init__(self, notifier: Notifier, card: CardRef, prepared: Prepared) -> None:
+    def __init__(self, notifier: Notifier, card: CardRef, prepared: Prepared, footer: str) -> None:
         self._notifier = notifier
         self._card = card
         self._prepared = prepared
+        self._footer = footer
         self._last = 0.0
         self._task: asyncio.Task[None] | None = None
 
@@ -82,7 +87,7 @@ class _ProgressCard:
         if not final and (busy or time.monotonic() - self._last < 1.0):
             return
         self._last = time.monotonic()
-        text = render.progress(self._prepared, done, total)
+        text = render.progress(self._prepared, done, total) + self._footer
         self._task = asyncio.create_task(self._edit(self._task, text, next_revision()))
 
     async def settled(self) -> None:
@@ -107,15 +112,16 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     prepared = await _claim(services, intent_id, query.from_user.id)
     answer = _TapAnswer(query, "Sending…")
     card = CardRef(query.message.chat.id, query.message.message_id)
-    progress = _ProgressCard(services.notifier, card, prepared)
+    progress = _ProgressCard(services.notifier, card, prepared, about(services.current))
     try:
         result = await services.desk.execute(prepared, progress, on_sending=answer.send)
     except Exception:
-        await _sending_failed(services.notifier, card, prepared, answer)
+        await _sending_failed(services, card, prepared, answer)
         raise
     answer.send()
     await progress.settled()
-    await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
+    text = render.outcome(result) + about(services.current)
+    await services.notifier.edit_card(card, text, revision=result.revision)
     await answer.sent()
     return result.status
 
@@ -172,12 +178,13 @@ class _TapAnswer:
 
 
 async def _sending_failed(
-    notifier: Notifier, card: CardRef, prepared: Prepared, answer: _TapAnswer
+    services: Services, card: CardRef, prepared: Prepared, answer: _TapAnswer
 ) -> None:
     """The desk closes every intent it sends, so this is a fault of ours (the database, a
     bug): the card says so in one sentence, and the tap is still answered."""
     answer.send()
-    await notifier.edit_card(card, render.send_failed(prepared), revision=next_revision())
+    text = render.send_failed(prepared) + about(services.current)
+    await services.notifier.edit_card(card, text, revision=next_revision())
     await answer.sent()
 
 
@@ -194,7 +201,8 @@ async def decline_tap(update: Update, context: Context, services: Services, data
         raise
     await answer_quietly(query, render.declined_answer(result.prepared))
     card = CardRef(query.message.chat.id, query.message.message_id)
-    await services.notifier.edit_card(card, render.outcome(result), revision=result.revision)
+    text = render.outcome(result) + about(services.current)
+    await services.notifier.edit_card(card, text, revision=result.revision)
     return "declined"
 
 

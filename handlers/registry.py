@@ -16,9 +16,10 @@ from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SE
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Instrument
-from handlers import alerts, notify, orders, reports, session, status
+from handlers import accounts, alerts, notify, orders, reports, session, status
 from handlers.guard import (
     NOT_ALLOWED,
+    ROOM_SUFFIX,
     TAP_FAILED,
     Context,
     Handler,
@@ -27,6 +28,7 @@ from handlers.guard import (
     services_of,
 )
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
+from handlers.render.accounts import ACCOUNT_PREFIX
 from handlers.render.alerts import ALERT_PREFIX, UNFILLED_PREFIX
 from handlers.render.markup import esc
 from handlers.render.notify import NOTIFY_PREFIX
@@ -58,29 +60,34 @@ ROLE_LINES = {
 }
 
 
-@command(Role.VIEWER)
+@command(Role.VIEWER, per_account=False)
 async def start(update: Update, context: Context, services: Services) -> None:
     """Greeting with the broker in use and what this user's role allows."""
-    broker = services.account.broker.name
-    role = services.role_of(update.effective_user.id)  # type: ignore[union-attr]
+    user = update.effective_user.id  # type: ignore[union-attr]
+    role = services.best_role(user)
     assert role is not None, "the guard lets only allowed users through"
+    if services.several:
+        names = ", ".join(f"<b>{esc(r.label)}</b>" for r in services.rooms_of(user))
+        where = f"on your accounts {names} (/account shows them and which one commands act on)"
+    else:
+        where = f"on your <b>{esc(services.account.broker.name)}</b> account"
     await services.notifier.send(
         update.effective_chat.id,  # type: ignore[union-attr]
-        f"Hello! I trade on your <b>{esc(broker)}</b> account. Every order asks you to confirm "
+        f"Hello! I trade {where}. Every order asks you to confirm "
         f"before it goes out.\n{ROLE_LINES[role]}\nSend /help for the commands.",
     )
 
 
-@command(Role.VIEWER)
+@command(Role.VIEWER, per_account=False)
 async def help_command(update: Update, context: Context, services: Services) -> None:
     """The commands this user may use, with examples."""
-    role = services.role_of(update.effective_user.id)  # type: ignore[union-attr]
+    role = services.best_role(update.effective_user.id)  # type: ignore[union-attr]
     assert role is not None
-    text = help_text(role, services.desk.index.example_option())
+    text = help_text(role, services.desk.index.example_option(), several=services.several)
     await services.notifier.send(update.effective_chat.id, text)  # type: ignore[union-attr]
 
 
-@command(Role.VIEWER)
+@command(Role.VIEWER, per_account=False)
 async def unknown(update: Update, context: Context, services: Services) -> None:
     """Anything that is not a known command. In a private chat (the only place the screen lets
     plain text through), a command typed without its slash gets "did you mean /buy …?": a
@@ -188,6 +195,14 @@ COMMANDS: tuple[Command, ...] = (
         status.status,
     ),
     Command(
+        "account",
+        "Your accounts; which one commands act on",
+        "/account [NAME]",
+        None,
+        Role.VIEWER,
+        accounts.account,
+    ),
+    Command(
         "notify",
         "Notifications: on, silent or off per kind",
         "/notify",
@@ -217,7 +232,7 @@ def examples(template: str, option: Instrument | None) -> list[str]:
     return found
 
 
-def help_text(role: Role, option: Instrument | None) -> str:
+def help_text(role: Role, option: Instrument | None, *, several: bool = False) -> str:
     lines = ["<b>Commands</b>"]
     for c in COMMANDS:
         if not role.allows(c.role):
@@ -230,6 +245,14 @@ def help_text(role: Role, option: Instrument | None) -> str:
         "lots for F&amp;O: <code>2 lots</code> or <code>2L</code>. Prices: <code>@812.5</code> "
         "or <code>@ ₹812.5</code>."
     )
+    if several:
+        lines.append(
+            "\nSeveral accounts: a command acts on your default account (/account shows and "
+            "switches it); put an account's name first to act on another one, e.g. "
+            "<code>/buy mom NSE:SBIN 10</code> or <code>/positions mom</code>; "
+            "<code>/positions all</code> (also /orders, /holdings, /funds, /trades) covers "
+            "every account you may see."
+        )
     return "\n".join(lines)
 
 
@@ -245,7 +268,7 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update) or update.effective_user is None:
         return
     try:
-        known = services_of(context).role_of(update.effective_user.id) is not None
+        known = services_of(context).best_role(update.effective_user.id) is not None
     except Exception:
         log.warning("no services to answer a failed update with", exc_info=True)
         known = False
@@ -259,24 +282,22 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("could not tell the user about a failed update", exc_info=True)
 
 
+# The buttons: each handler and the pattern its data must match (the account suffix included).
+TAPS: tuple[tuple[Handler, str], ...] = (
+    (orders.confirm_tap, rf"{CONFIRM_PREFIX}[A-Za-z0-9_-]{{12}}"),
+    (orders.decline_tap, rf"{DECLINE_PREFIX}[A-Za-z0-9_-]{{12}}"),
+    (alerts.alert_tap, rf"{ALERT_PREFIX}[bszxr]:\d{{1,12}}"),
+    (alerts.unfilled_tap, rf"{UNFILLED_PREFIX}[rc]:[A-Za-z0-9_-]{{1,40}}"),
+    (notify.notify_tap, rf"{NOTIFY_PREFIX}[a-z]+"),
+    (accounts.account_tap, rf"{ACCOUNT_PREFIX}[a-z][a-z0-9-]{{0,15}}"),
+)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
     for c in COMMANDS:
         app.add_handler(CommandHandler(c.name, c.callback))
-    app.add_handler(
-        CallbackQueryHandler(orders.confirm_tap, pattern=rf"^{CONFIRM_PREFIX}[A-Za-z0-9_-]{{12}}$")
-    )
-    app.add_handler(
-        CallbackQueryHandler(orders.decline_tap, pattern=rf"^{DECLINE_PREFIX}[A-Za-z0-9_-]{{12}}$")
-    )
-    app.add_handler(
-        CallbackQueryHandler(alerts.alert_tap, pattern=rf"^{ALERT_PREFIX}[bszxr]:\d{{1,12}}$")
-    )
-    app.add_handler(
-        CallbackQueryHandler(
-            alerts.unfilled_tap, pattern=rf"^{UNFILLED_PREFIX}[rc]:[A-Za-z0-9_-]{{1,40}}$"
-        )
-    )
-    app.add_handler(CallbackQueryHandler(notify.notify_tap, pattern=rf"^{NOTIFY_PREFIX}[a-z]+$"))
+    for callback, pattern in TAPS:
+        app.add_handler(CallbackQueryHandler(callback, pattern=f"^{pattern}{ROOM_SUFFIX}$"))
     app.add_handler(CallbackQueryHandler(orders.stale_tap))
     app.add_handler(MessageHandler(filters.ALL, unknown))

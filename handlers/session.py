@@ -1,4 +1,5 @@
-"""/session: the broker session, the egress IP and whether orders are open (admins only)."""
+"""/session: the broker session, the egress IP and whether orders are open (admins only), for
+every account the user administers, each under its name."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from bot.services import Services
 from bot.settings import Role
 from handlers.guard import Context, command
 from handlers.render import render_status
+from handlers.render.accounts import heading
 
 
-@command(Role.ADMIN)
+@command(Role.ADMIN, per_account=False)
 async def session(update: Update, context: Context, services: Services) -> None:
-    """Session, IP and order-gate status."""
-    chat = update.effective_chat.id  # type: ignore[union-attr]
-    await services.notifier.send(chat, render_status(services.account.status()))
+    """Session, IP and order-gate status of each account the user is an admin of."""
+    user, chat = update.effective_user.id, update.effective_chat.id  # type: ignore[union-attr]
+    mine = [room for room in services.rooms if room.role_of(user) is Role.ADMIN]
+    if not services.several:
+        await services.notifier.send(chat, render_status(services.account.status()))
+        return
+    parts = [heading(room) + render_status(room.account.status()) for room in mine]
+    await services.notifier.send(chat, "\n\n".join(parts))

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
+    "ABOUT_AN_ACCOUNT",
     "AdminEvent",
     "AlertTriggered",
     "BotStarted",
@@ -85,6 +86,9 @@ class CardUpdate(Generic[C]):
     card: CardRef
     content: C
     revision: int
+    # The account the card is about, stamped like an order event's (`Notifier.for_account`).
+    account: str = field(default="", kw_only=True)
+    paper: bool | None = field(default=None, kw_only=True)
 
 
 # -- about one order, to the chat that placed it ----------------------------------------------
@@ -242,6 +246,8 @@ UserEvent = (
 
 
 # -- about an account's session and IP, to the admins -----------------------------------------
+# Each carries the `account` it is about (its label), stamped by the wiring when the bot serves
+# several accounts, so an admin of two accounts knows which one lost its session.
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +258,7 @@ class SessionCreated:
     ip: str | None
     reason: str
     recovered: bool = False
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +266,7 @@ class SessionLapsed:
     """The broker said the session expired; a new login follows."""
 
     broker: str
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +275,7 @@ class LoginFailing:
 
     broker: str
     error: str
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +284,7 @@ class OrdersBlocked:
 
     broker: str
     problem: str
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +292,14 @@ class OrdersOpen:
     """The order gate opened again after a block."""
 
     broker: str
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class EgressIPChanged:
     previous: str
     current: str
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +308,7 @@ class StaticIPsChanged:
 
     previous: tuple[str | None, ...]
     current: tuple[str | None, ...]
+    account: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +316,7 @@ class NoWhitelist:
     """A real broker is configured without STATIC_IP_PRIMARY: the broker decides."""
 
     broker: str
+    account: str = field(default="", kw_only=True)
 
 
 # -- the bot itself and its day (issue 12) ------------------------------------------------------
@@ -378,6 +392,18 @@ class DailySummary:
     incidents: tuple[Incident, ...]
     unavailable: str | None = None
 
+
+# The admin notices about one account's session, IP and gate: each names its `account`.
+ABOUT_AN_ACCOUNT = (
+    SessionCreated,
+    SessionLapsed,
+    LoginFailing,
+    OrdersBlocked,
+    OrdersOpen,
+    EgressIPChanged,
+    StaticIPsChanged,
+    NoWhitelist,
+)
 
 AdminEvent = (
     SessionCreated

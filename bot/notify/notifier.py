@@ -216,27 +216,31 @@ class Notifier:
             await asyncio.gather(*self._editing)
 
     def for_account(self, account: str, *, paper: bool) -> Callable[[UserEvent], Awaitable[None]]:
-        """`publish` for one account's services (its tracker): every event about an order is
-        stamped with the account's label and whether it trades paper or live money."""
+        """`publish` for one account's services (its tracker, desk, watches): every event about
+        an order, and every card update, is stamped with the account's label and whether it
+        trades paper or live money."""
 
         async def publish(event: UserEvent) -> None:
-            if isinstance(event, _ABOUT_ORDERS):
+            if isinstance(event, (*_ABOUT_ORDERS, CardUpdate)):
                 event = dataclasses.replace(event, account=account, paper=paper)
             await self.publish(event)
 
         return publish
 
-    async def tell_admins(self, event: AdminEvent, *, wait: bool = False) -> None:
-        """Post a session/IP/gate event to every admin, through the outbox; with `wait`, until
-        the admins' chats have nothing waiting (the start and stop notices; the caller bounds
-        the wait)."""
+    async def tell_admins(
+        self, event: AdminEvent, *, wait: bool = False, admins: Sequence[int] | None = None
+    ) -> None:
+        """Post a session/IP/gate event to every admin (of the account it is about, when
+        `admins` names them), through the outbox; with `wait`, until the admins' chats have
+        nothing waiting (the start and stop notices; the caller bounds the wait)."""
         text = self._render(event)
-        for admin in self._admins:
+        told = self._admins if admins is None else tuple(admins)
+        for admin in told:
             setting = await self._setting(admin, event)
             if setting != "off":
                 await self._enqueue(admin, text, silent=setting == "silent", coalesce_key=_ADMIN)
         if wait:
-            await self._sender.drained(self._admins)
+            await self._sender.drained(told)
 
     async def push(
         self,

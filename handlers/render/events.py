@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from bot.accounts import NO_WHITELIST_WARNING
 from bot.notify.events import (
+    ABOUT_AN_ACCOUNT,
     AlertTriggered,
     BotStarted,
     BotStopping,
@@ -49,17 +50,19 @@ __all__ = ["render_event"]
 def render_event(event: Event) -> str:
     """HTML for Telegram; every dynamic value escaped."""
     text = _words(event)
-    if isinstance(event, OrderEvent | OrderNotFound | ChangeSettled | OrdersLapsed):
-        return text + _account_line(event)
+    if isinstance(event, OrderEvent | OrderNotFound | ChangeSettled | OrdersLapsed | CardUpdate):
+        return text + account_line(event.account, event.paper)
+    if isinstance(event, ABOUT_AN_ACCOUNT):
+        return text + account_line(event.account, None)
     return text
 
 
-def _account_line(event: OrderEvent | OrderNotFound | ChangeSettled | OrdersLapsed) -> str:
-    """The account marker line; empty for an event no account stamped."""
-    if not event.account:
+def account_line(account: str, paper: bool | None) -> str:
+    """The account marker line under a push or a card; empty for an event no account stamped."""
+    if not account:
         return ""
-    money = "" if event.paper is None else (" · 📝 paper" if event.paper else " · 💰 live")
-    return f"\nAccount {esc(event.account)}{money}"
+    money = "" if paper is None else (" · 📝 paper" if paper else " · 💰 live")
+    return f"\nAccount {esc(account)}{money}"
 
 
 def _words(event: Event) -> str:
