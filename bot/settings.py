@@ -8,6 +8,10 @@ fresh copy of `.env.example` leaves most settings empty, and `docker run --env-f
 as empty variables. Numbers may be written the way people write them: `10,00,000`, `1_000`,
 `60s` for a `_SECONDS` setting, `100ms` for a `_MS` one, `₹5000` for rupees.
 
+`bot.accounts` and `bot.orders` are imported inside the two functions that need them (the TOTP
+seed and the protection grid): `bot.accounts.config` builds on this module, so importing those
+packages here would make a cycle.
+
 Files live in `DATA_DIR` (`./data`, `/data` in the Docker image): a relative `DATABASE_PATH` or
 `PAPER_STATE_PATH` is taken inside it, so the image's volume is used whatever `.env` says.
 """
@@ -20,6 +24,7 @@ import re
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotated_types import Ge, Gt, Le
 from pydantic import (
@@ -32,9 +37,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.accounts.totp import check_seed
 from bot.errors import ConfigError
-from bot.orders.protection import DEFAULT_GRID, ProtectionGrid, parse_grid
+
+if TYPE_CHECKING:
+    from bot.orders.protection import ProtectionGrid
 
 
 class Role(StrEnum):
@@ -92,7 +98,13 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr
     telegram_base_url: str = "https://api.telegram.org/bot"
-    telegram_allowed_users: str
+    # Required, unless ACCOUNTS_FILE is set (`_users_optional_with_accounts_file`): then it is the
+    # users of each account that has no `users` table of its own.
+    telegram_allowed_users: str | None
+
+    # Several broker accounts (issue 14): a TOML file, relative to the working directory like
+    # `.env` (it is configuration, not data, so not inside DATA_DIR). bot.accounts.config reads it.
+    accounts_file: Path | None = None
 
     broker: str = "paper"
     broker_api_key: SecretStr | None = None
@@ -144,10 +156,24 @@ class Settings(BaseSettings):
             raise ValueError("expected the token from @BotFather, shaped like 123456:ABC-def")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _users_optional_with_accounts_file(cls, data: object) -> object:
+        """With ACCOUNTS_FILE, TELEGRAM_ALLOWED_USERS may be left out (each account may list its
+        own users); without it, it stays required, with the same "is not set" line as before."""
+        if (
+            isinstance(data, dict)
+            and data.get("accounts_file")
+            and "telegram_allowed_users" not in data
+        ):
+            return {**data, "telegram_allowed_users": None}
+        return data
+
     @field_validator("telegram_allowed_users")
     @classmethod
-    def _users(cls, value: str) -> str:
-        parse_allowed_users(value)
+    def _users(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_allowed_users(value)
         return value
 
     @field_validator("*", mode="before")
@@ -160,51 +186,30 @@ class Settings(BaseSettings):
     @field_validator("broker")
     @classmethod
     def _broker(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in ("paper", "kotak", "mstock"):
-            raise ValueError("expected paper, kotak or mstock, e.g. BROKER=paper")
-        return value
+        return check_broker(value)
 
     @field_validator("broker_mpin")
     @classmethod
     def _mpin(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        if not re.fullmatch(r"\d{4}|\d{6}", value.get_secret_value().strip()):
-            raise ValueError("expected your 4- or 6-digit MPIN, digits only (e.g. 123456)")
-        return SecretStr(value.get_secret_value().strip())
+        return check_mpin(value)
 
     @field_validator("broker_mobile")
     @classmethod
     def _mobile(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        # The forms the Kotak adapter turns into +91 and 10 digits (brokers/kotak/auth.py).
-        digits = re.sub(r"[\s\-()]", "", value.get_secret_value())
-        if not re.fullmatch(r"(?:\+91|91|0)?\d{10}", digits):
-            raise ValueError(
-                "expected the 10-digit mobile number registered with the broker, "
-                "e.g. 9876543210 or +919876543210"
-            )
-        return value
+        return check_mobile(value)
 
     @field_validator("static_ip_primary", "static_ip_secondary")
     @classmethod
     def _ip(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        try:
-            return str(ipaddress.ip_address(value.strip()))
-        except ValueError:
-            raise ValueError(
-                "expected the public IPv4 or IPv6 address you whitelisted, e.g. 203.0.113.7"
-            ) from None
+        return check_ip(value)
 
     @field_validator("protection_grid")
     @classmethod
     def _grid(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
+        from bot.orders.protection import parse_grid  # here: see the module docstring
+
         parse_grid(value)
         return value
 
@@ -220,10 +225,7 @@ class Settings(BaseSettings):
     @field_validator("broker_totp_secret")
     @classmethod
     def _totp(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        check_seed(value.get_secret_value())
-        return value
+        return check_totp_secret(value)
 
     @field_validator("session_relogin_time")
     @classmethod
@@ -259,13 +261,15 @@ class Settings(BaseSettings):
         self.data_dir = self.data_dir.expanduser().absolute()
         self.database_path = self.data_dir / self.database_path.expanduser()
         self.paper_state_path = self.data_dir / self.paper_state_path.expanduser()
+        if self.accounts_file is not None:
+            self.accounts_file = self.accounts_file.expanduser().absolute()
         return self
 
     def warnings(self) -> list[str]:
         """Settings that are valid but almost certainly not what was meant: one sentence each,
         logged at start-up and shown by the doctor."""
         found = []
-        if not self.admins:
+        if self.telegram_allowed_users is not None and not self.admins:
             found.append(
                 "TELEGRAM_ALLOWED_USERS names no admin, so nobody gets session and IP alerts or "
                 "may use /session; make one id an admin (a bare id, or id:admin)."
@@ -304,10 +308,15 @@ class Settings(BaseSettings):
 
     @property
     def allowed_users(self) -> dict[int, Role]:
+        """TELEGRAM_ALLOWED_USERS; none when it is left out (allowed with ACCOUNTS_FILE only)."""
+        if self.telegram_allowed_users is None:
+            return {}
         return parse_allowed_users(self.telegram_allowed_users)
 
     @property
     def grid(self) -> ProtectionGrid:
+        from bot.orders.protection import DEFAULT_GRID, parse_grid  # here: see the module docstring
+
         return parse_grid(self.protection_grid) if self.protection_grid else DEFAULT_GRID
 
     @property
@@ -397,14 +406,77 @@ class Settings(BaseSettings):
     @field_validator("account_label")
     @classmethod
     def _label(cls, value: str) -> str:
-        if len(value.strip()) > 40:
-            raise ValueError("expected a short name of at most 40 characters, e.g. Family HUF")
-        return value.strip()
+        return check_label(value)
 
     @property
     def daily_summary_time(self) -> time | None:
         """None when the daily summary is off."""
         return None if self.daily_summary_at == "off" else time.fromisoformat(self.daily_summary_at)
+
+
+# -- one rule per kind of value, shared with the accounts file (bot.accounts.config) ----------
+
+BROKERS = ("paper", "kotak", "mstock")
+
+
+def check_broker(value: str) -> str:
+    """The broker's name, lower case, or ValueError."""
+    value = value.strip().lower()
+    if value not in BROKERS:
+        raise ValueError("expected paper, kotak or mstock, e.g. BROKER=paper")
+    return value
+
+
+def check_mpin(value: SecretStr | None) -> SecretStr | None:
+    """Kotak's MPIN, stripped; empty is not set. The message never holds the value."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    if not re.fullmatch(r"\d{4}|\d{6}", value.get_secret_value().strip()):
+        raise ValueError("expected your 4- or 6-digit MPIN, digits only (e.g. 123456)")
+    return SecretStr(value.get_secret_value().strip())
+
+
+def check_mobile(value: SecretStr | None) -> SecretStr | None:
+    """The registered mobile number; empty is not set. The message never holds the value."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    # The forms the Kotak adapter turns into +91 and 10 digits (brokers/kotak/auth.py).
+    digits = re.sub(r"[\s\-()]", "", value.get_secret_value())
+    if not re.fullmatch(r"(?:\+91|91|0)?\d{10}", digits):
+        raise ValueError(
+            "expected the 10-digit mobile number registered with the broker, "
+            "e.g. 9876543210 or +919876543210"
+        )
+    return value
+
+
+def check_ip(value: str | None) -> str | None:
+    """A whitelisted static IP in its canonical form; empty is not set."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(
+            "expected the public IPv4 or IPv6 address you whitelisted, e.g. 203.0.113.7"
+        ) from None
+
+
+def check_totp_secret(value: SecretStr | None) -> SecretStr | None:
+    """A usable base32 TOTP seed; empty is not set. The message never holds the seed."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    from bot.accounts.totp import check_seed  # here: see the module docstring
+
+    check_seed(value.get_secret_value())
+    return value
+
+
+def check_label(value: str) -> str:
+    """An account's name as shown in chat, stripped."""
+    if len(value.strip()) > 40:
+        raise ValueError("expected a short name of at most 40 characters, e.g. Family HUF")
+    return value.strip()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from bot.accounts import (
+    KOTAK_NEEDS,
+    MSTOCK_NEEDS,
     Account,
     EgressChecker,
     SessionFile,
@@ -117,29 +119,13 @@ def build_broker(settings: Settings) -> Broker:
     raise ConfigError(f"BROKER: {settings.broker} is not available; use paper, kotak or mstock.")
 
 
-# Which setting carries which Kotak credential (the names follow OpenAlgo's .env).
-KOTAK_NEEDS = (
-    ("broker_mobile", "the registered mobile number"),
-    ("broker_api_key", "the UCC (client code)"),
-    ("broker_api_secret", "the access token from the Neo API dashboard"),
-    ("broker_mpin", "the MPIN"),
-    ("broker_totp_secret", "the base32 TOTP secret"),
-)
-
-# mStock's factors, as OpenAlgo's mStock set-up page names them (BROKER_API_KEY = client code).
-MSTOCK_NEEDS = (
-    ("broker_api_key", "the mStock client code (login id)"),
-    ("broker_api_secret", "the Type B API key from Trading APIs"),
-    ("broker_password", "the trading password"),
-    ("broker_totp_secret", "the base32 TOTP secret from Generate TOTP"),
-)
-
-
 def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The broker's secrets, or one ConfigError line per missing one."""
+    """The broker's secrets by setting name (the tables' keys are the accounts file's, which
+    are the settings' minus `broker_`), or one ConfigError line per missing one."""
     values: dict[str, str] = {}
     missing = []
-    for name, what in needed:
+    for key, what in needed:
+        name = f"broker_{key}"
         value = getattr(settings, name)
         if value is None or not value.get_secret_value().strip():
             missing.append(f"{name.upper()} is not set; BROKER={settings.broker} needs {what}.")

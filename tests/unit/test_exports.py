@@ -21,6 +21,8 @@ PUBLIC: dict[str, set[str]] = {
         "IST", "NO_WHITELIST_WARNING", "Account", "EgressChecker", "EgressReading", "IPAddress",
         "SavedSession", "SessionFile", "SessionStatus", "SlidingWindowLimiter", "TotpClock",
         "TotpSource", "Whitelist", "check_seed", "ip_refusal", "parse_ip",
+        "KOTAK_NEEDS", "MSTOCK_NEEDS", "AccountConfig", "account_secrets", "load_accounts",
+        "paper_state_path", "single_account",
     },
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
     "bot.market": {
