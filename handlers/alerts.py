@@ -189,7 +189,9 @@ def _listed(services: Services, items: list[Alert]) -> tuple[str, Keyboard | Non
     """The alert list of the account in use, its buttons naming that account."""
     text, keyboard = alert_list(items)
     room = services.current
-    return text + about(room), in_room(keyboard, room) if keyboard is not None else None
+    return text + about(room, services.several), in_room(
+        keyboard, room
+    ) if keyboard is not None else None
 
 
 @tap(Role.VIEWER)

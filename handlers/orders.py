@@ -27,7 +27,9 @@ async def send_card(update: Update, services: Services, prepared: Prepared) -> N
     the account it is for; its buttons name that account, so only it can send the order."""
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     room = services.current
-    text = render.card_with_expiry(prepared, services.confirm_ttl_seconds) + about(room)
+    text = render.card_with_expiry(prepared, services.confirm_ttl_seconds) + about(
+        room, services.several
+    )
     keyboard = in_room(render.confirm_keyboard(prepared), room)
     message_id = await services.notifier.send(chat_id, text, keyboard)
     await services.desk.attach_card(prepared.intent_id, message_id)
@@ -112,7 +114,9 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     prepared = await _claim(services, intent_id, query.from_user.id)
     answer = _TapAnswer(query, "Sending…")
     card = CardRef(query.message.chat.id, query.message.message_id)
-    progress = _ProgressCard(services.notifier, card, prepared, about(services.current))
+    progress = _ProgressCard(
+        services.notifier, card, prepared, about(services.current, services.several)
+    )
     try:
         result = await services.desk.execute(prepared, progress, on_sending=answer.send)
     except Exception:
@@ -120,7 +124,7 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
         raise
     answer.send()
     await progress.settled()
-    text = render.outcome(result) + about(services.current)
+    text = render.outcome(result) + about(services.current, services.several)
     await services.notifier.edit_card(card, text, revision=result.revision)
     await answer.sent()
     return result.status
@@ -183,7 +187,7 @@ async def _sending_failed(
     """The desk closes every intent it sends, so this is a fault of ours (the database, a
     bug): the card says so in one sentence, and the tap is still answered."""
     answer.send()
-    text = render.send_failed(prepared) + about(services.current)
+    text = render.send_failed(prepared) + about(services.current, services.several)
     await services.notifier.edit_card(card, text, revision=next_revision())
     await answer.sent()
 
@@ -201,7 +205,7 @@ async def decline_tap(update: Update, context: Context, services: Services, data
         raise
     await answer_quietly(query, render.declined_answer(result.prepared))
     card = CardRef(query.message.chat.id, query.message.message_id)
-    text = render.outcome(result) + about(services.current)
+    text = render.outcome(result) + about(services.current, services.several)
     await services.notifier.edit_card(card, text, revision=result.revision)
     return "declined"
 

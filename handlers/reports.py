@@ -41,7 +41,7 @@ async def _report(
     """One account's report, or with `all` every account's, labelled."""
     words = context.args or []
     if not words:
-        text = show(await read(services.current)) + about(services.current)
+        text = show(await read(services.current)) + about(services.current, services.several)
         await services.notifier.send(_chat(update), text)
         return
     if [w.lower() for w in words] != ["all"]:

@@ -11,12 +11,15 @@ from bot.accounts import (
     KOTAK_NEEDS,
     MSTOCK_NEEDS,
     Account,
+    AccountConfig,
     EgressChecker,
     SessionFile,
     SlidingWindowLimiter,
     TotpClock,
     TotpSource,
     Whitelist,
+    paper_state_path,
+    single_account,
 )
 from bot.errors import ConfigError
 from bot.notify.events import AdminEvent
@@ -46,9 +49,12 @@ def build_account(
     notify: Callable[[AdminEvent], Awaitable[None]],
     *,
     totp_clock: TotpClock | None = None,
+    account: AccountConfig | None = None,
 ) -> Account:
-    """The account: whitelist, IP checks, TOTP, saved session, limiter. `totp_clock` replaces
+    """The account (the single account of the settings unless `account` names one of the
+    accounts file): whitelist, IP checks, TOTP, saved session, limiter. `totp_clock` replaces
     the wall clock for TOTP steps (tests pass one that need not wait 30 s between logins)."""
+    config = account or single_account(settings)
     limiter = SlidingWindowLimiter(
         max_calls=settings.order_rate_limit,
         period=1.0,
@@ -56,18 +62,19 @@ def build_account(
         allow_above_ten=settings.registered_algo,
     )
     urls = settings.ip_check_url_list
-    seed = settings.broker_totp_secret
+    seed = config.totp_secret
     return Account(
         broker,
         limiter,
-        whitelist=Whitelist.of(settings.static_ip_primary, settings.static_ip_secondary),
+        whitelist=Whitelist.of(config.static_ip_primary, config.static_ip_secondary),
         egress=EgressChecker(urls) if urls else None,
         totp=_totp(seed.get_secret_value(), totp_clock) if seed else None,
         notify=notify,
-        session_file=SessionFile(settings.database_path.parent, broker.name),
+        # Named after the account: the single account's is named after its broker, as before.
+        session_file=SessionFile(settings.database_path.parent, config.name),
         check_every=settings.session_check_seconds,
         relogin_at=settings.relogin_time,
-        warn_without_whitelist=settings.broker != "paper",
+        warn_without_whitelist=config.broker != "paper",
     )
 
 
@@ -77,60 +84,71 @@ def _totp(seed: str, clock: TotpClock | None) -> TotpSource:
     return TotpSource(seed, clock=clock, sleep=clock.sleep)
 
 
-def build_broker(settings: Settings) -> Broker:
-    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others."""
-    if settings.broker == "paper":
+def build_broker(settings: Settings, account: AccountConfig | None = None) -> Broker:
+    """The adapter of the account (the settings' single account unless given). Imported
+    lazily: a paper set-up never loads the others. Accounts of one broker share its
+    instrument cache folder, so its master is downloaded and held once."""
+    config = account or single_account(settings)
+    if config.broker == "paper":
         from brokers.paper import PaperBroker
 
         return PaperBroker(
-            settings.paper_state_path,
+            paper_state_path(settings, config),
             capital=Decimal(settings.paper_capital),
             tick_seconds=settings.paper_tick_seconds,
             seed=settings.paper_seed,
         )
-    if settings.broker == "kotak":
+    single = account is None or settings.accounts_file is None
+    if config.broker == "kotak":
         from brokers.kotak import KotakBroker, KotakConfig
 
-        values = _required(settings, KOTAK_NEEDS)
+        values = _required(config, KOTAK_NEEDS, single)
         return KotakBroker(
             KotakConfig(
-                mobile=values["broker_mobile"],
-                ucc=values["broker_api_key"],
-                access_token=values["broker_api_secret"],
-                mpin=values["broker_mpin"],
+                mobile=values["mobile"],
+                ucc=values["api_key"],
+                access_token=values["api_secret"],
+                mpin=values["mpin"],
                 cache_dir=settings.database_path.parent / "kotak-master",
                 login_url=settings.kotak_login_url,
             )
         )
-    if settings.broker == "mstock":
+    if config.broker == "mstock":
         from brokers.mstock import MStockBroker, MStockConfig
 
-        values = _required(settings, MSTOCK_NEEDS)
+        values = _required(config, MSTOCK_NEEDS, single)
         return MStockBroker(
             MStockConfig(
-                client_code=values["broker_api_key"],
-                api_key=values["broker_api_secret"],
-                password=values["broker_password"],
+                client_code=values["api_key"],
+                api_key=values["api_secret"],
+                password=values["password"],
                 cache_dir=settings.database_path.parent / "mstock-master",
                 base_url=settings.mstock_base_url,
                 freeze_qty=settings.freeze_table,
             )
         )
-    raise ConfigError(f"BROKER: {settings.broker} is not available; use paper, kotak or mstock.")
+    raise ConfigError(f"BROKER: {config.broker} is not available; use paper, kotak or mstock.")
 
 
-def _required(settings: Settings, needed: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The broker's secrets by setting name (the tables' keys are the accounts file's, which
-    are the settings' minus `broker_`), or one ConfigError line per missing one."""
+def _required(
+    config: AccountConfig, needed: tuple[tuple[str, str], ...], single: bool
+) -> dict[str, str]:
+    """The broker's secrets by the accounts file's key (the settings' name minus `broker_`),
+    or one ConfigError line per missing one, naming the variable (the single account) or the
+    account and key (the accounts file checks these already when it is read)."""
     values: dict[str, str] = {}
     missing = []
     for key, what in needed:
-        name = f"broker_{key}"
-        value = getattr(settings, name)
+        value = getattr(config, key)
         if value is None or not value.get_secret_value().strip():
-            missing.append(f"{name.upper()} is not set; BROKER={settings.broker} needs {what}.")
+            if single:
+                missing.append(
+                    f"BROKER_{key.upper()} is not set; BROKER={config.broker} needs {what}."
+                )
+            else:
+                missing.append(f"account {config.name!r}: {key} is not set; it needs {what}.")
         else:
-            values[name] = value.get_secret_value().strip()
+            values[key] = value.get_secret_value().strip()
     if missing:
         raise ConfigError("\n".join(missing))
     return values

@@ -115,9 +115,10 @@ class _Teller:
         self._notifier = notifier
         self._admins = admins
         self.label = label
+        self.several = False
 
     async def __call__(self, event: AdminEvent, *, wait: bool = False) -> None:
-        if isinstance(event, ABOUT_AN_ACCOUNT):
+        if self.several and isinstance(event, ABOUT_AN_ACCOUNT):
             event = dataclasses.replace(event, account=self.label)
         await self._notifier.tell_admins(event, wait=wait, admins=self._admins)
 
@@ -138,7 +139,7 @@ def open_account(
     admins = tuple(user for user, role in config.users.items() if role is Role.ADMIN)
     teller = _Teller(notifier, admins, config.label)
     notices = AdminNotices(teller, scoped.audit)
-    account = build_account(settings, config, broker, notices, totp_clock=totp_clock)
+    account = build_account(settings, broker, notices, totp_clock=totp_clock, account=config)
     return Opened(config, broker, scoped, notices, account, admins, teller)
 
 
@@ -177,12 +178,14 @@ def furnish(
     preferences: Preferences,
     *,
     label: str,
+    several: bool,
     clock: Callable[[], datetime],
 ) -> Furnished:
     """The account's tracker, desk, portfolio, watches and daily summary, around `index`."""
     config, account, store = opened.config, opened.account, opened.store
-    opened.teller.label = label
-    publish = notifier.for_account(label, paper=opened.paper)
+    opened.teller.label, opened.teller.several = label, several
+    # Cards name their account only when there are several (as the handlers' cards do).
+    publish = notifier.for_account(label, paper=opened.paper, cards=several)
     tracker = OrderTracker(
         store,
         account,
@@ -206,7 +209,8 @@ def furnish(
         on_orders_sent=tracker.wake,
         now=clock,
     )
-    pusher = Pusher(notifier, config.users, config.name, account_line(label, opened.paper))
+    footer = account_line(label, opened.paper) if several else ""
+    pusher = Pusher(notifier, config.users, config.name, footer)
     broker = opened.broker
     alerts = AlertWatch(
         store.alerts,

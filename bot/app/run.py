@@ -1,15 +1,17 @@
-"""Wiring: builds the core services and the Telegram application around the accounts, and runs them.
+"""Wiring: builds the core services and the Telegram application around the accounts, and runs
+them.
 
 This module and `bot.app.rooms` (one room of services per account) are the only ones in `bot/`
-that import `handlers` (to register them). `run()` drives the
-python-telegram-bot lifecycle itself (initialize → start → start_polling) inside the caller's
-event loop instead of `run_polling()`, so end-to-end tests run exactly this function against a
-fake Bot API server. `post_init` is not called on that path, so start-up work such as
-`setMyCommands` is done here explicitly.
+that import `handlers` (to register them). `run()` drives the python-telegram-bot lifecycle
+itself (initialize → start → start_polling) inside the caller's event loop instead of
+`run_polling()`, so end-to-end tests run exactly this function against a fake Bot API server.
+`post_init` is not called on that path, so start-up work such as `setMyCommands` is done here
+explicitly.
 
 Start-up order matters: every account (IP, session; all at once), the instrument index of each
-broker (loaded meanwhile, once per broker) and each account's order tracker are ready, and orders a crash left in SENDING are reconciled against the order
-book, *before* the first Telegram update is read, so no tap can race the reconciliation. Before
+broker (loaded meanwhile, once per broker) and each account's order tracker are ready, and
+orders a crash left in SENDING are reconciled against the order book, *before* the first
+Telegram update is read, so no tap can race the reconciliation. Before
 any of it, the instance lock beside the database (`bot.app.lock`) makes a second bot on the same
 database stop with one line.
 
@@ -201,6 +203,7 @@ async def run(
                 notifier,
                 preferences,
                 label=label_of(settings, one, several),
+                several=several,
                 clock=clock,
             )
             for one in opened

@@ -215,13 +215,16 @@ class Notifier:
         while self._editing:
             await asyncio.gather(*self._editing)
 
-    def for_account(self, account: str, *, paper: bool) -> Callable[[UserEvent], Awaitable[None]]:
+    def for_account(
+        self, account: str, *, paper: bool, cards: bool = True
+    ) -> Callable[[UserEvent], Awaitable[None]]:
         """`publish` for one account's services (its tracker, desk, watches): every event about
-        an order, and every card update, is stamped with the account's label and whether it
-        trades paper or live money."""
+        an order, and with `cards` every card update, is stamped with the account's label and
+        whether it trades paper or live money."""
+        stamped = (*_ABOUT_ORDERS, CardUpdate) if cards else _ABOUT_ORDERS
 
         async def publish(event: UserEvent) -> None:
-            if isinstance(event, (*_ABOUT_ORDERS, CardUpdate)):
+            if isinstance(event, stamped):
                 event = dataclasses.replace(event, account=account, paper=paper)
             await self.publish(event)
 

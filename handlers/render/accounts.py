@@ -13,9 +13,10 @@ from handlers.render.markup import esc
 ACCOUNT_PREFIX = "ac:"
 
 
-def about(room: Room) -> str:
-    """The line that says which account a card or reply is about, and whether it is paper."""
-    return account_line(room.label, room.paper)
+def about(room: Room, several: bool) -> str:
+    """The line that says which account a card or reply is about, and whether it is paper;
+    none while the bot serves one account (nothing to tell apart)."""
+    return account_line(room.label, room.paper) if several else ""
 
 
 def heading(room: Room) -> str:

@@ -18,7 +18,7 @@ async def test_start_help_and_menu(harness: BotHarness) -> None:
     assert names == [
         "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
         "positions", "holdings", "funds", "quote", "search", "alert", "alerts", "session",
-        "status", "notify",
+        "status", "account", "notify",
     ]  # fmt: skip
     help_text = (await harness.say(ADMIN, "/help")).plain
     for name in names:
