@@ -22,6 +22,7 @@ from bot.accounts.totp import TotpSource
 from bot.errors import UserError
 from bot.market.instruments import InstrumentIndex
 from bot.orders.desk import OrderDesk
+from bot.orders.lpp import lpp_range
 from bot.orders.policy import OrderTicket
 from bot.parsing import ModifyArgs
 from bot.store.connection import Store
@@ -95,12 +96,15 @@ async def _nifty_future(index: InstrumentIndex) -> Instrument:
 async def _resting_price(
     account: Account, instrument: Instrument, side: Side = Side.BUY
 ) -> Decimal:
-    """A limit that rests: the edge of the day's band away from the market (the desk refuses
-    a price outside it)."""
+    """A limit that rests: the edge away from the market of the day's band and of the
+    exchange's price protection range (the desk refuses a price outside either)."""
     quote = (await account.quotes([instrument]))[instrument.key]
     edge = quote.lower_circuit if side is Side.BUY else quote.upper_circuit
     assert edge is not None
-    return edge
+    allowed = lpp_range(instrument, quote.ltp) if quote.ltp is not None else None
+    if allowed is None:
+        return edge
+    return max(edge, allowed.lower) if side is Side.BUY else min(edge, allowed.upper)
 
 
 MIS = Product.MIS  # a sell without holdings: intraday, or the paper RMS rejects it
