@@ -201,7 +201,9 @@ async def run(
             ),
         )
         policy = PolicyConfig(
-            grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+            grid=settings.grid,
+            lpp=settings.lpp,
+            max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds),
         )
         desk = OrderDesk(
             store,

@@ -257,6 +257,30 @@ async def test_a_modify_of_a_market_order_at_the_users_price_is_a_limit(tmp_path
         assert call.jdata is not None and (call.jdata["pt"], call.jdata["pr"]) == ("L", "810")
 
 
+async def test_a_modify_outside_the_exchanges_price_protection_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A modified limit is checked like a new one: inside the circuit but outside the F&O
+    limit price protection range around the LTP is refused before the card, naming the range."""
+    async with paper_desk(tmp_path) as (broker, d):
+        future = await _nifty_future(d.index)
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, future.lot_size, OrderType.LIMIT, price=low)
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        [order] = await broker.orders()
+        quote = (await broker.quotes([future]))[future.key]
+        assert quote.ltp is not None and quote.lower_circuit is not None
+        below = low - future.tick_size
+        assert below >= quote.lower_circuit  # the circuit alone would let it through
+        with pytest.raises(UserError) as info:
+            await d.desk.prepare_modify(1, 1, ModifyArgs(order.order_id, None, below, None))
+        assert info.value.reason == "outside_lpp"
+        assert f"{low} to " in info.value.text and "(index futures above 10000.00: ±2%)" in (
+            info.value.text
+        )
+
+
 async def test_a_modify_of_a_stop_loss_market_order_goes_out_as_a_stop_loss_limit(
     tmp_path: Path,
 ) -> None:
