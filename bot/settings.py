@@ -40,7 +40,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.orders.protection import ProtectionGrid
+    from bot.orders.lpp import LppBands
+    from bot.orders.protection import Band, ProtectionGrid
 
 
 class Role(StrEnum):
@@ -126,6 +127,12 @@ class Settings(BaseSettings):
     mstock_base_url: str = "https://api.mstock.trade"
 
     protection_grid: str | None = None
+    # The exchange's F&O limit price protection, one table per family ("UPPER:VALUE,...", the
+    # UPPER edge in its band): limits outside it are refused before the card (rules.md §2.2).
+    lpp_options: str | None = None
+    lpp_index_futures: str | None = None
+    lpp_stock_futures: str | None = None
+    lpp_index_underlyings: str | None = None
     order_rate_limit: int = Field(default=10, ge=1)
     registered_algo: bool = False
     # Order-rate safety margin: the 10-per-second window is counted as 1 s + this (issue 10).
@@ -211,6 +218,16 @@ class Settings(BaseSettings):
         from bot.orders.protection import parse_grid  # here: see the module docstring
 
         parse_grid(value)
+        return value
+
+    @field_validator("lpp_options", "lpp_index_futures", "lpp_stock_futures")
+    @classmethod
+    def _lpp(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from bot.orders.lpp import parse_lpp  # here: see the module docstring
+
+        parse_lpp((info.field_name or "").upper(), value)
         return value
 
     @model_validator(mode="after")
@@ -318,6 +335,34 @@ class Settings(BaseSettings):
         from bot.orders.protection import DEFAULT_GRID, parse_grid  # here: see the module docstring
 
         return parse_grid(self.protection_grid) if self.protection_grid else DEFAULT_GRID
+
+    @property
+    def lpp(self) -> LppBands:
+        """Each LPP setting left empty keeps its default (`DEFAULT_LPP`, rules.md §2.2)."""
+        from bot.orders.lpp import (  # here: see the module docstring
+            DEFAULT_LPP,
+            LppBands,
+            parse_lpp,
+        )
+
+        def table(name: str, text: str | None, default: tuple[Band, ...]) -> tuple[Band, ...]:
+            return parse_lpp(name, text) if text else default
+
+        roots = self.lpp_index_underlyings
+        return LppBands(
+            options=table("LPP_OPTIONS", self.lpp_options, DEFAULT_LPP.options),
+            index_futures=table(
+                "LPP_INDEX_FUTURES", self.lpp_index_futures, DEFAULT_LPP.index_futures
+            ),
+            stock_futures=table(
+                "LPP_STOCK_FUTURES", self.lpp_stock_futures, DEFAULT_LPP.stock_futures
+            ),
+            index_underlyings=(
+                frozenset(r.strip().upper() for r in roots.split(",") if r.strip())
+                if roots and roots.strip()
+                else DEFAULT_LPP.index_underlyings
+            ),
+        )
 
     @property
     def relogin_time(self) -> time:

@@ -198,7 +198,9 @@ def furnish(
         ),
     )
     policy = PolicyConfig(
-        grid=settings.grid, max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds)
+        grid=settings.grid,
+        lpp=settings.lpp,
+        max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds),
     )
     desk = OrderDesk(
         store,

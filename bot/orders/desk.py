@@ -241,7 +241,7 @@ class OrderDesk:
                     check_stop_side(
                         order.key, order.side, args.trigger_price, quote, self._now(), self._policy
                     )
-                check_band(order.key, terms.price, terms.trigger_price, quote)
+                check_band(instrument, terms.price, terms.trigger_price, quote, self._policy)
         if (quantity, terms.price, terms.trigger_price, terms.order_type) == (
             order.quantity,
             order.price,

@@ -3,7 +3,8 @@
 Everything an exchange or broker would reject is refused here, before the confirmation card, so the
 user reads one clear sentence instead of a broker code after tapping Confirm (rules.md §6.5–6.7):
 no MARKET or SL-M ever leaves (they become protected LIMIT / SL orders), prices are positive and on
-the tick, inside the day's circuit band when the quote gives one, a stop-loss's trigger is on the
+the tick, inside the day's circuit band when the quote gives one and inside the exchange's F&O
+limit price protection range (`bot.orders.lpp`), a stop-loss's trigger is on the
 side of the LTP where it protects, and quantities are whole lots and sliced below the freeze
 quantity.
 """
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 from bot.errors import UserError
 from bot.market.freshness import stale_age
+from bot.orders.lpp import DEFAULT_LPP, LppBands, check_lpp, lpp_range, unchecked
 from bot.orders.protection import (
     DEFAULT_GRID,
     ProtectedPrice,
@@ -59,16 +61,20 @@ class OrderPlan:
     slices: tuple[int, ...]
     requested_type: OrderType
     reference_price: Decimal | None  # the LTP (or bid/ask, or trigger) the price came from
-    explanation: str | None  # how the price was derived; None for a price the user gave
+    # How the price was derived; for a price the user gave, None or a note on what could not
+    # be checked.
+    explanation: str | None
     lots: int | None  # derivatives only
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
     """`max_ltp_age`: a quote older than this is not a price to protect from. Five minutes is
-    long enough for a quiet stock's last trade and short enough to catch a feed that stopped."""
+    long enough for a quiet stock's last trade and short enough to catch a feed that stopped.
+    `lpp`: the exchange's F&O limit price protection bands."""
 
     grid: ProtectionGrid = DEFAULT_GRID
+    lpp: LppBands = DEFAULT_LPP
     max_ltp_age: timedelta = timedelta(minutes=5)
 
 
@@ -113,8 +119,15 @@ def plan_order(
     pricing = _price(ticket, instrument, quote, now, config)
     if pricing.trigger_price is not None:
         check_stop_side(key, ticket.side, pricing.trigger_price, quote, now, config)
+    explanation = pricing.explanation
     if ticket.order_type is not OrderType.MARKET:  # a protected market price is kept inside
-        check_band(key, pricing.price, pricing.trigger_price, quote)
+        check_band(instrument, pricing.price, pricing.trigger_price, quote, config)
+        ltp = quote.ltp if quote is not None else None
+        if explanation is None and unchecked(instrument, pricing.trigger_price, ltp, config.lpp):
+            explanation = (
+                f"{key} has no last traded price, so the exchange's price protection range "
+                "for this limit could not be checked."
+            )
     return OrderPlan(
         instrument=instrument,
         side=ticket.side,
@@ -126,7 +139,7 @@ def plan_order(
         slices=tuple(slices),
         requested_type=ticket.order_type,
         reference_price=pricing.reference_price,
-        explanation=pricing.explanation,
+        explanation=explanation,
         lots=lots if instrument.kind.is_derivative else None,
     )
 
@@ -220,21 +233,30 @@ def check_stop_side(
     )
 
 
-def check_band(key: str, price: Decimal, trigger: Decimal | None, quote: Quote | None) -> None:
+def check_band(
+    instrument: Instrument,
+    price: Decimal,
+    trigger: Decimal | None,
+    quote: Quote | None,
+    config: PolicyConfig = _DEFAULT_CONFIG,
+) -> None:
     """Refuse a limit (or trigger) outside the day's circuit band, which the exchange rejects
-    (rules.md §3.3). Only when the quote gives both limits: an unknown band refuses nothing."""
+    (rules.md §3.3), and a limit outside the exchange's F&O limit price protection range
+    (rules.md §2.2), both before the card. The circuit is checked only when the quote gives both
+    limits (an unknown band refuses nothing); LPP as `bot.orders.lpp.check_lpp` says."""
+    key = instrument.key
     lower = quote.lower_circuit if quote is not None else None
     upper = quote.upper_circuit if quote is not None else None
-    if lower is None or upper is None:
-        return
-    for name, value in (("limit price", price), ("trigger", trigger)):
-        if value is not None and not lower <= value <= upper:
-            raise UserError(
-                "outside_band",
-                f"The {name} {format_price(value)} is outside today's price band of {key} "
-                f"({format_price(lower)} to {format_price(upper)}); the exchange would reject "
-                "it.",
-            )
+    if lower is not None and upper is not None:
+        for name, value in (("limit price", price), ("trigger", trigger)):
+            if value is not None and not lower <= value <= upper:
+                raise UserError(
+                    "outside_band",
+                    f"The {name} {format_price(value)} is outside today's price band of {key} "
+                    f"({format_price(lower)} to {format_price(upper)}); the exchange would "
+                    "reject it.",
+                )
+    check_lpp(instrument, price, trigger, quote.ltp if quote is not None else None, config.lpp)
 
 
 def _user_price(ticket: OrderTicket, tick: Decimal) -> Decimal:
@@ -327,6 +349,9 @@ def _protect_from(
         grid=config.grid,
         lower_circuit=quote.lower_circuit,
         upper_circuit=quote.upper_circuit,
+        # The exchange's reference is the last trade: without one (priced from the bid or ask)
+        # there is no range to keep inside.
+        lpp=lpp_range(instrument, quote.ltp, config.lpp) if quote.ltp is not None else None,
         reference_name=reference_name,
     )
 

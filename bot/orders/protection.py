@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from brokers.models import Side
+
+if TYPE_CHECKING:  # lpp builds on this module's bands
+    from bot.orders.lpp import PriceRange
 
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
@@ -73,7 +77,7 @@ class ProtectionGrid:
 
     def __post_init__(self) -> None:
         for name, bands in (("equity", self.equity), ("options", self.options)):
-            _check_bands(name, bands)
+            check_bands(name, bands)
 
     def band_for(self, ltp: Decimal, is_option: bool) -> Band:
         bands = self.options if is_option else self.equity
@@ -81,7 +85,9 @@ class ProtectionGrid:
         return next(b for b in bands if b.upper is None or ltp < b.upper)
 
 
-def _check_bands(name: str, bands: tuple[Band, ...]) -> None:
+def check_bands(name: str, bands: tuple[Band, ...]) -> None:
+    """Refuse a table with a gap or an overlap: edges strictly increase, only the last is open.
+    Shared with the exchange's LPP tables (`bot.orders.lpp`), which have the same shape."""
     if not bands:
         raise ValueError(f"{name}: at least one band is needed")
     edges = [band.upper for band in bands]
@@ -139,11 +145,17 @@ def parse_grid(text: str) -> ProtectionGrid:
             raise ValueError(f"unknown section {name!r}; expected equity and options")
         if name in sections:
             raise ValueError(f"section {name!r} is given twice")
-        sections[name] = tuple(_parse_band(name, entry) for entry in body.split(","))
+        sections[name] = parse_bands(name, body)
     missing = [name for name in ("equity", "options") if name not in sections]
     if missing:
         raise ValueError(f"missing section {missing[0]!r}; expected equity=...;options=...")
     return ProtectionGrid(equity=sections["equity"], options=sections["options"])
+
+
+def parse_bands(section: str, body: str) -> tuple[Band, ...]:
+    """`100:2%,500:1%,*:0.5%` → bands, unchecked (the table holding them checks the edges);
+    `section` names the setting in an error. Shared with the LPP settings (`bot.orders.lpp`)."""
+    return tuple(_parse_band(section, entry) for entry in body.split(","))
 
 
 def _parse_band(section: str, entry: str) -> Band:
@@ -198,18 +210,20 @@ def _one_band_beyond(
     with the words the card shows for it."""
     amount = band.amount(reference)
     if side is Side.BUY:
-        price = _ceil_to_tick(reference + amount, tick)
+        price = ceil_to_tick(reference + amount, tick)
         return price, f"{ref} + {band.describe()}, rounded up to tick {format_price(tick)}"
-    price = _floor_to_tick(reference - amount, tick)
+    price = floor_to_tick(reference - amount, tick)
     return price, f"{ref} − {band.describe()}, rounded down to tick {format_price(tick)}"
 
 
-def _floor_to_tick(value: Decimal, tick: Decimal) -> Decimal:
-    """A whole number of ticks, so the result carries the tick's decimals (810 → 810.00)."""
+def floor_to_tick(value: Decimal, tick: Decimal) -> Decimal:
+    """The nearest tick at or below `value`: a whole number of ticks, so the result carries the
+    tick's decimals (810 → 810.00)."""
     return int((value / tick).to_integral_value(rounding=ROUND_FLOOR)) * tick
 
 
-def _ceil_to_tick(value: Decimal, tick: Decimal) -> Decimal:
+def ceil_to_tick(value: Decimal, tick: Decimal) -> Decimal:
+    """The nearest tick at or above `value`."""
     return int((value / tick).to_integral_value(rounding=ROUND_CEILING)) * tick
 
 
@@ -231,6 +245,7 @@ def protect(
     grid: ProtectionGrid = DEFAULT_GRID,
     lower_circuit: Decimal | None = None,
     upper_circuit: Decimal | None = None,
+    lpp: PriceRange | None = None,
     reference_name: str = "LTP",
 ) -> ProtectedPrice:
     """MARKET → LIMIT: BUY at ltp + band rounded up to the tick, SELL at ltp − band rounded down.
@@ -240,8 +255,9 @@ def protect(
     the price always lands on a tick strictly beyond the LTP, so "at least one tick" follows.
     A SELL that would be ≤ 0 uses one tick instead, and is refused when even that is not below
     the LTP. Last, the price is clamped inside the day's circuit (rules.md §3.3), rounding the
-    circuit inward in case it is off the tick. `reference_name` says what `ltp` is on the card:
-    "LTP", or "ask"/"bid" when a quote had no LTP.
+    circuit inward in case it is off the tick, and inside the exchange's F&O limit price
+    protection range `lpp` (rules.md §2.2; already on the tick). `reference_name` says what
+    `ltp` is on the card: "LTP", or "ask"/"bid" when a quote had no LTP.
     """
     _require_positive(ltp, tick)
     band = grid.band_for(ltp, is_option=is_option)
@@ -257,11 +273,17 @@ def protect(
         price = tick
         how = f"one tick, because {ref} − {band.describe()} would be 0 or less"
     if side is Side.BUY and upper_circuit is not None and price > upper_circuit:
-        price = _floor_to_tick(upper_circuit, tick)
+        price = floor_to_tick(upper_circuit, tick)
         how += f", capped at upper circuit {format_price(upper_circuit)}"
     if side is Side.SELL and lower_circuit is not None and price < lower_circuit:
-        price = _ceil_to_tick(lower_circuit, tick)
+        price = ceil_to_tick(lower_circuit, tick)
         how += f", raised to lower circuit {format_price(lower_circuit)}"
+    if lpp is not None and side is Side.BUY and price > lpp.upper:
+        price = lpp.upper
+        how += f", capped at the exchange's price protection limit {format_price(lpp.upper)}"
+    if lpp is not None and side is Side.SELL and price < lpp.lower:
+        price = lpp.lower
+        how += f", raised to the exchange's price protection limit {format_price(lpp.lower)}"
     return ProtectedPrice(price, ltp, band, f"market → limit {format_price(price)} = {how}")
 
 
@@ -296,7 +318,7 @@ def check_tick(price: Decimal, tick: Decimal) -> None:
     rounded silently (rules.md §3.2, §6.6): they may have meant the other neighbour."""
     if price % tick == 0:
         return
-    below = _floor_to_tick(price, tick)
+    below = floor_to_tick(price, tick)
     above = below + tick
     options = (
         f"{format_price(below)} or {format_price(above)}" if below > 0 else format_price(above)

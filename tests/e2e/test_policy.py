@@ -99,3 +99,25 @@ async def test_a_batch_beyond_the_rate_window_shows_progress(tmp_path) -> None: 
         progress = [t for t in done.edit_texts if "Sending… " in t]
         assert progress and "Sending… 12/12" in progress[-1]
         assert len(await broker.orders()) == 12
+
+
+async def test_a_limit_outside_the_exchanges_price_protection_is_refused_with_the_range(
+    harness: BotHarness,
+) -> None:
+    """Inside the day's circuit, outside NSE's limit price protection (options above ₹50:
+    ±40 % of the LTP): refused before any card, naming the range; its limit itself is allowed."""
+    option = await _first(harness.broker, InstrumentKind.CALL, traded=True)
+    harness.broker.set_price(option.key, Decimal("60.00"))
+    [quote] = (await harness.broker.quotes([option])).values()
+    assert quote.upper_circuit is not None and quote.upper_circuit > Decimal(95)
+    reply = await harness.say(ADMIN, f"/buy {option.key} {option.lot_size} @95")
+    assert reply.plain == (
+        f"The limit 95.00 is outside the exchange's price protection range for {option.key}: "
+        "36.00 to 84.00 around the last price 60.00 (options above 50.00: ±40%); the exchange "
+        "would reject it."
+    )
+    assert reply.reply_markup is None
+    card = await harness.say(ADMIN, f"/buy {option.key} {option.lot_size} @84")
+    await harness.confirm(ADMIN, card)
+    [order] = await harness.broker.orders()
+    assert (order.order_type, order.price) == (OrderType.LIMIT, Decimal("84"))

@@ -7,11 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
+from bot.orders.lpp import DEFAULT_LPP
+from bot.orders.protection import Band
 from bot.settings import Role, Settings, load_settings, parse_allowed_users
 
 TOKEN = "123456:ABC-def_GHI"
@@ -337,3 +340,27 @@ def test_ip_check_urls_off_means_none() -> None:
         _env_file=None, telegram_bot_token=TOKEN, telegram_allowed_users="1", ip_check_urls="off"
     )
     assert s.ip_check_url_list == []
+
+
+def test_lpp_settings_replace_one_family_each_and_keep_the_rest() -> None:
+    s = load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_allowed_users="1",
+        lpp_stock_futures="*:5%",
+        lpp_index_underlyings="nifty, banknifty",
+    )
+    assert s.lpp.stock_futures == (Band(None, percent=Decimal(5)),)
+    assert s.lpp.options == DEFAULT_LPP.options
+    assert s.lpp.index_underlyings == frozenset({"NIFTY", "BANKNIFTY"})
+    assert load_settings(
+        _env_file=None, telegram_bot_token=TOKEN, telegram_allowed_users="1"
+    ).lpp == (DEFAULT_LPP)
+    with pytest.raises(ConfigError) as err:
+        load_settings(
+            _env_file=None,
+            telegram_bot_token=TOKEN,
+            telegram_allowed_users="1",
+            lpp_options="50:20",
+        )
+    assert "LPP_OPTIONS" in str(err.value) and "open-ended" in str(err.value)

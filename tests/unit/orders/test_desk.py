@@ -22,6 +22,7 @@ from bot.accounts.totp import TotpSource
 from bot.errors import UserError
 from bot.market.instruments import InstrumentIndex
 from bot.orders.desk import OrderDesk
+from bot.orders.lpp import lpp_range
 from bot.orders.policy import OrderTicket
 from bot.parsing import ModifyArgs
 from bot.store.connection import Store
@@ -95,12 +96,15 @@ async def _nifty_future(index: InstrumentIndex) -> Instrument:
 async def _resting_price(
     account: Account, instrument: Instrument, side: Side = Side.BUY
 ) -> Decimal:
-    """A limit that rests: the edge of the day's band away from the market (the desk refuses
-    a price outside it)."""
+    """A limit that rests: the edge away from the market of the day's band and of the
+    exchange's price protection range (the desk refuses a price outside either)."""
     quote = (await account.quotes([instrument]))[instrument.key]
     edge = quote.lower_circuit if side is Side.BUY else quote.upper_circuit
     assert edge is not None
-    return edge
+    allowed = lpp_range(instrument, quote.ltp) if quote.ltp is not None else None
+    if allowed is None:
+        return edge
+    return max(edge, allowed.lower) if side is Side.BUY else min(edge, allowed.upper)
 
 
 MIS = Product.MIS  # a sell without holdings: intraday, or the paper RMS rejects it
@@ -251,6 +255,30 @@ async def test_a_modify_of_a_market_order_at_the_users_price_is_a_limit(tmp_path
         await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
         [call] = sim.calls_of("modify")
         assert call.jdata is not None and (call.jdata["pt"], call.jdata["pr"]) == ("L", "810")
+
+
+async def test_a_modify_outside_the_exchanges_price_protection_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A modified limit is checked like a new one: inside the circuit but outside the F&O
+    limit price protection range around the LTP is refused before the card, naming the range."""
+    async with paper_desk(tmp_path) as (broker, d):
+        future = await _nifty_future(d.index)
+        low = await _resting_price(d.account, future)
+        ticket = OrderTicket(Side.BUY, future.key, future.lot_size, OrderType.LIMIT, price=low)
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        await d.desk.execute(await d.desk.claim(prepared.intent_id, 1))
+        [order] = await broker.orders()
+        quote = (await broker.quotes([future]))[future.key]
+        assert quote.ltp is not None and quote.lower_circuit is not None
+        below = low - future.tick_size
+        assert below >= quote.lower_circuit  # the circuit alone would let it through
+        with pytest.raises(UserError) as info:
+            await d.desk.prepare_modify(1, 1, ModifyArgs(order.order_id, None, below, None))
+        assert info.value.reason == "outside_lpp"
+        assert f"{low} to " in info.value.text and "(index futures above 10000.00: ±2%)" in (
+            info.value.text
+        )
 
 
 async def test_a_modify_of_a_stop_loss_market_order_goes_out_as_a_stop_loss_limit(

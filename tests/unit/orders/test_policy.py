@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.errors import UserError
+from bot.orders.lpp import DEFAULT_LPP, LppBands, parse_lpp
 from bot.orders.policy import OrderPlan, OrderTicket, PolicyConfig, plan_order
 from bot.orders.protection import parse_grid
 from brokers.models import Instrument, InstrumentKind, OrderType, Product, Quote, Side
@@ -456,3 +457,57 @@ def test_a_price_at_the_band_edge_is_planned() -> None:
 def test_an_unknown_band_refuses_nothing(q: Quote | None) -> None:
     plan = plan_order(ticket(SBIN, BUY, 1, OrderType.LIMIT, price="5000"), SBIN, q, NOW)
     assert plan.price == D(5000)
+
+
+# --- the exchange's limit price protection (LPP) -----------------------------------------------
+
+
+def test_a_limit_outside_the_lpp_range_is_refused_with_the_range() -> None:
+    q = quote(CALL, "60", lower_circuit="0.05", upper_circuit="180")  # inside the circuit
+    error = refusal(ticket(CALL, BUY, 65, OrderType.LIMIT, price="95"), CALL, q, NOW)
+    assert error.reason == "outside_lpp"
+    assert error.text == (
+        "The limit 95.00 is outside the exchange's price protection range for "
+        "NFO:NIFTY24NOV2628000CE: 36.00 to 84.00 around the last price 60.00 (options above "
+        "50.00: ±40%); the exchange would reject it."
+    )
+    plan = plan_order(ticket(CALL, BUY, 65, OrderType.LIMIT, price="84"), CALL, q, NOW)
+    assert (plan.price, plan.explanation) == (D(84), None)
+
+
+def test_a_stop_loss_limit_outside_lpp_around_its_trigger_is_refused() -> None:
+    q = quote(CALL, "60")
+    far = ticket(CALL, SELL, 65, OrderType.SL, price="28", trigger_price="30")
+    assert plan_order(far, CALL, q, NOW).price == D(28)  # 10.00 to 50.00 around the trigger
+    error = refusal(
+        ticket(CALL, SELL, 65, OrderType.SL, price="9", trigger_price="30"), CALL, q, NOW
+    )
+    assert "once the stop-loss triggers: 10.00 to 50.00 around the trigger 30.00" in error.text
+
+
+def test_a_limit_on_a_contract_without_ltp_goes_with_a_note() -> None:
+    """Nothing to check the limit against: the exchange may take it, so it is not refused, but
+    the card says the range was not checked (a market order there is refused: no LTP)."""
+    plan = plan_order(
+        ticket(CALL, BUY, 65, OrderType.LIMIT, price="500"), CALL, quote(CALL, None), NOW
+    )
+    assert plan.explanation == (
+        "NFO:NIFTY24NOV2628000CE has no last traded price, so the exchange's price protection "
+        "range for this limit could not be checked."
+    )
+    equity = plan_order(ticket(SBIN, BUY, 1, OrderType.LIMIT, price="5000"), SBIN, None, NOW)
+    assert equity.explanation is None  # no LPP for cash equity
+
+
+def test_lpp_bands_come_from_the_config() -> None:
+    narrow = PolicyConfig(
+        lpp=LppBands(
+            parse_lpp("LPP_OPTIONS", "*:10%"),
+            DEFAULT_LPP.index_futures,
+            DEFAULT_LPP.stock_futures,
+            DEFAULT_LPP.index_underlyings,
+        )
+    )
+    t = ticket(CALL, BUY, 65, OrderType.LIMIT, price="70")
+    error = refusal(t, CALL, quote(CALL, "60"), NOW, narrow)
+    assert "54.00 to 66.00 around the last price 60.00 (options: ±10%)" in error.text
