@@ -12,6 +12,7 @@ from bot.accounts.config import (
     load_accounts,
     paper_state_path,
     single_account,
+    users_of,
 )
 from bot.accounts.egress import EgressChecker, EgressReading, IPAddress, parse_ip
 from bot.accounts.gate import Whitelist
@@ -45,4 +46,5 @@ __all__ = [
     "paper_state_path",
     "parse_ip",
     "single_account",
+    "users_of",
 ]

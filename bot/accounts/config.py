@@ -159,6 +159,17 @@ def account_secrets(accounts: Sequence[AccountConfig]) -> list[str]:
     ]
 
 
+def users_of(accounts: Sequence[AccountConfig]) -> dict[int, Role]:
+    """Every user of any account, with the highest role they have on one (who may talk to the
+    bot at all, and who gets bot-wide notices)."""
+    found: dict[int, Role] = {}
+    for account in accounts:
+        for user, role in account.users.items():
+            if user not in found or role.allows(found[user]):
+                found[user] = role
+    return found
+
+
 def paper_state_path(settings: Settings, account: AccountConfig) -> Path:
     """Where a paper account keeps its state: PAPER_STATE_PATH for the single account, and
     `paper-NAME.json` in DATA_DIR for each account of the file, so two never share one."""

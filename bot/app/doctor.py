@@ -17,19 +17,27 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 
 import telegram
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
-from bot.accounts import IST, Account, SessionStatus
+from bot.accounts import (
+    IST,
+    Account,
+    AccountConfig,
+    SessionStatus,
+    account_secrets,
+    load_accounts,
+    users_of,
+)
 from bot.app.build import build_account, build_broker, secret_values
 from bot.app.reach import host_of, telegram_unreachable
 from bot.errors import ConfigError, UserError
 from bot.logs import REDACTED, setup_logging
 from bot.notify.events import AdminEvent
-from bot.settings import Settings, load_settings
+from bot.settings import Role, Settings, load_settings
 from brokers.base import Broker
 from brokers.errors import BrokerError
 from handlers.render.numbers import rupees
@@ -59,6 +67,8 @@ class Report:
             color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self._color = color
         self.failed: list[str] = []
+        # Names the account the checks are about, when the bot serves several.
+        self.prefix = ""
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -66,6 +76,7 @@ class Report:
         return text
 
     def line(self, mark: Mark, check: str, detail: str) -> None:
+        check = self.prefix + check
         if mark is Mark.FAIL:
             self.failed.append(check)
         symbol, ansi = mark.value
@@ -98,50 +109,65 @@ async def run_doctor(
     *,
     out: Callable[[str], None] = print,
     broker: Broker | None = None,
+    brokers: Mapping[str, Broker] | None = None,
     color: bool | None = None,
 ) -> int:
-    """Run every check in order and return the exit status (see the module docstring).
-    `broker` is built from the settings unless given; `color` defaults to "stdout is a TTY
-    and NO_COLOR is not set"."""
+    """Run every check in order, for every account, and return the exit status (see the
+    module docstring). Each account's broker is built from its settings unless given (`broker`
+    for the first account, `brokers` by name); `color` defaults to "stdout is a TTY and
+    NO_COLOR is not set"."""
     report = Report(out, secret_values(settings), color)
+    given = dict(brokers or {})
     try:
-        broker = broker or build_broker(settings)
+        configs = load_accounts(settings)
+        if broker is not None:
+            given.setdefault(configs[0].name, broker)
+        built = [(c, given.get(c.name) or build_broker(settings, c)) for c in configs]
     except ConfigError as exc:
         return report_config_error(exc, out=out, color=color)
-    report.ok("settings", _describe_settings(settings))
+    report = Report(out, secret_values(settings) + account_secrets(configs), color)
+    report.ok("settings", _describe_settings(settings, configs))
     for warning in settings.warnings():
         report.warn("warning", warning)
 
-    await _check_telegram(settings, report)
-    paper = settings.broker == "paper"
+    await _check_telegram(settings, users_of(configs), report)
 
     async def no_notices(_: AdminEvent) -> None:
         """The doctor prints its own lines; the bot's Telegram notices are not for a terminal."""
 
-    account = build_account(settings, broker, no_notices)
-    try:
-        await account.refresh_egress()
-        _check_egress(account, report, paper=paper)
-        _check_skew(account.status(), report)
-        await _check_login(account, report)
-        await _check_funds(account, report)
-        _verdict(account, report, paper=paper)
-    finally:
-        await account.stop()
+    for config, one in built:
+        report.prefix = f"{config.name}: " if len(built) > 1 else ""
+        paper = config.broker == "paper"
+        account = build_account(settings, one, no_notices, account=config)
+        try:
+            await account.refresh_egress()
+            _check_egress(account, report, paper=paper)
+            _check_skew(account.status(), report)
+            await _check_login(account, report)
+            await _check_funds(account, report)
+            _verdict(account, report, paper=paper)
+        finally:
+            await account.stop()
     return EXIT_ORDERS_STOPPED if report.failed else EXIT_OK
 
 
-def _describe_settings(settings: Settings) -> str:
-    users = settings.allowed_users
-    admins = len(settings.admins)
+def _describe_settings(settings: Settings, configs: Sequence[AccountConfig]) -> str:
+    users = users_of(configs)
+    admins = sum(1 for role in users.values() if role is Role.ADMIN)
+    brokers = (
+        f"BROKER={settings.broker}"
+        if settings.accounts_file is None
+        else f"{len(configs)} account{'s' if len(configs) != 1 else ''} in ACCOUNTS_FILE: "
+        + ", ".join(f"{c.name} ({c.broker})" for c in configs)
+    )
     return (
-        f"valid (BROKER={settings.broker}, {len(users)} allowed Telegram user"
+        f"valid ({brokers}, {len(users)} allowed Telegram user"
         f"{'s' if len(users) != 1 else ''} of which {admins} admin"
         f"{'s' if admins != 1 else ''}, database {settings.database_path})"
     )
 
 
-async def _check_telegram(settings: Settings, report: Report) -> None:
+async def _check_telegram(settings: Settings, users: Mapping[int, Role], report: Report) -> None:
     check = "Telegram token"
     bot = telegram.Bot(
         settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url
@@ -150,7 +176,7 @@ async def _check_telegram(settings: Settings, report: Report) -> None:
         async with bot:
             me = await bot.get_me()
             report.ok(check, f"works for @{me.username} ({me.first_name})")
-            await _check_users(bot, settings, report)
+            await _check_users(bot, users, report)
             return
     except InvalidToken:
         report.fail(check, "Telegram refused TELEGRAM_BOT_TOKEN; check the token with @BotFather")
@@ -161,11 +187,10 @@ async def _check_telegram(settings: Settings, report: Report) -> None:
     report.warn("Telegram users", "not checked: the token does not work")
 
 
-async def _check_users(bot: telegram.Bot, settings: Settings, report: Report) -> None:
+async def _check_users(bot: telegram.Bot, users: Mapping[int, Role], report: Report) -> None:
     """A bot cannot message anyone who never opened it and pressed Start: Telegram answers
     "chat not found". Such a user misses every push (fills, session alerts), so say who."""
     check = "Telegram users"
-    users = settings.allowed_users
     unopened, unknown = [], []
     for user_id, role in users.items():
         try:

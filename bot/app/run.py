@@ -34,7 +34,7 @@ from typing import Any
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.accounts import AccountConfig, TotpClock, account_secrets, load_accounts
+from bot.accounts import TotpClock, account_secrets, load_accounts, users_of
 from bot.app.build import secret_values
 from bot.app.health import beat, heartbeat_path
 from bot.app.lock import instance_lock
@@ -129,7 +129,7 @@ async def run(
             .build()
         )
         started_at = utcnow()
-        users = everyone(configs)
+        users = users_of(configs)
         preferences = await Preferences.load(store.preferences, users)
         outbox = TelegramOutbox(application.bot)
         sender = Sender(store.outbox, outbox)  # pushes: persistent outbox, paced
@@ -260,16 +260,6 @@ async def run(
 
 def _lists_before_login(broker: Broker) -> bool:
     return isinstance(broker, ListsInstrumentsBeforeLogin) and broker.instruments_before_login
-
-
-def everyone(configs: Sequence[AccountConfig]) -> dict[int, Role]:
-    """Every user of any account, with the highest role they have on one."""
-    found: dict[int, Role] = {}
-    for config in configs:
-        for user, role in config.users.items():
-            if user not in found or role.allows(found[user]):
-                found[user] = role
-    return found
 
 
 async def _tell_and_wait(

@@ -22,7 +22,7 @@ PUBLIC: dict[str, set[str]] = {
         "SavedSession", "SessionFile", "SessionStatus", "SlidingWindowLimiter", "TotpClock",
         "TotpSource", "Whitelist", "check_seed", "ip_refusal", "parse_ip",
         "KOTAK_NEEDS", "MSTOCK_NEEDS", "AccountConfig", "account_secrets", "load_accounts",
-        "paper_state_path", "single_account",
+        "paper_state_path", "single_account", "users_of",
     },
     "bot.app": {"build_account", "build_broker", "run", "secret_values"},
     "bot.market": {

@@ -338,3 +338,27 @@ async def test_allowed_users_who_never_pressed_start_are_named(
         "! Telegram users: 222 (viewer) never opened the bot: each must open it in Telegram and "
         "press Start once, or the bot cannot message them"
     )
+
+
+async def test_every_account_of_the_accounts_file_is_checked_under_its_name(
+    tmp_path: Path, telegram: FakeTelegram, echo: FakeIPEcho
+) -> None:
+    """Two paper accounts, one whitelisted and one not: each gets its own checks, named; the
+    one whose IP is not whitelisted fails alone."""
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        f'[accounts.me]\nbroker = "paper"\nstatic_ip_primary = "{echo.ip}"\n'
+        '[accounts.me.users]\n111 = "admin"\n'
+        '[accounts.mom]\nbroker = "paper"\nstatic_ip_primary = "198.51.100.9"\n'
+        '[accounts.mom.users]\n111 = "admin"\n333 = "trader"\n'
+    )
+    accounts.chmod(0o600)
+    settings = settings_for(tmp_path, telegram, echo, accounts_file=accounts)
+    code, lines = await doctor(settings)
+
+    assert code == 1, "\n".join(lines)
+    assert "2 accounts in ACCOUNTS_FILE: me (paper), mom (paper)" in line_of(lines, "settings")
+    assert [c["chat_id"] for c in telegram.calls_of("getChat")] == [111, 333]
+    assert line_of(lines, "me: order permission").startswith("✔ ")
+    assert line_of(lines, "mom: order permission").startswith("✘ ")
+    assert "198.51.100.9" in line_of(lines, "mom: order permission")
