@@ -304,6 +304,14 @@ class Settings(BaseSettings):
                     "this host's public IP, never a LAN one, so orders will be refused; put the "
                     "public static IP here."
                 )
+        if self.accounts_file is not None:
+            ignored = [name.upper() for name in _SINGLE_ACCOUNT_FIELDS if getattr(self, name)]
+            if ignored:
+                found.append(
+                    f"ACCOUNTS_FILE is set, so {', '.join(ignored)} "
+                    f"{'is' if len(ignored) == 1 else 'are'} not used: each account's broker, "
+                    "factors and static IPs come from its table in the accounts file."
+                )
         return found
 
     def path_problems(self) -> list[str]:
@@ -522,6 +530,19 @@ def check_label(value: str) -> str:
     if len(value.strip()) > 40:
         raise ValueError("expected a short name of at most 40 characters, e.g. Family HUF")
     return value.strip()
+
+
+# The single account's variables, which an accounts file replaces.
+_SINGLE_ACCOUNT_FIELDS = (
+    "broker_api_key",
+    "broker_api_secret",
+    "broker_totp_secret",
+    "broker_mpin",
+    "broker_mobile",
+    "broker_password",
+    "static_ip_primary",
+    "static_ip_secondary",
+)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -376,3 +376,22 @@ def test_account_configs_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         account.users[1] = Role.ADMIN  # type: ignore[index]
     assert isinstance(account, AccountConfig)
+
+
+def test_single_account_variables_beside_a_file_are_named_as_unused(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text('[accounts.me]\nbroker = "paper"\n')
+    path.chmod(0o600)
+    settings = load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_allowed_users="42",
+        data_dir=tmp_path / "data",
+        accounts_file=path,
+        broker_api_key="AB1234",
+        static_ip_primary="203.0.113.7",
+    )
+    [warning] = [w for w in settings.warnings() if "ACCOUNTS_FILE" in w]
+    assert "BROKER_API_KEY, STATIC_IP_PRIMARY are not used" in warning
+    assert "AB1234" not in warning
+    assert not [w for w in settings_for(tmp_path, None).warnings() if "ACCOUNTS_FILE" in w]
