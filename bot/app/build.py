@@ -17,6 +17,7 @@ from bot.accounts import (
     Whitelist,
 )
 from bot.errors import ConfigError
+from bot.market.hours import MarketHours
 from bot.notify.events import AdminEvent
 from bot.settings import Settings
 from brokers.base import Broker
@@ -75,8 +76,9 @@ def _totp(seed: str, clock: TotpClock | None) -> TotpSource:
     return TotpSource(seed, clock=clock, sleep=clock.sleep)
 
 
-def build_broker(settings: Settings) -> Broker:
-    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others."""
+def build_broker(settings: Settings, hours: MarketHours | None = None) -> Broker:
+    """The adapter named by BROKER. Imported lazily: a paper set-up never loads the others.
+    `hours` tells the paper account when to send the AMOs it holds (None: at once)."""
     if settings.broker == "paper":
         from brokers.paper import PaperBroker
 
@@ -85,6 +87,7 @@ def build_broker(settings: Settings) -> Broker:
             capital=Decimal(settings.paper_capital),
             tick_seconds=settings.paper_tick_seconds,
             seed=settings.paper_seed,
+            is_open=hours.is_open if hours is not None else None,
         )
     if settings.broker == "kotak":
         from brokers.kotak import KotakBroker, KotakConfig

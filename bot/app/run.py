@@ -25,6 +25,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,7 @@ from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.alert_watch import AlertWatch
 from bot.market.follow import IndexFollower
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
@@ -133,7 +135,11 @@ async def run(
     resources = contextlib.AsyncExitStack()
     try:
         resources.enter_context(instance_lock(settings.database_path))
-        broker = broker or build_broker(settings)
+        hours = MarketHours() if settings.market_hours else None
+        hours_warning = hours.coverage_warning(clock()) if hours is not None else None
+        if hours_warning is not None:
+            log.warning(hours_warning)
+        broker = broker or build_broker(settings, hours)
         store = await Store.open(settings.database_path)
         resources.push_async_callback(store.close)
         application: Application = (  # type: ignore[type-arg]
@@ -211,6 +217,7 @@ async def run(
             policy=policy,
             on_orders_sent=tracker.wake,
             now=clock,
+            hours=hours,
         )
         pusher = Pusher(notifier, settings.allowed_users)
         alerts = AlertWatch(
@@ -277,6 +284,8 @@ async def run(
             paper=broker.name == "paper",
             orders_problem=account.status().blocked_reason,
         )
+        if hours_warning is not None:
+            started = replace(started, warnings=(hours_warning,))
         await _tell_and_wait(notifier, started)
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])

@@ -52,6 +52,7 @@ class PlacePayload:
     reference_price: Decimal | None
     explanation: str | None
     lots: int | None
+    amo: bool = False  # intents stored before AMOs existed are regular orders
 
     @classmethod
     def from_plan(cls, plan: OrderPlan) -> PlacePayload:
@@ -120,6 +121,8 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
 def dump_payload(payload: Payload) -> dict[str, Any]:
     """JSON-ready data for the store; `payload.action` names the model to read it back with."""
     data: dict[str, Any] = _ADAPTERS[payload.action].dump_python(payload, mode="json")
+    if isinstance(payload, PlacePayload) and not payload.amo:
+        del data["amo"]  # a regular order keeps the shape the previous release reads
     if isinstance(payload, ModifyPayload):
         # A modify that keeps the order's type is stored in the shape the previous release
         # reads and writes.

@@ -61,6 +61,7 @@ class OrderPlan:
     reference_price: Decimal | None  # the LTP (or bid/ask, or trigger) the price came from
     explanation: str | None  # how the price was derived; None for a price the user gave
     lots: int | None  # derivatives only
+    amo: bool = False  # an after-market order: the market was closed (`bot.orders.sessions`)
 
 
 @dataclass(frozen=True)
