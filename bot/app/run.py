@@ -136,9 +136,6 @@ async def run(
     try:
         resources.enter_context(instance_lock(settings.database_path))
         hours = MarketHours() if settings.market_hours else None
-        hours_warning = hours.coverage_warning(clock()) if hours is not None else None
-        if hours_warning is not None:
-            log.warning(hours_warning)
         broker = broker or build_broker(settings, hours)
         store = await Store.open(settings.database_path)
         resources.push_async_callback(store.close)
@@ -284,7 +281,10 @@ async def run(
             paper=broker.name == "paper",
             orders_problem=account.status().blocked_reason,
         )
+        # Told once the bot is up (a start that fails stays one line): logged and sent.
+        hours_warning = hours.coverage_warning(clock()) if hours is not None else None
         if hours_warning is not None:
+            log.warning(hours_warning)
             started = replace(started, warnings=(hours_warning,))
         await _tell_and_wait(notifier, started)
         assert application.updater is not None

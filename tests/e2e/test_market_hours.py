@@ -94,6 +94,9 @@ async def test_on_a_holiday_the_card_names_it_and_the_next_trading_day(tmp_path:
         assert "NSE/BSE cash is closed (Christmas); opens Mon 28 Dec 09:15 IST" in card.plain
         assert "Send as AMO" in str(card.reply_markup)
         assert harness.confirm_button(card).startswith("cf:")
+        # In December the start-up message says next year's holidays are missing.
+        [started] = [m for m in harness.telegram.messages(ADMIN) if "Bot started" in m.plain]
+        assert "⚠️ The exchange holiday calendar does not cover 2027" in started.plain
 
 
 async def test_between_the_auction_and_the_open_orders_are_refused_in_one_sentence(
