@@ -189,11 +189,13 @@ class OrderDesk:
             amo_window=self._account.amo_window(instrument.exchange),
         )
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        amo_day = None
         if session is not None and session.amo:
             plan = replace(plan, amo=True)
+            amo_day = session.state.next_open.date() if session.state.next_open else None
         margin = await self._margin(plan)
         intent_id, expires = await self._store_intent(
-            user_id, chat_id, PlacePayload.from_plan(plan)
+            user_id, chat_id, PlacePayload.from_plan(plan, amo_day=amo_day)
         )
         ltp = quote.ltp if quote is not None else None
         return PreparedOrder(intent_id, plan, expires, ltp=ltp, margin=margin, session=session)

@@ -120,3 +120,28 @@ async def test_in_the_pre_open_a_regular_order_goes_to_the_auction(tmp_path: Pat
         assert harness.button(card, "Confirm").startswith("cf:")
         stop = await harness.say(ADMIN, "/sell NSE:SBIN 10 @790 sl=795")
         assert "pre-open call auction, which takes no stop-loss orders" in stop.plain
+
+
+async def test_an_evening_amo_outlives_midnight_and_is_followed_to_its_fill(
+    tmp_path: Path,
+) -> None:
+    """An AMO placed at 20:00 is for the next day's session: the paper account's change of day
+    keeps it, and its fill is pushed the next morning. (The store stamps rows with the wall
+    clock, so the tracker's lapse by trading day is proven in tests/unit/orders/test_tracker.)"""
+    clock = SetClock(datetime(2026, 11, 30, 20, 0, tzinfo=IST))  # a Monday evening
+    async with _bot(tmp_path, clock) as harness:
+        broker = harness.broker
+        assert isinstance(broker, PaperBroker)
+        broker.set_price(SBIN, Decimal("805.00"))
+        card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @800")
+        assert "opens Tue 01 Dec 09:15 IST" in card.plain
+        await harness.confirm(ADMIN, card)
+
+        clock.set(datetime(2026, 12, 1, 9, 16, tzinfo=IST))
+        broker.set_price(SBIN, Decimal("799.00"))
+        fill = await harness.telegram.wait_for(
+            lambda t: next((m for m in t.messages(ADMIN) if "Filled</b>:" in m.text), None),
+            what="the fill push of the AMO",
+        )
+        assert "BUY 10 NSE:SBIN" in fill.plain
+        assert not [m for m in harness.telegram.messages(ADMIN) if "lapsed" in m.plain.lower()]
