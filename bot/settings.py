@@ -435,6 +435,10 @@ class Settings(BaseSettings):
     # Seconds a market order sent as a protected limit may stay unfilled before one push offers
     # to re-price or cancel it; 0 turns the push off.
     unfilled_alert_seconds: int = Field(default=60, ge=0, le=86400)
+    # Exchange sessions and holidays (`bot.market.hours`): out of hours an order is offered as
+    # an AMO or refused. Off: every order goes as a regular one (the e2e harness's default, so
+    # tests run at any wall-clock time; a test of the hours turns it on with its own clock).
+    market_hours: bool = True
 
     # -- notifications, the daily summary, start and stop (issue 12) --------------------------
 

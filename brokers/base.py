@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from brokers.models import (
+    AmoWindow,
     Funds,
     Holding,
     Instrument,
@@ -168,3 +169,14 @@ class RegistersIPsPerKey(Protocol):
     doctor to say which key's settings to check."""
 
     api_key_prefix: str
+
+
+@runtime_checkable
+class TakesAfterMarketOrders(Protocol):
+    """Optional: a broker that takes after-market orders (AMO: Kotak's `am`, mStock's `variety`,
+    the paper account's held orders), sent with `OrderRequest.amo`. Out of hours the core offers
+    an order as an AMO only through a broker with this, and only inside its window."""
+
+    def amo_window(self, exchange: str) -> AmoWindow | None:
+        """When AMOs for `exchange`'s segment are taken (None: not for that exchange)."""
+        ...

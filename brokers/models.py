@@ -9,7 +9,7 @@ Wire names (jData, trnsTp, symboltoken...) never appear here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -190,6 +190,19 @@ class OrderRequest:
     tag: str
     trigger_price: Decimal | None = None
     validity: Validity = Validity.DAY
+    # An after-market order: placed while the segment is closed, held by the broker and sent to
+    # the exchange at the next session (Kotak `am`, mStock `variety`). Only the user's choice
+    # on the card sets it.
+    amo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AmoWindow:
+    """When a broker takes after-market orders for a segment (IST): from `opens`, after the
+    session, to `closes`, before the next one, and all day on a day the segment is shut."""
+
+    opens: time
+    closes: time
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,16 @@ from bot.accounts.totp import TotpSource
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.notify.events import AdminEvent, NoWhitelist
-from brokers.base import Broker, ChecksMargin, PacesOrderWrites, RegistersIPsPerKey
+from brokers.base import (
+    Broker,
+    ChecksMargin,
+    PacesOrderWrites,
+    RegistersIPsPerKey,
+    TakesAfterMarketOrders,
+)
 from brokers.errors import BrokerError
 from brokers.models import (
+    AmoWindow,
     Funds,
     Holding,
     Instrument,
@@ -157,6 +164,12 @@ class Account:
     def check_orders_open(self) -> None:
         """Raise `UserError("orders_blocked", …)` when the IP gate is closed."""
         self._gate.check_orders_open()
+
+    def amo_window(self, exchange: str) -> AmoWindow | None:
+        """When the broker takes after-market orders for `exchange` (None: it takes none)."""
+        if isinstance(self.broker, TakesAfterMarketOrders):
+            return self.broker.amo_window(exchange)
+        return None
 
     @property
     def last_broker_answer(self) -> datetime | None:

@@ -22,6 +22,7 @@ from bot.accounts import (
     single_account,
 )
 from bot.errors import ConfigError
+from bot.market.hours import MarketHours
 from bot.notify.events import AdminEvent
 from bot.settings import Settings
 from brokers.base import Broker
@@ -84,10 +85,13 @@ def _totp(seed: str, clock: TotpClock | None) -> TotpSource:
     return TotpSource(seed, clock=clock, sleep=clock.sleep)
 
 
-def build_broker(settings: Settings, account: AccountConfig | None = None) -> Broker:
+def build_broker(
+    settings: Settings, account: AccountConfig | None = None, hours: MarketHours | None = None
+) -> Broker:
     """The adapter of the account (the settings' single account unless given). Imported
     lazily: a paper set-up never loads the others. Accounts of one broker share its
-    instrument cache folder, so its master is downloaded and held once."""
+    instrument cache folder, so its master is downloaded and held once. `hours` tells the
+    paper account when to send the AMOs it holds (None: at once)."""
     config = account or single_account(settings)
     if config.broker == "paper":
         from brokers.paper import PaperBroker
@@ -97,6 +101,7 @@ def build_broker(settings: Settings, account: AccountConfig | None = None) -> Br
             capital=Decimal(settings.paper_capital),
             tick_seconds=settings.paper_tick_seconds,
             seed=settings.paper_seed,
+            is_open=hours.is_open if hours is not None else None,
         )
     single = account is None or settings.accounts_file is None
     if config.broker == "kotak":

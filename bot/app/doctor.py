@@ -18,6 +18,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from enum import Enum
 
 import telegram
@@ -34,8 +35,10 @@ from bot.accounts import (
 )
 from bot.app.build import build_account, build_broker, secret_values
 from bot.app.reach import host_of, telegram_unreachable
+from bot.clock import utcnow
 from bot.errors import ConfigError, UserError
 from bot.logs import REDACTED, setup_logging
+from bot.market.hours import MarketHours
 from bot.notify.events import AdminEvent
 from bot.settings import Role, Settings, load_settings
 from brokers.base import Broker
@@ -111,11 +114,12 @@ async def run_doctor(
     broker: Broker | None = None,
     brokers: Mapping[str, Broker] | None = None,
     color: bool | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> int:
     """Run every check in order, for every account, and return the exit status (see the
     module docstring). Each account's broker is built from its settings unless given (`broker`
     for the first account, `brokers` by name); `color` defaults to "stdout is a TTY and
-    NO_COLOR is not set"."""
+    NO_COLOR is not set"; `now` is the date the holiday calendar must cover."""
     report = Report(out, secret_values(settings), color)
     given = dict(brokers or {})
     try:
@@ -129,6 +133,7 @@ async def run_doctor(
     report.ok("settings", _describe_settings(settings, configs))
     for warning in settings.warnings():
         report.warn("warning", warning)
+    _check_calendar(settings, report, now())
 
     await _check_telegram(settings, users_of(configs), report)
 
@@ -149,6 +154,20 @@ async def run_doctor(
         finally:
             await account.stop()
     return EXIT_ORDERS_STOPPED if report.failed else EXIT_OK
+
+
+def _check_calendar(settings: Settings, report: Report, now: datetime) -> None:
+    """The exchange holiday calendar covers this year (and, in December, the next)."""
+    if not settings.market_hours:
+        report.ok("market hours", "off (MARKET_HOURS=off): orders go as regular ones at any time")
+        return
+    hours = MarketHours()
+    warning = hours.coverage_warning(now)
+    years = ", ".join(str(y) for y in hours.years) or "none"
+    if warning is None:
+        report.ok("market hours", f"holiday calendar for {years}")
+    else:
+        report.warn("market hours", warning)
 
 
 def _describe_settings(settings: Settings, configs: Sequence[AccountConfig]) -> str:

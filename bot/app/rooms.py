@@ -20,6 +20,7 @@ from bot.accounts import Account, AccountConfig, TotpClock
 from bot.app.build import build_account, build_broker
 from bot.app.startup import AdminNotices
 from bot.market.alert_watch import AlertWatch
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
@@ -94,14 +95,15 @@ class Furnished:
             except Exception:
                 log.exception("could not stop part of account %s", self.room.name)
 
-    def started(self) -> BotStarted:
+    def started(self, warnings: tuple[str, ...] = ()) -> BotStarted:
         """The account's one start-up message (with the notices it held back)."""
-        return self.opened.notices.ready(
+        started = self.opened.notices.ready(
             broker=self.opened.broker.name,
             account=self.room.label,
             paper=self.opened.paper,
             orders_problem=self.opened.account.status().blocked_reason,
         )
+        return dataclasses.replace(started, warnings=warnings) if warnings else started
 
     def stopping(self) -> BotStopping:
         return BotStopping(self.opened.broker.name, self.room.label)
@@ -131,10 +133,11 @@ def open_account(
     broker: Broker | None = None,
     *,
     totp_clock: TotpClock | None = None,
+    hours: MarketHours | None = None,
 ) -> Opened:
     """The account's broker (built from its config unless given), gate, session and limiter,
     with its notices held for one start-up message and written to its audit lines."""
-    broker = broker or build_broker(settings, config)
+    broker = broker or build_broker(settings, config, hours)
     scoped = store.for_account(config.name)
     admins = tuple(user for user, role in config.users.items() if role is Role.ADMIN)
     teller = _Teller(notifier, admins, config.label)
@@ -179,6 +182,7 @@ def furnish(
     *,
     label: str,
     several: bool,
+    hours: MarketHours | None,
     clock: Callable[[], datetime],
 ) -> Furnished:
     """The account's tracker, desk, portfolio, watches and daily summary, around `index`."""
@@ -210,6 +214,7 @@ def furnish(
         policy=policy,
         on_orders_sent=tracker.wake,
         now=clock,
+        hours=hours,
     )
     footer = account_line(label, opened.paper) if several else ""
     pusher = Pusher(notifier, config.users, config.name, footer)

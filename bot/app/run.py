@@ -44,6 +44,7 @@ from bot.clock import utcnow
 from bot.errors import StartupError
 from bot.logs import setup_logging
 from bot.market.follow import IndexFollower
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.notify import Notifier, Sender
 from bot.notify.events import BotStarted, BotStopping
@@ -118,6 +119,7 @@ async def run(
     resources = contextlib.AsyncExitStack()
     try:
         resources.enter_context(instance_lock(settings.database_path))
+        hours = MarketHours() if settings.market_hours else None
         store = await Store.open(settings.database_path)
         resources.push_async_callback(store.close)
         await store.adopt(configs[0].name)  # a single-account database's rows, once
@@ -144,7 +146,13 @@ async def run(
         for config in configs:
             # Until the bot is ready, each account's notices are held for one start-up message.
             one = open_account(
-                settings, config, store, notifier, given.get(config.name), totp_clock=totp_clock
+                settings,
+                config,
+                store,
+                notifier,
+                given.get(config.name),
+                totp_clock=totp_clock,
+                hours=hours,
             )
             resources.push_async_callback(one.account.stop)  # closes the broker too
             opened.append(one)
@@ -204,6 +212,7 @@ async def run(
                 preferences,
                 label=label_of(settings, one, several),
                 several=several,
+                hours=hours,
                 clock=clock,
             )
             for one in opened
@@ -227,8 +236,13 @@ async def run(
         resources.push_async_callback(_stop_polling, application)
         await application.start()
         # Ready: each account's one start-up message goes out, delivered before the first
-        # update is read.
-        await asyncio.gather(*(_tell_and_wait(r.opened.teller, r.started()) for r in rooms))
+        # update is read; a holiday calendar that does not cover the year is told in each (and
+        # logged) once the bot is up, so a start that fails stays one line.
+        hours_warning = hours.coverage_warning(clock()) if hours is not None else None
+        if hours_warning is not None:
+            log.warning(hours_warning)
+        warnings = (hours_warning,) if hours_warning is not None else ()
+        await asyncio.gather(*(_tell_and_wait(r.opened.teller, r.started(warnings)) for r in rooms))
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         updater = application.updater

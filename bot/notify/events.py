@@ -327,13 +327,15 @@ class BotStarted:
     """The bot is ready and polling: the one start-up message to the admins, in place of the
     session and gate transitions of the start itself. `orders_problem` is why orders are
     blocked (None: open); `notes` are the start-up notices that still need a human (a changed
-    whitelist, none configured, a failing login), told inside this message."""
+    whitelist, none configured, a failing login), told inside this message; `warnings` are
+    plain sentences about the bot's own data (a year the holiday calendar does not cover)."""
 
     broker: str
     account: str
     paper: bool
     orders_problem: str | None
     notes: tuple[StartupNote, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

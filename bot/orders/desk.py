@@ -22,7 +22,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -31,6 +31,7 @@ from bot.accounts import Account
 from bot.clock import utcnow
 from bot.errors import UserError
 from bot.explain import explain, explain_read
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import CardUpdate
 from bot.orders.expiry import expire, expired_view
@@ -66,6 +67,7 @@ from bot.orders.policy import (
 )
 from bot.orders.protection import check_tick, protect_stop
 from bot.orders.quantity import check_lots
+from bot.orders.sessions import check_session
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo
 from bot.store.orders import OrderRepo
@@ -153,7 +155,10 @@ class OrderDesk:
         now: Callable[[], datetime] = utcnow,
         on_orders_sent: Callable[[], None] = lambda: None,
         margin_timeout: float = MARGIN_CHECK_SECONDS,
+        hours: MarketHours | None = None,
     ) -> None:
+        """`hours`: the market's sessions and holidays; None (market hours off) sends every
+        order as a regular one, whatever the time."""
         self._store = store
         self._account = account
         self.index = index
@@ -162,6 +167,7 @@ class OrderDesk:
         self._now = now
         self._on_orders_sent = on_orders_sent
         self._margin_timeout = margin_timeout
+        self._hours = hours
         # intent id -> its claim, for each intent this desk moved to SENDING and has not
         # executed yet. `execute` takes the entry, so an intent is sent at most once without a
         # second read of its row on the way to the broker (`claim` has just read and moved it).
@@ -173,13 +179,26 @@ class OrderDesk:
         instrument = self.index.resolve(ticket.key)
         self._account.check_orders_open()
         quote = await self._quote(instrument)
+        session = check_session(
+            self._hours,
+            instrument,
+            ticket,
+            quote,
+            self._now(),
+            broker=self._account.broker.name,
+            amo_window=self._account.amo_window(instrument.exchange),
+        )
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        amo_day = None
+        if session is not None and session.amo:
+            plan = replace(plan, amo=True)
+            amo_day = session.state.next_open.date() if session.state.next_open else None
         margin = await self._margin(plan)
         intent_id, expires = await self._store_intent(
-            user_id, chat_id, PlacePayload.from_plan(plan)
+            user_id, chat_id, PlacePayload.from_plan(plan, amo_day=amo_day)
         )
         ltp = quote.ltp if quote is not None else None
-        return PreparedOrder(intent_id, plan, expires, ltp=ltp, margin=margin)
+        return PreparedOrder(intent_id, plan, expires, ltp=ltp, margin=margin, session=session)
 
     async def _margin(self, plan: OrderPlan) -> MarginCheck | None:
         """The broker's margin answer for the whole order, when it can give one quickly. A
@@ -193,6 +212,7 @@ class OrderDesk:
             product=plan.product,
             tag="",
             trigger_price=plan.trigger_price,
+            amo=plan.amo,
         )
         try:
             return await asyncio.wait_for(self._account.check_margin(request), self._margin_timeout)
@@ -509,6 +529,7 @@ class OrderDesk:
                 product=plan.product,
                 tag=tag,
                 trigger_price=plan.trigger_price,
+                amo=plan.amo,
             )
             batch.leaving = tag
             batch.sending()

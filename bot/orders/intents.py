@@ -14,6 +14,7 @@ already stored still load; unknown extra fields are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -52,10 +53,14 @@ class PlacePayload:
     reference_price: Decimal | None
     explanation: str | None
     lots: int | None
+    amo: bool = False  # intents stored before AMOs existed are regular orders
+    # The IST trading day an AMO was held for (the segment's next open when it was placed): its
+    # order lives until that day ends, not the day it was placed (the tracker lapses by it).
+    amo_day: date | None = None
 
     @classmethod
-    def from_plan(cls, plan: OrderPlan) -> PlacePayload:
-        return _copy(plan, cls, key=plan.instrument.key)
+    def from_plan(cls, plan: OrderPlan, *, amo_day: date | None = None) -> PlacePayload:
+        return _copy(plan, cls, key=plan.instrument.key, amo_day=amo_day)
 
     def to_plan(self, index: InstrumentIndex) -> OrderPlan:
         return _copy(self, OrderPlan, instrument=index.resolve(self.key))
@@ -120,6 +125,8 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
 def dump_payload(payload: Payload) -> dict[str, Any]:
     """JSON-ready data for the store; `payload.action` names the model to read it back with."""
     data: dict[str, Any] = _ADAPTERS[payload.action].dump_python(payload, mode="json")
+    if isinstance(payload, PlacePayload) and not payload.amo:
+        del data["amo"], data["amo_day"]  # a regular order keeps the previous release's shape
     if isinstance(payload, ModifyPayload):
         # A modify that keeps the order's type is stored in the shape the previous release
         # reads and writes.

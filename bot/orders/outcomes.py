@@ -19,6 +19,7 @@ from bot.market.instruments import InstrumentIndex
 from bot.notify.events import next_revision
 from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_payload
 from bot.orders.policy import OrderPlan
+from bot.orders.sessions import SessionCheck
 from bot.store.intents import IntentRow
 from bot.store.orders import OrderRow
 from brokers.models import MarginCheck, Order, OrderType
@@ -26,14 +27,16 @@ from brokers.models import MarginCheck, Order, OrderType
 
 @dataclass(frozen=True, slots=True)
 class PreparedOrder:
-    """`ltp` and `margin` are what the market and the broker said when the card was made (for
-    the user's eyes: nothing sent depends on them); a card rebuilt from the store has neither."""
+    """`ltp`, `margin` and `session` are what the market and the broker said when the card was
+    made (for the user's eyes: nothing sent depends on them; whether the order is an AMO is in
+    the plan); a card rebuilt from the store has none of them."""
 
     intent_id: str
     plan: OrderPlan
     expires_at: datetime
     ltp: Decimal | None = None
     margin: MarginCheck | None = None
+    session: SessionCheck | None = None  # the market's state, when market hours are on
 
 
 @dataclass(frozen=True, slots=True)

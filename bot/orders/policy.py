@@ -65,6 +65,7 @@ class OrderPlan:
     # be checked.
     explanation: str | None
     lots: int | None  # derivatives only
+    amo: bool = False  # an after-market order: the market was closed (`bot.orders.sessions`)
 
 
 @dataclass(frozen=True)

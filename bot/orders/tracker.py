@@ -58,7 +58,7 @@ from bot.notify.events import (
 )
 from bot.orders.changes import judge, not_applied
 from bot.orders.expiry import expire
-from bot.orders.intents import CancelPayload, ModifyPayload, load_payload
+from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_payload
 from bot.orders.outcomes import (
     Outcome,
     PreparedCancel,
@@ -409,6 +409,19 @@ class OrderTracker:
 
     # -- trading days -------------------------------------------------------------------------
 
+    async def _amo_waits(self, row: OrderRow, today: date) -> bool:
+        """Whether `row` is an AMO held for a session of today or later: it lives until the end
+        of the trading day it was held for, not of the day it was placed (an evening AMO)."""
+        intent = await self._store.intents.get(row.intent_id)
+        if intent is None or intent.action != "place":
+            return False
+        payload = load_payload(intent.action, intent.payload)
+        return (
+            isinstance(payload, PlacePayload)
+            and payload.amo_day is not None
+            and payload.amo_day >= today
+        )
+
     async def _lapse_earlier_days(self) -> None:
         """Once per IST day: close out what is still followed from an earlier day. Day orders
         end with their day; an order never found is not looked for any more."""
@@ -417,7 +430,11 @@ class OrderTracker:
             return
         self._day = today
         midnight = datetime(today.year, today.month, today.day, tzinfo=IST)
-        rows = await self._store.orders.created_before(midnight, WATCHED)
+        rows = [
+            row
+            for row in await self._store.orders.created_before(midnight, WATCHED)
+            if not await self._amo_waits(row, today)
+        ]
         lapsed: dict[int, list[LapsedOrder]] = defaultdict(list)
         cards: set[str] = set()
         for row in rows:

@@ -38,6 +38,7 @@ from brokers.kotak import mapping
 from brokers.kotak.auth import TradeSession, headers_for, normalize_mobile
 from brokers.kotak.config import KotakConfig
 from brokers.kotak.constants import (
+    AMO_WINDOWS,
     IST,
     PATH_CANCEL,
     PATH_CHECK_MARGIN,
@@ -72,6 +73,7 @@ from brokers.kotak.replies import (
 )
 from brokers.master_cache import TodaysMaster
 from brokers.models import (
+    AmoWindow,
     Funds,
     Holding,
     Instrument,
@@ -153,6 +155,9 @@ class KotakBroker:
         self.session_created_at: datetime | None = None
         # baseUrl -> the positions path that server answers (ref §6.1: v2 or /quick).
         self._positions_paths: dict[str, str] = {}
+        # Order numbers of the AMOs placed here: their modify and cancel carry `am: YES` too
+        # (ref §4.2, §4.3), and the order book does not say reliably which orders are AMOs.
+        self._amo_orders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"KotakBroker(ucc={self._config.ucc!r}, logged_in={self._session is not None})"
@@ -426,10 +431,16 @@ class KotakBroker:
                 cause=OutcomeCause.BAD_REPLY,
             )
         log.info("kotak placed: tag=%s order=%s", request.tag, order_id)
+        if request.amo:
+            self._amo_orders.add(order_id)
         return order_id
 
+    def amo_window(self, exchange: str) -> AmoWindow | None:
+        """`brokers.base.TakesAfterMarketOrders`: Kotak takes AMOs with `am: YES`."""
+        return AMO_WINDOWS.get(exchange)
+
     async def modify_order(self, request: ModifyRequest) -> str:
-        fields = mapping.modify_fields(request)
+        fields = mapping.modify_fields(request, amo=request.order_id in self._amo_orders)
         body = await self._call(
             "POST", CallKind.ORDERS, PATH_MODIFY, what="modify order", form=mapping.jdata(fields)
         )
@@ -441,7 +452,7 @@ class KotakBroker:
             CallKind.ORDERS,
             PATH_CANCEL,
             what="cancel order",
-            form=mapping.jdata(mapping.cancel_fields(order_id)),
+            form=mapping.jdata(mapping.cancel_fields(order_id, amo=order_id in self._amo_orders)),
         )
         return str(body.get("nOrdNo") or order_id)
 

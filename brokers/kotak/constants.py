@@ -6,9 +6,14 @@ Nothing outside `brokers.kotak` may import these names: they are the broker's wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import time
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Final
 
+from brokers.amo import STANDARD
+from brokers.models import AmoWindow
 from brokers.wire import IST as IST  # re-exported: one definition for both adapters
 
 DEFAULT_LOGIN_URL: Final = "https://mis.kotaksecurities.com"  # ref §1 (fixed login host)
@@ -154,3 +159,19 @@ PRODUCT_BACK: Final = {
     "CO": "MIS",
     "BO": "MIS",
 }
+
+# The AMO flag (`am`) of place, modify and cancel (ref §4.1–4.3): "YES" on an after-market
+# order and on every later modify or cancel of it.
+AMO_YES: Final = "YES"
+AMO_NO: Final = "NO"
+
+# When Kotak takes AMOs (IST). Its own page for equity (kotaksecurities.com "What is AMO and its
+# benefits", read 2026-12): NSE 15:45 to 08:57, BSE 15:45 to 08:59 on the next trading day.
+# Other segments: the common broker practice (brokers.amo, UNCONFIRMED for Kotak).
+AMO_WINDOWS: Final[Mapping[str, AmoWindow]] = MappingProxyType(
+    {
+        **STANDARD,
+        "NSE": AmoWindow(opens=time(15, 45), closes=time(8, 57)),
+        "BSE": AmoWindow(opens=time(15, 45), closes=time(8, 59)),
+    }
+)

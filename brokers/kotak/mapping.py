@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from brokers.errors import BrokerRejected, InstrumentNotFound
 from brokers.kotak.constants import (
+    AMO_NO,
+    AMO_YES,
     IST,
     MARGIN_BRACKET_KEYS,
     MARGIN_BRANCH_ID,
@@ -112,7 +114,7 @@ def place_fields(request: OrderRequest) -> dict[str, str | None]:
     """jData for `/quick/order/rule/ms/place`, keys in the SDK's order (ref §4.1)."""
     ref, price_type, price, trigger = _order_terms(request)
     return {
-        "am": "NO",
+        "am": _amo(request.amo),
         "dq": "0",
         "es": ref.segment,
         "mp": "0",
@@ -129,9 +131,13 @@ def place_fields(request: OrderRequest) -> dict[str, str | None]:
     }
 
 
-def modify_fields(request: ModifyRequest) -> dict[str, str | None]:
+def _amo(amo: bool) -> str:
+    return AMO_YES if amo else AMO_NO
+
+
+def modify_fields(request: ModifyRequest, *, amo: bool = False) -> dict[str, str | None]:
     """jData for `/quick/order/vr/modify`: exactly the SDK 3.0.9 keys (ref §4.2). Validity is
-    `vd` here, not `rt`; the order number is `no`."""
+    `vd` here, not `rt`; the order number is `no`; `amo` for an after-market order."""
     price_type = _price_type(request.order_type)
     price = _ZERO if request.order_type is OrderType.MARKET else request.price
     trigger = request.trigger_price if request.order_type is OrderType.SL else None
@@ -141,7 +147,7 @@ def modify_fields(request: ModifyRequest) -> dict[str, str | None]:
         "vd": request.validity.value,
         "pr": wire_number(price),
         "pt": price_type,
-        "am": "NO",
+        "am": _amo(amo),
         "tp": wire_number(trigger or _ZERO),
         "qt": str(request.quantity),
         "no": request.order_id,
@@ -149,9 +155,10 @@ def modify_fields(request: ModifyRequest) -> dict[str, str | None]:
     }
 
 
-def cancel_fields(order_id: str) -> dict[str, str | None]:
-    """jData for `/quick/order/cancel`: the key is `on` here (ref §4.3)."""
-    return {"on": order_id, "am": "NO"}
+def cancel_fields(order_id: str, *, amo: bool = False) -> dict[str, str | None]:
+    """jData for `/quick/order/cancel`: the key is `on` here (ref §4.3); `am` is "YES" when
+    cancelling an after-market order."""
+    return {"on": order_id, "am": _amo(amo)}
 
 
 def margin_fields(request: OrderRequest) -> dict[str, str | None]:

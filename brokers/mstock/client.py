@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from brokers.amo import STANDARD
 from brokers.errors import (
     AuthError,
     BrokerError,
@@ -41,6 +42,7 @@ from brokers.errors import (
 )
 from brokers.master_cache import DailyFiles, TodaysMaster
 from brokers.models import (
+    AmoWindow,
     Funds,
     Holding,
     Instrument,
@@ -376,6 +378,11 @@ class MStockBroker:
             self._used_tags[tag] = order_id
         if variety:
             self._varieties[order_id] = variety
+
+    def amo_window(self, exchange: str) -> AmoWindow | None:
+        """`brokers.base.TakesAfterMarketOrders`: mStock takes AMOs as variety AMO; its windows
+        are not documented (the common broker practice, brokers.amo)."""
+        return STANDARD.get(exchange)
 
     async def _variety(self, order_id: str, order_type: OrderType | None = None) -> str:
         """The variety the order was placed with: remembered, else from its order type in the

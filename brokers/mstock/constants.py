@@ -154,6 +154,7 @@ ORDER_TYPE_BACK: Final = {
 }
 VARIETY_NORMAL: Final = "NORMAL"
 VARIETY_STOPLOSS: Final = "STOPLOSS"
+VARIETY_AMO: Final = "AMO"  # ref §4.1: an after-market order; its cancel and modify repeat it
 PRODUCT: Final = {"CNC": "DELIVERY", "MIS": "INTRADAY", "NRML": "CARRYFORWARD"}
 PRODUCT_BACK: Final = {
     "DELIVERY": "CNC",

@@ -40,6 +40,7 @@ from brokers.mstock.constants import (
     PRODUCT,
     PRODUCT_BACK,
     SIDE_BACK,
+    VARIETY_AMO,
     VARIETY_NORMAL,
     VARIETY_STOPLOSS,
 )
@@ -81,8 +82,11 @@ def _when(text: str) -> datetime | None:
 # --------------------------------------------------------------------------- orders out
 
 
-def variety_for(order_type: OrderType) -> str:
-    """SL orders go as variety STOPLOSS (ref §4.1, OpenAlgo live); everything else NORMAL."""
+def variety_for(order_type: OrderType, *, amo: bool = False) -> str:
+    """An after-market order is variety AMO whatever its type (ref §4.1); otherwise SL orders
+    go as STOPLOSS (ref §4.1, OpenAlgo live) and everything else NORMAL."""
+    if amo:
+        return VARIETY_AMO
     return VARIETY_STOPLOSS if order_type is OrderType.SL else VARIETY_NORMAL
 
 
@@ -113,7 +117,7 @@ def place_body(request: OrderRequest, tag: str) -> dict[str, str]:
         request.instrument, request.order_type, request.price, request.trigger_price
     )
     return {
-        "variety": variety_for(request.order_type),
+        "variety": variety_for(request.order_type, amo=request.amo),
         "tradingsymbol": ref.name,
         "symboltoken": ref.token,
         "exchange": ref.exchange,

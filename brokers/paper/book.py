@@ -61,10 +61,19 @@ class Book:
     """The paper account over `ledger`, priced by `market`. Synchronous: each call runs to the end
     on the event loop, so no other task sees a half-applied fill."""
 
-    def __init__(self, ledger: Ledger, market: Market, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        market: Market,
+        clock: Callable[[], datetime],
+        is_open: Callable[[Instrument, datetime], bool] | None = None,
+    ) -> None:
+        """`is_open`: whether an instrument's segment trades at a moment (the bot's market
+        hours); None: always, so an AMO is released at once."""
         self._ledger = ledger
         self._market = market
         self._now = clock
+        self._is_open = is_open
         self._cancel_expired()
 
     @property
@@ -79,6 +88,11 @@ class Book:
         instrument = self._instrument(request.instrument.key)
         check_order(instrument, request)
         stop_loss = request.order_type is OrderType.SL
+        held = request.amo and not self._open(instrument)
+        if held:
+            status = OrderStatus.PENDING
+        else:
+            status = OrderStatus.TRIGGER_PENDING if stop_loss else OrderStatus.OPEN
         order = BookOrder(
             order_id=self._ledger.new_order_id(),
             key=instrument.key,
@@ -90,8 +104,9 @@ class Book:
             price=request.price,
             trigger_price=request.trigger_price if stop_loss else None,
             tag=request.tag,
-            status=OrderStatus.TRIGGER_PENDING if stop_loss else OrderStatus.OPEN,
+            status=status,
             updated_at=self._now(),
+            amo=request.amo,
         )
         self._ledger.orders[order.order_id] = order
         try:
@@ -99,8 +114,26 @@ class Book:
         except BrokerRejected as rejection:
             order.status, order.message = OrderStatus.REJECTED, rejection.message
         else:
-            self._match_one(order)
+            if not held:
+                self._match_one(order)
         return order.order_id
+
+    def release(self) -> bool:
+        """Send the held AMOs whose segment now trades to the paper exchange (as a broker does
+        at the open) and match them; True if any was released."""
+        released = False
+        for order in self._ledger.orders.values():
+            instrument = self._market.instrument(order.key)
+            if order.held and instrument is not None and self._open(instrument):
+                stop_loss = order.order_type is OrderType.SL
+                order.status = OrderStatus.TRIGGER_PENDING if stop_loss else OrderStatus.OPEN
+                order.updated_at = self._now()
+                self._match_one(order)
+                released = True
+        return released
+
+    def _open(self, instrument: Instrument) -> bool:
+        return self._is_open is None or self._is_open(instrument, self._now())
 
     def modify(self, request: ModifyRequest) -> None:
         order = self._working_order(request.order_id)
@@ -114,6 +147,10 @@ class Book:
         check_order(instrument, request)
         stop_loss = request.order_type is OrderType.SL
         waiting = stop_loss and not order.triggered
+        if order.held:
+            status = OrderStatus.PENDING
+        else:
+            status = OrderStatus.TRIGGER_PENDING if waiting else OrderStatus.OPEN
         modified = replace(
             order,
             quantity=request.quantity,
@@ -121,12 +158,13 @@ class Book:
             validity=request.validity,
             price=request.price,
             trigger_price=request.trigger_price if stop_loss else None,
-            status=OrderStatus.TRIGGER_PENDING if waiting else OrderStatus.OPEN,
+            status=status,
             updated_at=self._now(),
         )
         modified.blocked = self._risk_check(instrument, modified, released=order.blocked)
         self._ledger.orders[order.order_id] = modified
-        self._match_one(modified)
+        if not modified.held:
+            self._match_one(modified)
 
     def cancel(self, order_id: str) -> None:
         order = self._working_order(order_id)
@@ -247,7 +285,7 @@ class Book:
         promised = sum(
             order.quantity
             for order in self._ledger.orders.values()
-            if order.working
+            if (order.working or order.held)
             and order.key == key
             and order.product is Product.CNC
             and order.side is Side.SELL
@@ -257,7 +295,7 @@ class Book:
 
     def _used_margin(self) -> Decimal:
         blocked = sum(
-            (order.blocked for order in self._ledger.orders.values() if order.working), Decimal(0)
+            (o.blocked for o in self._ledger.orders.values() if o.working or o.held), Decimal(0)
         )
         held = sum(map(self._position_margin, self._ledger.positions.values()), Decimal(0))
         return blocked + held
@@ -337,12 +375,15 @@ class Book:
         """The end of a trading day, before `day` begins on `market` (its new instrument list).
         Contracts that expired settle (see `_settle`); the day's orders and trades end with it,
         as a broker's order book and trade book are the day's: working orders were DAY or IOC
-        orders, which the exchange ends at the close, and they release their margin."""
+        orders, which the exchange ends at the close, and they release their margin. AMOs not
+        yet sent to the exchange stay, holding their margin, until the next session."""
         for position in list(self._ledger.positions.values()):
             instrument = self._market.instrument(position.key)
             if instrument is not None and instrument.expiry is not None and instrument.expiry < day:
                 self._settle(instrument, position)
+        held = {i: o for i, o in self._ledger.orders.items() if o.held}
         self._ledger.orders.clear()
+        self._ledger.orders.update(held)  # AMOs wait for the next session, whatever the date
         self._ledger.trades.clear()
         self._market = market
 
@@ -362,6 +403,6 @@ class Book:
         """Working orders on contracts that no longer exist (expired since the book was saved) are
         cancelled, as the exchange does at expiry; they stay in the book."""
         for order in self._ledger.orders.values():
-            if order.working and self._market.instrument(order.key) is None:
+            if (order.working or order.held) and self._market.instrument(order.key) is None:
                 order.status, order.blocked = OrderStatus.CANCELLED, Decimal(0)
                 order.message = "Contract expired; order cancelled by the exchange."

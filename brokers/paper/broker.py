@@ -16,7 +16,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from brokers.amo import STANDARD
 from brokers.models import (
+    AmoWindow,
     Funds,
     Holding,
     Instrument,
@@ -43,6 +45,10 @@ class PaperBroker:
     the automatic movement off (tests and benches then move prices with `step()` and
     `set_price()`, which are paper-only controls). `seed` makes the random walk repeatable.
 
+    After-market orders (`OrderRequest.amo`) placed while `is_open` (the bot's market hours)
+    says their segment is shut are held PENDING, margin blocked, across the day's change, and
+    sent to the paper exchange at the first call once it opens (without `is_open`, at once).
+
     Trading days are India's (Asia/Kolkata), read from `clock` (aware UTC now; tests pass their
     own to move time). When the day changes, expired contracts settle and the day's orders and
     trades end (`Book.new_day`), and the instrument list moves on to the new day's expiries;
@@ -61,8 +67,10 @@ class PaperBroker:
         seed: int | None = None,
         today: date | None = None,
         clock: Callable[[], datetime] | None = None,
+        is_open: Callable[[Instrument, datetime], bool] | None = None,
     ) -> None:
         self._clock = clock or _utcnow
+        self._is_open = is_open
         self._rolls = today is None or clock is not None
         start = today or ist_date(self._clock())
         self._tick_seconds = tick_seconds
@@ -77,7 +85,7 @@ class PaperBroker:
             self._instruments, self._today, self._rng, closes, prices, self._clock
         )
         ledger = saved.ledger if saved else Ledger(cash=capital)
-        self._book = Book(ledger, self._market, self._clock)
+        self._book = Book(ledger, self._market, self._clock, is_open)
         self._state = StateFile(state_path)
         self._ticker: asyncio.Task[None] | None = None
         self._saves: set[asyncio.Task[None]] = set()
@@ -176,11 +184,19 @@ class PaperBroker:
         if self._book.match():
             self._save_soon()
 
+    def amo_window(self, exchange: str) -> AmoWindow | None:
+        """`brokers.base.TakesAfterMarketOrders`: the paper account takes AMOs in the common
+        brokers' windows, holds them and sends them to its exchange when the segment opens."""
+        return STANDARD.get(exchange)
+
     def _check_day(self) -> None:
         """Move to the new trading day once India's date has changed (each call looks first,
-        so nothing is matched, placed or read on a day that has ended)."""
+        so nothing is matched, placed or read on a day that has ended), and send the held AMOs
+        once their segment opens."""
         if self._rolls and (day := ist_date(self._clock())) > self._today:
             self._new_day(day)
+            self._save_soon()
+        if self._book.release():
             self._save_soon()
 
     def _new_day(self, day: date) -> None:

@@ -47,10 +47,16 @@ class BookOrder:
     message: str = ""
     triggered: bool = False
     blocked: Decimal = Decimal(0)
+    amo: bool = False  # an after-market order: PENDING (`held`) until its segment opens
 
     @property
     def working(self) -> bool:
         return self.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING)
+
+    @property
+    def held(self) -> bool:
+        """An AMO waiting for its segment's next session."""
+        return self.amo and self.status is OrderStatus.PENDING
 
     def to_model(self) -> Order:
         return Order(

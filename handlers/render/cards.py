@@ -8,6 +8,7 @@ became of it (placed, rejected, filled, expired…), edited in place as the outc
 
 from __future__ import annotations
 
+from bot.market.hours import Phase
 from bot.notify import Button, Keyboard
 from bot.orders import (
     Outcome,
@@ -18,6 +19,7 @@ from bot.orders import (
     SliceResult,
 )
 from bot.orders.outcomes import OutcomeStatus
+from bot.orders.sessions import window_text
 from brokers.models import OrderType
 from handlers.render.markup import esc
 from handlers.render.numbers import key_tick, price, rupees
@@ -50,6 +52,8 @@ def confirm_keyboard(prepared: Prepared) -> Keyboard:
     ambiguous (cancel the order, or cancel the cancelling?)."""
     if isinstance(prepared, PreparedCancel):
         yes, no = "🗑 Cancel order", "↩️ Keep order"
+    elif isinstance(prepared, PreparedOrder) and prepared.plan.amo:
+        yes, no = "🌙 Send as AMO", "✖️ Cancel"
     else:
         yes, no = "✅ Confirm", "✖️ Cancel"
     intent_id = prepared.intent_id
@@ -114,6 +118,35 @@ def _order_lines(prepared: PreparedOrder) -> list[str]:
             f"Above the freeze quantity ({inst.freeze_qty}): sent as "
             f"{len(plan.slices)} orders of {parts}."
         )
+    return lines + _session_lines(prepared)
+
+
+def _session_lines(prepared: PreparedOrder) -> list[str]:
+    """What the market is doing: closed (and the AMO the order goes as), in its pre-open
+    auction, or not known for sure (a year the holiday calendar does not cover)."""
+    session, lines = prepared.session, []
+    if session is not None:
+        state = session.state
+        if session.amo_window is not None:
+            opens = f"{state.next_open:%a %d %b %H:%M} IST" if state.next_open else "next session"
+            lines.append(f"🌙 {esc(state.segment)} is closed ({esc(state.reason)}); opens {opens}.")
+            lines.append(
+                "Goes as an <b>after-market order (AMO)</b>: the broker holds it and sends it "
+                f"to the exchange at the open. AMOs are taken {window_text(session.amo_window)}."
+            )
+        elif state.phase is Phase.PRE_OPEN and state.pre_open is not None:
+            start, end = state.pre_open
+            lines.append(
+                f"⏰ Pre-open call auction ({start:%H:%M}–{end:%H:%M}): the order takes part in "
+                "the auction; what does not match there rests for the 09:15 open."
+            )
+        if not state.covered:
+            lines.append(
+                "⚠️ The holiday calendar does not cover this date: it is taken for a trading "
+                "day, which may be wrong."
+            )
+    elif prepared.plan.amo:  # rebuilt from the store
+        lines.append("🌙 After-market order (AMO): sent to the exchange at the next open.")
     return lines
 
 

@@ -236,4 +236,5 @@ def _started(event: BotStarted) -> str:
         f"{orders}.",
     ]
     lines += [render_event(note) for note in event.notes]
+    lines += [f"⚠️ {esc(warning)}" for warning in event.warnings]
     return "\n".join(lines)

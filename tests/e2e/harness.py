@@ -59,6 +59,9 @@ class BotHarness:
             "ip_check_urls": "",
             # Off unless a test asks: with the wall clock it would fire in any run after 15:45.
             "daily_summary_at": "off",
+            # Off unless a test asks (with its own clock): with the wall clock, every order
+            # test would meet a closed market at night, at weekends and on holidays.
+            "market_hours": False,
         }
         values.update(self._settings_overrides)
         self.settings = load_settings(_env_file=None, **values)

@@ -29,6 +29,7 @@ PUBLIC: dict[str, set[str]] = {
         "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine", "SearchResult",
         "Alert", "AlertEngine", "AlertKind", "AlertWatch",
     },
+    "bot.market.hours": {"IST", "MarketHours", "MarketState", "Phase"},
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
         "ChatUnreachable", "AlertTriggered", "EgressIPChanged", "Event", "FloodWait", "Keyboard",

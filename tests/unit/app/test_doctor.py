@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 ROOT = Path(__file__).resolve().parents[3]
 CHECKS = [
     "settings",
+    "market hours",
     "Telegram token",
     "Telegram users",
     "egress IP",
@@ -32,6 +34,8 @@ CHECKS = [
     "read-only call",
     "order permission",
 ]
+
+MID_2026 = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -63,6 +67,7 @@ def settings_for(tmp: Path, telegram: FakeTelegram, echo: FakeIPEcho, **override
 
 async def doctor(settings: Any, **kwargs: Any) -> tuple[int, list[str]]:
     lines: list[str] = []
+    kwargs.setdefault("now", lambda: MID_2026)  # a date the shipped holiday calendar covers
     code = await run_doctor(settings, out=lines.append, color=False, **kwargs)
     return code, lines
 
@@ -362,3 +367,16 @@ async def test_every_account_of_the_accounts_file_is_checked_under_its_name(
     assert line_of(lines, "me: order permission").startswith("✔ ")
     assert line_of(lines, "mom: order permission").startswith("✘ ")
     assert "198.51.100.9" in line_of(lines, "mom: order permission")
+
+
+async def test_a_year_the_holiday_calendar_does_not_cover_is_warned_about(
+    tmp_path: Path, telegram: FakeTelegram, echo: FakeIPEcho
+) -> None:
+    """In December the next year's holidays are needed (an AMO's next open may be in it)."""
+    settings = settings_for(tmp_path, telegram, echo)
+    december = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+    _, lines = await doctor(settings, broker=paper(settings), now=lambda: december)
+
+    line = line_of(lines, "market hours")
+    assert line.startswith("! "), line
+    assert "does not cover 2027" in line and "holidays/2027.toml" in line

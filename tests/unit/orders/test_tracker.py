@@ -18,6 +18,7 @@ import pyotp
 
 from bot.accounts import Account, SlidingWindowLimiter
 from bot.accounts.totp import TotpSource
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import (
     CardUpdate,
@@ -448,3 +449,43 @@ async def test_start_up_expires_waiting_cards_and_shows_changes_in_flight(tmp_pa
         assert "restarted" in (cards[51].results[0].error or "")
         intent = await rig.store.intents.get(waiting.intent_id)
         assert intent is not None and intent.status == "EXPIRED"
+
+
+def _stamp(db: Path, tag: str, when: datetime) -> None:
+    with sqlite3.connect(db) as conn:
+        stamp = when.astimezone(UTC).isoformat()  # as the store writes it
+        conn.execute("UPDATE orders SET created_at = ? WHERE tag = ?", (stamp, tag))
+
+
+async def test_an_evening_amo_is_lapsed_after_the_day_it_was_held_for(tmp_path: Path) -> None:
+    """An AMO placed on Monday evening is for Tuesday's session: Tuesday's start does not lapse
+    it (a regular order of Monday's is), Wednesday's does."""
+    monday_evening = datetime(2026, 11, 30, 20, 0, tzinfo=IST)
+    async with paper(tmp_path) as (_, rig):
+        desk = OrderDesk(
+            rig.store,
+            rig.account,
+            rig.index,
+            confirm_ttl=timedelta(seconds=60),
+            hours=MarketHours(),
+            now=lambda: monday_evening,
+        )
+        prepared = await desk.prepare_order(1, 1, SBIN_LIMIT)
+        assert prepared.plan.amo
+        await desk.execute(await desk.claim(prepared.intent_id, 1))
+        regular = await rig.confirmed()  # the rig's desk has no market hours
+        [amo_row, regular_row] = await rig.store.orders.live()
+        assert regular_row.broker_order_id == regular.results[0].order_id
+        for row in (amo_row, regular_row):
+            _stamp(rig.path, row.tag, monday_evening)
+
+        rig.clock.now = datetime(2026, 12, 1, 10, 0, tzinfo=IST)
+        tracker = rig.tracker()
+        await tracker.recover()
+        [lapsed] = rig.of(OrdersLapsed)
+        assert [o.order_id for o in lapsed.orders] == [regular_row.broker_order_id]
+        assert [r.tag for r in await rig.store.orders.live()] == [amo_row.tag]
+
+        rig.clock.now = datetime(2026, 12, 2, 10, 0, tzinfo=IST)
+        await tracker.check_once()
+        assert await rig.store.orders.live() == []

@@ -7,7 +7,7 @@ header), §3-§4 (jData with every value a string, `ig` tag), §5-§7 (books, 52
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -498,3 +498,30 @@ async def test_book_rows_map_to_keys_of_fo_contracts(
     assert order.key == trade.key == position.key == sim.untraded_key
     assert position.quantity == -65
     assert json.loads(json.dumps(sim.calls_of("place")[0].jdata))["es"] == "nse_fo"
+
+
+async def test_an_amo_goes_with_am_yes_and_so_do_its_modify_and_cancel(
+    sim: KotakSimulator, live: KotakBroker
+) -> None:
+    """ref §4.1–4.3: `am` is "YES" on an after-market order and on every later call for it."""
+    sbin = await live.resolve("NSE:SBIN")
+    amo = OrderRequest(
+        instrument=sbin,
+        side=Side.BUY,
+        quantity=5,
+        order_type=OrderType.LIMIT,
+        price=Decimal("800"),
+        product=Product.CNC,
+        tag="amo-1",
+        amo=True,
+    )
+    order_id = await live.place_order(amo)
+    assert sim.calls_of("place")[0].jdata["am"] == "YES"
+    await live.modify_order(
+        ModifyRequest(order_id, sbin, Side.BUY, 3, OrderType.LIMIT, Decimal("801"), Product.CNC)
+    )
+    assert sim.calls_of("modify")[0].jdata["am"] == "YES"
+    await live.cancel_order(order_id)
+    assert sim.calls_of("cancel")[0].jdata == {"on": order_id, "am": "YES"}
+    window = live.amo_window("NSE")  # Kotak's own page: NSE AMOs until 08:57
+    assert window is not None and (window.opens, window.closes) == (time(15, 45), time(8, 57))

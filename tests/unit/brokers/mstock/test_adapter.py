@@ -209,3 +209,15 @@ async def test_books_funds_margin(msim: MStockSimulator, mbroker: MStockBroker) 
     assert (check.required, check.ok) == (Decimal("6500"), True)
     body = msim.calls_of("margin")[0].json["orders"][0]
     assert body["exchange"] == "NFO" and body["symbol_name"] == "NIFTY" and body["price"] == "100"
+
+
+async def test_an_amo_goes_as_variety_amo_and_is_cancelled_with_it(
+    msim: MStockSimulator, mbroker: MStockBroker
+) -> None:
+    """ref §4.1: AMO is a variety; cancel repeats the order's own variety (the simulator
+    refuses another one with "Invalid variety")."""
+    order_id = await mbroker.place_order(await buy(mbroker, "TBAMO", amo=True))
+    assert msim.calls_of("place")[0].json["variety"] == "AMO"
+    assert await mbroker.cancel_order(order_id) == order_id
+    assert msim.calls_of("cancel")[0].json == {"variety": "AMO", "orderid": order_id}
+    assert mbroker.amo_window("NFO") is not None
