@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -369,11 +369,20 @@ class OrderDesk:
 
     # -- answer ------------------------------------------------------------------------------
 
-    async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
+    async def claim(
+        self,
+        intent_id: str,
+        user_id: int,
+        to_status: str = "SENDING",
+        *,
+        with_steps: Sequence[Step] = (),
+    ) -> Prepared:
         """The owner check and the compare-and-set that only one tap can win, with an order's
         first row in the same transaction (one commit: the row is written only by the winner,
         and both are in SQLite before `execute` sends anything). Fast (no broker call), so a
-        front end can answer the tap while `execute` does the sending."""
+        front end can answer the tap while `execute` does the sending. `with_steps` (the tap's
+        audit line) go first in that transaction: committed with it, won or lost, and not
+        written at all when there is nothing to claim."""
         intent = await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
@@ -381,7 +390,10 @@ class OrderDesk:
             raise UserError("not_owner", "Only the person who asked can answer this.")
         if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
-            steps = [IntentRepo.transition_step(intent_id, "PENDING", to_status, self._now())]
+            steps = [
+                *with_steps,
+                IntentRepo.transition_step(intent_id, "PENDING", to_status, self._now()),
+            ]
             first_tag = None
             if to_status == "SENDING" and isinstance(prepared, PreparedOrder):
                 first_tag = new_tag()

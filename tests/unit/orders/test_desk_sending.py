@@ -3,6 +3,7 @@ before it) and its one-send-per-claim rule, kept without a second read of the in
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -75,3 +76,56 @@ async def test_an_intent_not_claimed_by_the_desk_is_never_sent(tmp_path: Path) -
             await d.desk.execute(prepared)
         assert refused.value.reason == "already_answered"
         assert await broker.orders() == []
+
+
+async def test_the_taps_audit_line_lands_in_the_claims_commit(tmp_path: Path) -> None:
+    """The tap's audit line goes in the claim's transaction: written when that transaction
+    commits (the tap that wins, before anything is sent; a tap that loses the compare-and-set
+    in it too), not at all when it rolls back, and not by a tap with nothing left to claim
+    (the guard then writes the line with its outcome)."""
+    async with paper_desk(tmp_path) as (broker, d):
+        ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal(800))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        with sqlite3.connect(tmp_path / "db.sqlite") as db:
+            db.execute("ALTER TABLE orders RENAME TO orders_gone")
+        failed = d.store.audit.line(1, "tap", "cf:1")
+        with pytest.raises(sqlite3.OperationalError):
+            await d.desk.claim(prepared.intent_id, 1, with_steps=(failed.step,))
+        assert failed.id is None and await d.store.audit.latest() == []
+        with sqlite3.connect(tmp_path / "db.sqlite") as db:
+            db.execute("ALTER TABLE orders_gone RENAME TO orders")
+
+        won = d.store.audit.line(1, "tap", "cf:2")
+        claimed = await d.desk.claim(prepared.intent_id, 1, with_steps=(won.step,))
+        [line] = await d.store.audit.latest()
+        assert line["id"] == won.id and line["what"] == "cf:2" and line["outcome"] is None
+        intent = await d.store.intents.get(prepared.intent_id)
+        assert intent is not None and intent.status == "SENDING" and await broker.orders() == []
+
+        late = d.store.audit.line(1, "tap", "cf:3")
+        with pytest.raises(UserError) as refused:
+            await d.desk.claim(prepared.intent_id, 1, with_steps=(late.step,))
+        assert refused.value.reason == "already_answered" and late.id is None
+        assert [row["what"] for row in await d.store.audit.latest()] == ["cf:2"]
+        assert (await d.desk.execute(claimed)).status == "done"
+
+
+async def test_a_tap_that_loses_the_race_in_the_claims_transaction_is_audited_there(
+    tmp_path: Path,
+) -> None:
+    """Two taps read the intent PENDING and race in their transactions: one wins, the other's
+    compare-and-set changes nothing, and both lines are committed with their transactions."""
+    async with paper_desk(tmp_path) as (broker, d):
+        ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal(800))
+        prepared = await d.desk.prepare_order(1, 1, ticket)
+        lines = [d.store.audit.line(1, "tap", f"cf:{n}") for n in range(2)]
+        results = await asyncio.gather(
+            *(d.desk.claim(prepared.intent_id, 1, with_steps=(line.step,)) for line in lines),
+            return_exceptions=True,
+        )
+        [won] = [r for r in results if not isinstance(r, BaseException)]
+        [lost] = [r for r in results if isinstance(r, UserError)]
+        assert lost.reason == "already_answered"
+        assert all(line.id is not None for line in lines)
+        assert sorted(row["what"] for row in await d.store.audit.latest()) == ["cf:0", "cf:1"]
+        assert (await d.desk.execute(won)).status == "done" and len(await broker.orders()) == 1
