@@ -34,6 +34,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.accounts import TotpClock
 from bot.app.build import build_account, build_broker, secret_values
 from bot.app.health import beat, heartbeat_path
+from bot.app.imports import remember_absent_sniffio
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
 from bot.app.startup import AdminNotices
@@ -122,6 +123,7 @@ async def run(
     `totp_clock` is the wall clock unless given (see `build_account`); `clock` is what the
     desk (quote age, card expiry), the alert and unfilled-limit watches and the daily summary
     read the time from: one clock, so a test that moves it moves the whole bot."""
+    remember_absent_sniffio()
     setup_logging(settings.log_level, secret_values(settings))
     for warning in settings.warnings():
         log.warning(warning)
