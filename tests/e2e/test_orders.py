@@ -325,7 +325,7 @@ async def test_a_tap_that_fails_unexpectedly_is_answered_in_one_sentence(
 ) -> None:
     card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
     with sqlite3.connect(harness.settings.database_path) as db:
-        db.execute("UPDATE intents SET payload = '{\"key\": 1}'")  # unreadable
+        db.execute("ALTER TABLE orders RENAME TO orders_gone")  # the claim cannot be written
     answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
     assert answer["text"] == "Something went wrong on my side. Check /orders before you try again."
     assert await harness.broker.orders() == []

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.errors import UserError
+from bot.orders.desk import OrderDesk
 from bot.orders.policy import OrderTicket
 from brokers.models import OrderType, Side
 from tests.unit.orders.test_desk import _nifty_future, _resting_price, paper_desk
@@ -129,3 +131,39 @@ async def test_a_tap_that_loses_the_race_in_the_claims_transaction_is_audited_th
         assert all(line.id is not None for line in lines)
         assert sorted(row["what"] for row in await d.store.audit.latest()) == ["cf:0", "cf:1"]
         assert (await d.desk.execute(won)).status == "done" and len(await broker.orders()) == 1
+
+
+async def test_a_claim_from_the_desks_own_copy_of_the_intent_is_still_decided_in_sqlite(
+    tmp_path: Path,
+) -> None:
+    """The desk claims an intent it stored without reading its row first, but the row
+    decides: answered elsewhere (another desk on the same database) it is already answered,
+    and past its time (before its sweep, or after another desk's) it is expired; nothing is
+    sent twice or late."""
+    async with paper_desk(tmp_path) as (broker, d):
+        now = [datetime.now(UTC)]
+        ttl = timedelta(seconds=60)
+        desk = OrderDesk(d.store, d.account, d.index, confirm_ttl=ttl, now=lambda: now[0])
+        ticket = OrderTicket(Side.BUY, "NSE:SBIN", 1, OrderType.LIMIT, price=Decimal(800))
+        answered = await desk.prepare_order(1, 1, ticket)
+        elsewhere = await d.desk.claim(answered.intent_id, 1)
+        assert (await d.desk.execute(elsewhere)).status == "done"
+        with pytest.raises(UserError) as refused:
+            await desk.claim(answered.intent_id, 1)
+        assert refused.value.reason == "already_answered"
+
+        late = await desk.prepare_order(1, 1, ticket)
+        now[0] = late.expires_at + timedelta(seconds=1)
+        with pytest.raises(UserError) as refused:
+            await desk.claim(late.intent_id, 1)
+        assert refused.value.reason == "expired"
+        intent = await d.store.intents.get(late.intent_id)
+        assert intent is not None and intent.status == "EXPIRED"
+
+        now[0] = datetime.now(UTC) - timedelta(seconds=120)
+        swept = await desk.prepare_order(1, 1, ticket)
+        await d.desk.expire_due()  # the other desk's sweep, on the real clock
+        with pytest.raises(UserError) as refused:
+            await desk.claim(swept.intent_id, 1)
+        assert refused.value.reason == "expired"
+        assert len(await broker.orders()) == 1
