@@ -2,7 +2,8 @@
 
 Deny by default, on messages *and* button taps: a user not in TELEGRAM_ALLOWED_USERS gets one
 refusal line and nothing else. Every command and tap is written to the audit table before the
-handler acts, and its outcome after. A `UserError` becomes its plain sentence (plus the usage
+handler acts (a Confirm tap's line in the same commit as its claim, see `claim_tap`), and its
+outcome after. A `UserError` becomes its plain sentence (plus the usage
 line); anything else becomes one apologetic line, never a traceback.
 """
 
