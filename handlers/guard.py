@@ -6,7 +6,8 @@ one of the user's accounts (`/buy mom NSE:SBIN 10`; the word is taken off the ar
 button's `@name` suffix (every keyboard made for an account carries it, see `in_room`), else the
 user's default account; the role checked is the user's role on *that* account, and the handler
 gets the services acting on it. Every command and tap is written to the audit table before the
-handler acts, and its outcome after. A `UserError` becomes its plain sentence (plus the usage
+handler acts (a Confirm tap's line in the same commit as its claim, see `claim_tap`), and its
+outcome after. A `UserError` becomes its plain sentence (plus the usage
 line); anything else becomes one apologetic line, never a traceback.
 """
 
@@ -24,6 +25,7 @@ from bot.errors import UserError
 from bot.notify import Button, Keyboard
 from bot.services import Room, Services
 from bot.settings import Role
+from bot.store import AuditLine
 from handlers.render.markup import esc
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,7 @@ def command(needed: Role, *, per_account: bool = True) -> Callable[[CommandFn], 
 
 
 TapFn = Callable[[Update, Context, Services, str], Awaitable[str]]
+ClaimTapFn = Callable[[Update, Context, Services, str, AuditLine], Awaitable[str]]
 
 
 async def answer_quietly(query: CallbackQuery, text: str) -> None:
@@ -156,42 +159,66 @@ def tap(needed: Role, *, per_account: bool = True) -> Callable[[TapFn], Handler]
     messages. The wrapped function gets the data without its account suffix and returns the
     audit outcome; it must answer the query itself (refusals raised as UserError are answered
     here, as a short toast, and so is an unexpected failure, in one plain sentence: a tap never
-    keeps spinning)."""
+    keeps spinning). The tap's audit line is written before the wrapped function runs."""
 
     def wrap(fn: TapFn) -> Handler:
-        @functools.wraps(fn)
-        async def handler(update: Update, context: Context) -> None:
-            services = services_of(context)
-            query, user = update.callback_query, update.effective_user
-            if query is None or user is None:
-                return
-            data = query.data or ""
-            audit_id = await services.store.audit.add(user.id, "tap", data[:64])
-            try:
-                room, data = _tap_room(services, user.id, data)
-                role, named = _room_role(services, user.id, room, per_account)
-            except UserError:
-                role, named = None, None
-            if role is None or not role.allows(needed):
-                text = NOT_ALLOWED if role is None else role_refusal(role, needed, named)
-                await services.store.audit.set_outcome(audit_id, "refused: not allowed")
-                await answer_quietly(query, text)
-                return
-            if room is not None:
-                services = services.at(room)
-            try:
-                outcome = await fn(update, context, services, data)
-            except UserError as exc:
-                await answer_quietly(query, exc.text)
-                await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
-                return
-            except Exception:
-                log.exception("button handler failed")
-                await answer_quietly(query, TAP_FAILED)
-                await services.store.audit.set_outcome(audit_id, "error")
-                return
-            await services.store.audit.set_outcome(audit_id, outcome)
+        async def act(
+            update: Update, context: Context, services: Services, data: str, line: AuditLine
+        ) -> str:
+            await line.write()
+            return await fn(update, context, services, data)
 
-        return handler
+        return functools.wraps(fn)(_tap_handler(needed, act, per_account))
+
+        return functools.wraps(fn)(_tap_handler(needed, act))
 
     return wrap
+
+
+def claim_tap(needed: Role) -> Callable[[ClaimTapFn], Handler]:
+    """`tap`, for a handler that claims something in the store before it acts (Confirm): it
+    gets the tap's audit line unwritten and puts `line.step` in the claim's unit of work, so
+    the line and the claim are one commit and one trip to the database thread before the order
+    leaves, not two. A tap refused before that unit (not its owner, already answered) gets its
+    line with the outcome, in one insert."""
+
+    def wrap(fn: ClaimTapFn) -> Handler:
+        return functools.wraps(fn)(_tap_handler(needed, fn, True))
+
+    return wrap
+
+
+def _tap_handler(needed: Role, fn: ClaimTapFn, per_account: bool) -> Handler:
+    async def handler(update: Update, context: Context) -> None:
+        services = services_of(context)
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        data = query.data or ""
+        line = services.store.audit.line(user.id, "tap", data[:64])
+        try:
+            room, data = _tap_room(services, user.id, data)
+            role, named = _room_role(services, user.id, room, per_account)
+        except UserError:
+            role, named = None, None
+        if role is None or not role.allows(needed):
+            text = NOT_ALLOWED if role is None else role_refusal(role, needed, named)
+            await line.close("refused: not allowed")
+            await answer_quietly(query, text)
+            return
+        if room is not None:
+            services = services.at(room)
+        try:
+            outcome = await fn(update, context, services, data, line)
+        except UserError as exc:
+            await answer_quietly(query, exc.text)
+            await line.close(f"refused: {exc.reason}")
+            return
+        except Exception:
+            log.exception("button handler failed")
+            await answer_quietly(query, TAP_FAILED)
+            await line.close("error")
+            return
+        await line.close(outcome)
+
+    return handler

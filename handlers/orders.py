@@ -14,9 +14,10 @@ from bot.orders import Prepared
 from bot.parsing import parse_cancel, parse_modify, parse_order
 from bot.services import Services
 from bot.settings import Role
+from bot.store import AuditLine
 from brokers.models import Side
 from handlers import render
-from handlers.guard import Context, answer_quietly, command, in_room, tap
+from handlers.guard import Context, answer_quietly, claim_tap, command, in_room, tap
 from handlers.render.accounts import about
 
 log = logging.getLogger(__name__)
@@ -104,14 +105,17 @@ class _ProgressCard:
         await self._notifier.edit_card(self._card, text, revision=revision, best_effort=True)
 
 
-@tap(Role.TRADER)
-async def confirm_tap(update: Update, context: Context, services: Services, data: str) -> str:
-    """Confirm: claim the intent (one tap wins), then send while the tap is being answered (the
-    order does not wait on Telegram), and edit the card with the outcome."""
+@claim_tap(Role.TRADER)
+async def confirm_tap(
+    update: Update, context: Context, services: Services, data: str, line: AuditLine
+) -> str:
+    """Confirm: claim the intent (one tap wins; the tap's audit line lands in the claim's
+    commit), then send while the tap is being answered (the order does not wait on Telegram),
+    and edit the card with the outcome."""
     query = update.callback_query
     assert query is not None and query.message is not None
     intent_id = data.removeprefix(render.CONFIRM_PREFIX)
-    prepared = await _claim(services, intent_id, query.from_user.id)
+    prepared = await _claim(services, intent_id, query.from_user.id, line)
     answer = _TapAnswer(query, "Sending…")
     card = CardRef(query.message.chat.id, query.message.message_id)
     progress = _ProgressCard(
@@ -130,9 +134,9 @@ async def confirm_tap(update: Update, context: Context, services: Services, data
     return result.status
 
 
-async def _claim(services: Services, intent_id: str, user_id: int) -> Prepared:
+async def _claim(services: Services, intent_id: str, user_id: int, line: AuditLine) -> Prepared:
     try:
-        return await services.desk.claim(intent_id, user_id)
+        return await services.desk.claim(intent_id, user_id, with_steps=(line.step,))
     except UserError as exc:
         await _end_if_expired(services, intent_id, exc)
         raise

@@ -37,6 +37,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.accounts import TotpClock, account_secrets, load_accounts, users_of
 from bot.app.build import secret_values
 from bot.app.health import beat, heartbeat_path
+from bot.app.imports import remember_absent_sniffio
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
 from bot.app.rooms import Opened, expire_cards, furnish, index_loader, label_of, open_account
@@ -103,6 +104,7 @@ async def run(
     clock unless given (see `build_account`); `clock` is what the desks (quote age, card
     expiry), the alert and unfilled-limit watches and the daily summaries read the time from:
     one clock, so a test that moves it moves the whole bot."""
+    remember_absent_sniffio()
     configs = load_accounts(settings)
     setup_logging(settings.log_level, secret_values(settings) + account_secrets(configs))
     for warning in settings.warnings():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -69,7 +69,7 @@ from bot.orders.protection import check_tick, protect_stop
 from bot.orders.quantity import check_lots
 from bot.orders.sessions import check_session
 from bot.store.connection import Store
-from bot.store.intents import IntentRepo
+from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import OrderRepo
 from bot.store.unit import Step
 from brokers.errors import BrokerError, UnknownOutcome
@@ -170,8 +170,12 @@ class OrderDesk:
         self._hours = hours
         # intent id -> its claim, for each intent this desk moved to SENDING and has not
         # executed yet. `execute` takes the entry, so an intent is sent at most once without a
-        # second read of its row on the way to the broker (`claim` has just read and moved it).
+        # second read of its row on the way to the broker (`claim` has just moved it).
         self._claimed: dict[str, _Claim] = {}
+        # intent id -> its row as this desk stored it (PENDING), until a tap claims it or it
+        # expires: the claim's transaction then goes out without a read of the row first. The
+        # compare-and-set in SQLite still decides; a claim that loses it reads the row.
+        self._stored: dict[str, IntentRow] = {}
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -377,7 +381,7 @@ class OrderDesk:
     ) -> tuple[str, datetime]:
         intent_id = secrets.token_urlsafe(9)
         expires = self._now() + self._ttl
-        await self._store.intents.add(
+        self._stored[intent_id] = await self._store.intents.add(
             intent_id,
             user_id=user_id,
             chat_id=chat_id,
@@ -389,12 +393,21 @@ class OrderDesk:
 
     # -- answer ------------------------------------------------------------------------------
 
-    async def claim(self, intent_id: str, user_id: int, to_status: str = "SENDING") -> Prepared:
+    async def claim(
+        self,
+        intent_id: str,
+        user_id: int,
+        to_status: str = "SENDING",
+        *,
+        with_steps: Sequence[Step] = (),
+    ) -> Prepared:
         """The owner check and the compare-and-set that only one tap can win, with an order's
         first row in the same transaction (one commit: the row is written only by the winner,
         and both are in SQLite before `execute` sends anything). Fast (no broker call), so a
-        front end can answer the tap while `execute` does the sending."""
-        intent = await self._store.intents.get(intent_id)
+        front end can answer the tap while `execute` does the sending. `with_steps` (the tap's
+        audit line) go first in that transaction: committed with it, won or lost, and not
+        written at all when there is nothing to claim."""
+        intent = self._stored.get(intent_id) or await self._store.intents.get(intent_id)
         if intent is None:
             raise UserError("unknown_intent", "This confirmation is not valid; nothing was sent.")
         if intent.user_id != user_id:
@@ -402,16 +415,23 @@ class OrderDesk:
         if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
             steps = [
-                self._store.intents.transition_step(intent_id, "PENDING", to_status, self._now())
+                *with_steps,
+                self._store.intents.transition_step(intent_id, "PENDING", to_status, self._now()),
             ]
             first_tag = None
             if to_status == "SENDING" and isinstance(prepared, PreparedOrder):
                 first_tag = new_tag()
                 steps.append(self._row_step(prepared, first_tag, intent.user_id, intent.chat_id, 0))
-            if (await self._store.write(*steps)).complete:
+            try:
+                done = await self._store.write(*steps)
+            finally:
+                self._stored.pop(intent_id, None)
+            if done.complete:
                 if to_status == "SENDING":
                     self._claimed[intent_id] = _Claim(intent.user_id, intent.chat_id, first_tag)
                 return prepared
+            # Lost: the row as it is now tells an expiry from another tap's answer.
+            intent = await self._store.intents.get(intent_id) or intent
         # Expired now, or earlier by the sweep: either way the user is told it expired.
         if intent.status == "EXPIRED" or await self._store.intents.transition(
             intent_id, "PENDING", "EXPIRED", unexpired_at=None
@@ -630,8 +650,10 @@ class OrderDesk:
     async def expire_due(self) -> list[CardUpdate[Any]]:
         """Expire PENDING intents past their time; returns their cards' final views (the
         order they asked for, marked expired, without buttons) for the caller to show."""
+        now = self._now()
+        self._stored = {i: row for i, row in self._stored.items() if row.expires_at > now}
         pending = await self._store.intents.in_status("PENDING")
-        return await expire(self._store, self.index, pending, due_by=self._now())
+        return await expire(self._store, self.index, pending, due_by=now)
 
     async def expired_view(self, intent_id: str) -> CardUpdate[Any] | None:
         """The final view of an expired intent's card (a tap found it expired: the card is

@@ -4,7 +4,7 @@ days whose summary went out, and the outbox of pushes written before they are se
 `Store` holds the connection; each table has its repository."""
 
 from bot.store.alerts import AlertRepo, AlertRow, AlertState
-from bot.store.audit import AuditRepo
+from bot.store.audit import AuditLine, AuditRepo
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import LIVE_ORDER_STATES, OrderRepo, OrderRow
@@ -17,6 +17,7 @@ __all__ = [
     "AlertRepo",
     "AlertRow",
     "AlertState",
+    "AuditLine",
     "AuditRepo",
     "IntentRepo",
     "IntentRow",

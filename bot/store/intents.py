@@ -53,7 +53,9 @@ class IntentRepo:
         action: str,
         payload: dict[str, Any],
         expires_at: datetime,
-    ) -> None:
+    ) -> IntentRow:
+        """Store a PENDING intent; returns its row as written (`get` would read the same)."""
+        created_at = utcnow()
         insert = Step(
             "INSERT INTO intents (id, user_id, chat_id, action, payload, status, created_at,"
             " expires_at, account) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)",
@@ -63,12 +65,24 @@ class IntentRepo:
                 chat_id,
                 action,
                 json.dumps(payload),
-                utcnow().isoformat(),
+                created_at.isoformat(),
                 expires_at.isoformat(),
                 self._account or "",
             ),
         )
         await write(self._db, insert)
+        return IntentRow(
+            id=intent_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=None,
+            action=action,
+            payload=payload,
+            status="PENDING",
+            created_at=created_at,
+            expires_at=expires_at,
+            result=None,
+        )
 
     async def set_message(self, intent_id: str, message_id: int) -> None:
         """Remember the confirmation card, so an expiry can take its buttons away."""

@@ -11,6 +11,10 @@ A step may be `required`: when it changes no row (a compare-and-set that lost), 
 it are not run, and `commit` reports it. That is how a claim and the order row it allows land in
 one transaction: the row is written only by the caller that won the intent.
 
+A step may also carry a `RowId`, where the unit notes the row id it inserted once it has
+committed: a step handed to another caller's unit (a tap's audit line, in the desk's claim)
+tells its owner the id without that caller knowing what the step is.
+
 Every write of the store goes through here, so no statement is ever left uncommitted between
 trips on the shared connection (another caller's commit or rollback can never take it along).
 """
@@ -25,14 +29,26 @@ from typing import Any
 import aiosqlite
 
 
+class RowId:
+    """The row id a step inserted, noted when its unit has committed (None until then, and
+    for good when the unit rolled back or stopped before the step)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One statement: run once with `args`, or once per item of `many`."""
+    """One statement: run once with `args`, or once per item of `many`; `rowid`, if given,
+    receives the id of the row it inserted once the unit has committed."""
 
     sql: str
     args: Sequence[Any] = ()
     many: Sequence[Sequence[Any]] | None = None
     required: bool = False
+    rowid: RowId | None = None
 
     @classmethod
     def each(cls, sql: str, many: Sequence[Sequence[Any]]) -> Step:
@@ -67,6 +83,9 @@ class UnitOfWork:
         done: Done = await self._db._execute(  # type: ignore[no-untyped-call]
             _run, self._db._conn, steps
         )
+        for step, lastrowid in zip(steps, done.lastrowids, strict=False):
+            if step.rowid is not None:
+                step.rowid.value = lastrowid
         return done
 
 

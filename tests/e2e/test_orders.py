@@ -88,6 +88,31 @@ async def test_only_the_asker_can_confirm_and_a_double_tap_executes_once(
     assert len(await harness.broker.orders()) == 1
 
 
+async def test_every_confirm_tap_has_one_audit_line_with_its_outcome(harness: BotHarness) -> None:
+    """The winning tap's line is written in the claim's commit and closed with the result; a
+    tap refused before any claim (not the owner, already answered) gets its line whole."""
+    card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
+    confirm = harness.button(card, "Confirm")
+    await harness.tap(TRADER, card, confirm)
+    await harness.tap(ADMIN, card, confirm)
+    await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "Placed" in t)
+    await harness.tap(ADMIN, card, confirm)
+
+    def closed(_: object) -> list[tuple[int, str, str]] | None:
+        with sqlite3.connect(harness.settings.database_path) as db:
+            rows = db.execute(
+                "SELECT user_id, what, outcome FROM audit WHERE kind = 'tap' ORDER BY id"
+            ).fetchall()
+        return rows if len(rows) == 3 and all(row[2] for row in rows) else None
+
+    lines = await harness.telegram.wait_for(closed, what="three closed audit lines")
+    assert lines == [
+        (TRADER, confirm, "refused: not_owner"),
+        (ADMIN, confirm, "done"),
+        (ADMIN, confirm, "refused: already_answered"),
+    ]
+
+
 async def test_stranger_gets_one_refusal_and_nothing_else(harness: BotHarness) -> None:
     reply = await harness.say(STRANGER, "/orders")
     assert reply.plain == (
@@ -300,7 +325,7 @@ async def test_a_tap_that_fails_unexpectedly_is_answered_in_one_sentence(
 ) -> None:
     card = await harness.say(ADMIN, "/buy NSE:SBIN 10 @700")
     with sqlite3.connect(harness.settings.database_path) as db:
-        db.execute("UPDATE intents SET payload = '{\"key\": 1}'")  # unreadable
+        db.execute("ALTER TABLE orders RENAME TO orders_gone")  # the claim cannot be written
     answer = await harness.tap(ADMIN, card, harness.button(card, "Confirm"))
     assert answer["text"] == "Something went wrong on my side. Check /orders before you try again."
     assert await harness.broker.orders() == []

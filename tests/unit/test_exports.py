@@ -49,7 +49,8 @@ PUBLIC: dict[str, set[str]] = {
         "ProtectionGrid", "SliceResult", "SliceState", "parse_grid", "plan_order",
     },
     "bot.store": {
-        "LIVE_ORDER_STATES", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo", "OrderRow",
+        "LIVE_ORDER_STATES", "AuditLine", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo",
+        "OrderRow",
         "Store",
         "AlertRepo", "AlertRow", "AlertState",
         "INCIDENT", "PreferenceRepo",
