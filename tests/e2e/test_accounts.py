@@ -23,7 +23,7 @@ from tests.e2e.harness import ADMIN, TRADER, BotHarness
 from tests.fakes.ip_echo import FakeIPEcho
 from tests.fakes.kotak_sim import KotakSimulator, kotak_config
 from tests.fakes.mstock_sim import MStockSimulator
-from tests.fakes.telegram_server import StoredMessage
+from tests.fakes.telegram_server import FakeTelegram, StoredMessage
 from tests.fakes.totp_clock import SkipAheadClock
 
 PRIMARY, SECONDARY, ELSEWHERE = "203.0.113.10", "203.0.113.11", "198.51.100.99"
@@ -128,6 +128,23 @@ def confirm_data(card: StoredMessage) -> str:
     return BotHarness.confirm_button(card)
 
 
+async def ask_card(h: BotHarness, text: str) -> StoredMessage:
+    """Send `text` as ADMIN and return the confirmation card it gets, passing over pushes that
+    arrive meanwhile (an account's IP notice)."""
+    before = len(h.telegram.messages(ADMIN))
+    h.telegram.send_text(ADMIN, text)
+
+    def cards(t: FakeTelegram) -> StoredMessage | None:
+        return next((m for m in t.messages(ADMIN)[before:] if "cf:" in str(m.reply_markup)), None)
+
+    card: StoredMessage = await h.telegram.wait_for(
+        cards,
+        timeout=10,
+        what=f"the card for {text}",
+    )
+    return card
+
+
 async def test_orders_land_in_the_named_account_only(world: World) -> None:
     h = world.h
     for name, sim_counts in (("me", (1, 0, 0)), ("wife", (1, 1, 0)), ("huf", (1, 1, 1))):
@@ -198,7 +215,7 @@ async def test_one_accounts_broker_trouble_leaves_the_others_trading(world: Worl
     # "me"'s session ends at the broker, and the login that would renew it is refused.
     world.me.expected_totp = lambda code: False
     world.me.expire_sessions()
-    card = await h.say(ADMIN, "/buy me NSE:SBIN 10")
+    card = await ask_card(h, "/buy me NSE:SBIN 10")
     await h.tap(ADMIN, card, confirm_data(card))
     me_card = await h.telegram.wait_for_edit(
         ADMIN, card.message_id, lambda t: not t.startswith("Confirm"), timeout=20
@@ -208,10 +225,10 @@ async def test_one_accounts_broker_trouble_leaves_the_others_trading(world: Worl
     assert world.me.orders == {} and world.wife.orders == {}
 
     # The others trade on: the mStock and the paper account.
-    placed = await h.confirm(ADMIN, await h.say(ADMIN, "/buy huf NSE:SBIN 10"))
+    placed = await h.confirm(ADMIN, await ask_card(h, "/buy huf NSE:SBIN 10"))
     [huf_order] = world.huf.orders
     assert huf_order in placed.plain
-    placed = await h.confirm(ADMIN, await h.say(ADMIN, "/buy mom NSE:SBIN 10"))
+    placed = await h.confirm(ADMIN, await ask_card(h, "/buy mom NSE:SBIN 10"))
     assert "PAPER" in placed.plain
     assert world.me.orders == {} and world.wife.orders == {}
 
