@@ -34,6 +34,7 @@ from bot.explain import explain, explain_read
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import CardUpdate
 from bot.orders.expiry import expire, expired_view
+from bot.orders.guard import LimitGuard
 from bot.orders.intents import (
     CancelPayload,
     ModifyPayload,
@@ -153,7 +154,10 @@ class OrderDesk:
         now: Callable[[], datetime] = utcnow,
         on_orders_sent: Callable[[], None] = lambda: None,
         margin_timeout: float = MARGIN_CHECK_SECONDS,
+        limits: LimitGuard | None = None,
     ) -> None:
+        """`limits`: the account's daily limits (issue 15), asked before an order's card and
+        at its Confirm; None: no limits."""
         self._store = store
         self._account = account
         self.index = index
@@ -162,6 +166,7 @@ class OrderDesk:
         self._now = now
         self._on_orders_sent = on_orders_sent
         self._margin_timeout = margin_timeout
+        self._limits = limits
         # intent id -> its claim, for each intent this desk moved to SENDING and has not
         # executed yet. `execute` takes the entry, so an intent is sent at most once without a
         # second read of its row on the way to the broker (`claim` has just read and moved it).
@@ -174,6 +179,8 @@ class OrderDesk:
         self._account.check_orders_open()
         quote = await self._quote(instrument)
         plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        if self._limits is not None:
+            await self._limits.check_order(plan)
         margin = await self._margin(plan)
         intent_id, expires = await self._store_intent(
             user_id, chat_id, PlacePayload.from_plan(plan)
@@ -381,6 +388,9 @@ class OrderDesk:
             raise UserError("not_owner", "Only the person who asked can answer this.")
         if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
+            limits = self._limits if to_status == "SENDING" else None
+            if limits is not None and isinstance(prepared, PreparedOrder):
+                await limits.check_confirm(prepared.plan)  # no entry after a halt since the card
             steps = [
                 self._store.intents.transition_step(intent_id, "PENDING", to_status, self._now())
             ]

@@ -28,6 +28,7 @@ PUBLIC: dict[str, set[str]] = {
     "bot.market": {
         "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine", "SearchResult",
         "Alert", "AlertEngine", "AlertKind", "AlertWatch",
+        "DayPnL", "PositionLine", "day_pnl",
     },
     "bot.notify": {
         "AdminEvent", "BadMarkup", "Button", "CardRef", "CardUpdate", "ChangeSettled",
@@ -41,6 +42,7 @@ PUBLIC: dict[str, set[str]] = {
         "BotStarted", "BotStopping", "DailySummary", "Incident", "PositionPnL", "RejectedOrder",
         "StartupNote",
         "Preference", "Sender", "always_on",
+        "LimitHalted",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -53,6 +55,7 @@ PUBLIC: dict[str, set[str]] = {
         "AlertRepo", "AlertRow", "AlertState",
         "INCIDENT", "PreferenceRepo",
         "OutboxRepo", "OutboxRow",
+        "HaltRow", "LimitRepo",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",
