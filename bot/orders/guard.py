@@ -225,7 +225,7 @@ class LimitGuard:
 
     async def set_limit(self, user_id: int, kind: LimitKind, value: Decimal | None) -> DailyLimits:
         """Change one limit for this account (None: no limit). A waived limit is re-armed."""
-        await self._repo.change(self.name, kind.value, value or Decimal(0), user_id)
+        await self._repo.change(self.name, kind.value, value or Decimal(0), user_id, self._now())
         log.info("user %s set the %s of %s to %s", user_id, kind.label, self.name, value)
         return await self.limits()
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import aiosqlite
 
-from bot.clock import utcnow
 from bot.store.unit import Step, write
 
 
@@ -58,7 +57,9 @@ class LimitRepo:
         ) as cur:
             return {str(r[0]): Decimal(r[1]) for r in await cur.fetchall()}
 
-    async def change(self, account: str, kind: str, value: Decimal, user_id: int) -> None:
+    async def change(
+        self, account: str, kind: str, value: Decimal, user_id: int, at: datetime
+    ) -> None:
         await write(
             self._db,
             Step(
@@ -66,7 +67,7 @@ class LimitRepo:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, kind) DO UPDATE SET "
                 "value = excluded.value, set_by = excluded.set_by, "
                 "updated_at = excluded.updated_at",
-                (account, kind, str(value), user_id, utcnow().isoformat()),
+                (account, kind, str(value), user_id, at.isoformat()),
             ),
         )
 
