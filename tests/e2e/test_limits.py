@@ -152,3 +152,22 @@ async def test_order_count_and_order_value_limits_refuse_with_their_sentence(
     await harness.telegram.wait_for_edit(ADMIN, card.message_id, lambda t: "resumed" in t)
     fine = await harness.say(TRADER, "/buy NSE:SBIN 1 @700")
     assert fine.reply_markup is not None and "BUY 1 NSE:SBIN" in fine.plain
+
+
+async def test_a_card_shown_before_the_halt_cannot_send_its_entry_after(
+    loss_bot: BotHarness,
+) -> None:
+    harness = loss_bot
+    harness.broker.set_price("NSE:SBIN", Decimal("800"))
+    await harness.confirm(TRADER, await harness.say(TRADER, "/buy NSE:SBIN 100 @800 MIS"))
+    await _filled(harness, TRADER, 1)
+    early = await harness.say(TRADER, "/buy NSE:INFY 1 @1498.30")
+    assert early.reply_markup is not None  # shown while entries were open
+    harness.broker.set_price("NSE:SBIN", Decimal("785"))
+    assert "halted" in (await harness.say(TRADER, "/buy NSE:TCS 1 @3105.40")).plain
+    answer = await harness.tap(TRADER, early, harness.confirm_button(early))
+    assert answer["text"].startswith("Refused: new entries are halted since ")
+    assert [o.key for o in await harness.broker.orders()] == ["NSE:SBIN"]
+    # An exit still goes.
+    exit_card = await harness.say(TRADER, "/sell NSE:SBIN 100 @785 MIS")
+    await harness.confirm(TRADER, exit_card)
