@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.run import _daily_limits
+from bot.app.rooms import daily_limits
 from bot.errors import ConfigError
 from bot.orders.limits import DailyLimits
 from bot.settings import load_settings
@@ -17,7 +17,7 @@ def test_empty_or_zero_is_no_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAILY_MAX_LOSS", "")  # a fresh copy of .env.example leaves it empty
     monkeypatch.setenv("DAILY_MAX_ORDERS", "0")
     settings = load_settings(_env_file=None, telegram_bot_token=TOKEN, telegram_allowed_users="1")
-    assert _daily_limits(settings) == DailyLimits()
+    assert daily_limits(settings) == DailyLimits()
 
 
 def test_rupees_may_be_written_as_people_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +25,7 @@ def test_rupees_may_be_written_as_people_write_them(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DAILY_MAX_ORDERS", "50")
     monkeypatch.setenv("MAX_ORDER_VALUE", "2,00,000")
     settings = load_settings(_env_file=None, telegram_bot_token=TOKEN, telegram_allowed_users="1")
-    limits = _daily_limits(settings)
+    limits = daily_limits(settings)
     assert (limits.max_loss, limits.max_orders, limits.max_order_value) == (5000, 50, 200_000)
 
 
