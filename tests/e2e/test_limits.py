@@ -171,3 +171,31 @@ async def test_a_card_shown_before_the_halt_cannot_send_its_entry_after(
     # An exit still goes.
     exit_card = await harness.say(TRADER, "/sell NSE:SBIN 100 @785 MIS")
     await harness.confirm(TRADER, exit_card)
+
+
+async def test_each_account_has_its_own_limits_and_halt(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        '[accounts.main]\nbroker = "paper"\nlabel = "Main"\n\n'
+        '[accounts.mom]\nbroker = "paper"\nlabel = "Mom"\n'
+    )
+    async with BotHarness(tmp_path, accounts_file=accounts, daily_max_orders=1) as harness:
+        card = await harness.say(TRADER, "/buy main NSE:SBIN 1 @700")
+        await harness.confirm(TRADER, card)
+        refused = await harness.say(TRADER, "/buy main NSE:SBIN 1 @700")
+        assert "1 orders were placed today, the daily max is 1" in refused.plain
+        other = await harness.say(TRADER, "/buy mom NSE:SBIN 1 @700")
+        assert other.reply_markup is not None and "Entries halted" not in other.plain
+        await _halt_pushes(harness)
+        [push] = [m for m in harness.telegram.messages(ADMIN) if HALT_PUSH in m.plain]
+        assert "Entries halted on Main" in push.plain
+        nothing = await harness.say(ADMIN, "/resume mom")
+        assert nothing.plain == "New entries are not halted; there is nothing to resume."
+        resume_card = await harness.say(ADMIN, "/resume main")
+        assert harness.button(resume_card, "Resume").endswith("@main")
+        await harness.tap(ADMIN, resume_card, harness.button(resume_card, "Resume"))
+        await harness.telegram.wait_for_edit(
+            ADMIN, resume_card.message_id, lambda t: "resumed" in t
+        )
+        again = await harness.say(TRADER, "/buy main NSE:SBIN 1 @700")
+        assert again.reply_markup is not None
