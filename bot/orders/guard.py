@@ -8,10 +8,10 @@ survives a restart), the admins get one push (one row per halt: the first writer
 every later entry is refused until an admin confirms /resume or the next trading day starts.
 
 When the loss is evaluated: before each entry's card (from the broker's positions, at the
-broker's LTP), on /limits, and every `every` seconds by `run` while a loss or count limit is
-set, so a loss reached with no order in flight halts the account too. A card shown before a
-halt is checked again at Confirm, from the stored halt alone (no broker read on the confirm
-path unless the account is halted).
+broker's LTP), on /limits and /pnl, and every `every` seconds by `run` while a loss or count
+limit is set, so a loss reached with no order in flight halts the account too. A card shown before a
+halt is checked again at Confirm, from the halt the guard keeps in memory (no broker or
+database read on the confirm path unless the account is halted).
 
 A resume lifts the halt for the rest of the day and waives the limit that was hit: it is not
 applied again that day unless an admin sets it again (`/limits loss 8000`), which re-arms it.
@@ -115,20 +115,31 @@ class LimitGuard:
         self._defaults = defaults
         self._notify = notify
         self._now = now
+        # What SQLite holds for this account, kept as it is written: this guard is its only
+        # writer (one guard per account, one bot per database: bot.app.lock). So the order path
+        # (every card, every Confirm) asks the database nothing while no limit is set and
+        # nothing is halted. The open halt is kept with its day: a new day reads it again.
+        self._limits: DailyLimits | None = None
+        self._open: tuple[date, Halt | None] | None = None
 
     def _day(self) -> date:
         return self._now().astimezone(IST).date()
 
     async def limits(self) -> DailyLimits:
-        limits = self._defaults
-        for kind, value in (await self._repo.changed(self.name)).items():
-            limits = limits.with_value(LimitKind(kind), value or None)
-        return limits
+        if self._limits is None:
+            limits = self._defaults
+            for kind, value in (await self._repo.changed(self.name)).items():
+                limits = limits.with_value(LimitKind(kind), value or None)
+            self._limits = limits
+        return self._limits
 
     async def halt(self) -> Halt | None:
-        """Today's open halt, from SQLite only (cards and /session ask; no broker read)."""
-        row = await self._repo.open_halt(self.name, self._day())
-        return _halt_of(row) if row is not None else None
+        """Today's open halt (cards and /session ask; no broker read)."""
+        day = self._day()
+        if self._open is None or self._open[0] != day:
+            row = await self._repo.open_halt(self.name, day)
+            self._open = (day, _halt_of(row) if row is not None else None)
+        return self._open[1]
 
     # -- the desk's questions ------------------------------------------------------------------
 
@@ -159,8 +170,8 @@ class LimitGuard:
         raise breach.refusal()
 
     async def check_confirm(self, plan: OrderPlan) -> None:
-        """At Confirm: a card shown before the account halted cannot send an entry after. One
-        SQLite read; the broker is asked (to tell an exit) only while halted."""
+        """At Confirm: a card shown before the account halted cannot send an entry after. The
+        broker is asked (to tell an exit) only while halted."""
         halt = await self.halt()
         if halt is None:
             return
@@ -228,6 +239,7 @@ class LimitGuard:
     async def set_limit(self, user_id: int, kind: LimitKind, value: Decimal | None) -> DailyLimits:
         """Change one limit for this account (None: no limit). A waived limit is re-armed."""
         await self._repo.change(self.name, kind.value, value or Decimal(0), user_id, self._now())
+        self._limits = None
         log.info("user %s set the %s of %s to %s", user_id, kind.label, self.name, value)
         return await self.limits()
 
@@ -236,7 +248,9 @@ class LimitGuard:
         halt = await self.halt()
         if halt is None or halt.id != halt_id:
             raise UserError("not_halted", "This halt is no longer in force; nothing was changed.")
-        if not await self._repo.resume(self.name, halt_id, user_id, self._now()):
+        resumed = await self._repo.resume(self.name, halt_id, user_id, self._now())
+        self._open = None
+        if not resumed:
             raise UserError("already_answered", "This was already answered; nothing more was done.")
         log.info("user %s resumed entries on %s", user_id, self.name)
         return halt
@@ -280,6 +294,7 @@ class LimitGuard:
             await self._notify(
                 LimitHalted(self.label, breach.kind.value, breach.limit, breach.actual, at)
             )
+        self._open = None
         halt = await self.halt()
         assert halt is not None, "a halt is open: this call's or an earlier one"
         return halt
