@@ -17,6 +17,7 @@ from bot.market.portfolio import Portfolio
 from bot.notify.notifier import Notifier
 from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
+from bot.orders.guard import LimitGuard
 from bot.orders.unfilled import UnfilledWatch
 from bot.settings import Role
 from bot.store.choices import ChoiceRepo
@@ -71,6 +72,8 @@ class Room:
     roles: Mapping[int, Role]
     paper: bool = False
     feed: FeedState = field(default_factory=FeedState)
+    # Its daily limits (issue 15); None: none set up.
+    limits: LimitGuard | None = None
 
     def role_of(self, user_id: int) -> Role | None:
         return self.roles.get(user_id)
@@ -143,6 +146,10 @@ class Services:
     @property
     def unfilled(self) -> UnfilledWatch:
         return self.current.unfilled
+
+    @property
+    def limits(self) -> LimitGuard | None:
+        return self.current.limits
 
     @property
     def feed(self) -> FeedState:

@@ -470,6 +470,15 @@ class Settings(BaseSettings):
         """None when the daily summary is off."""
         return None if self.daily_summary_at == "off" else time.fromisoformat(self.daily_summary_at)
 
+    # -- daily limits (issue 15) ---------------------------------------------------------------
+
+    # Per account, 0 or empty for no limit; an admin may change each from chat (/limits). The
+    # day's loss is realised + unrealised P&L; hitting it or the order count halts new entries
+    # (exits stay allowed) until an admin confirms /resume or the next trading day.
+    daily_max_loss: int = Field(default=0, ge=0, examples=[5000])
+    daily_max_orders: int = Field(default=0, ge=0, examples=[50])
+    max_order_value: int = Field(default=0, ge=0, examples=[200000])
+
 
 # -- one rule per kind of value, shared with the accounts file (bot.accounts.config) ----------
 
@@ -598,7 +607,7 @@ def _unit(name: str) -> str:
         return "s"
     if name.endswith("_ms"):
         return "ms"
-    if name == "paper_capital":
+    if name in ("paper_capital", "daily_max_loss", "max_order_value"):
         return "₹"
     return ""
 
@@ -652,7 +661,10 @@ def _expected_form(name: str) -> str:
     elif low is not None:
         noun += f" above {low:g}" if above else f" of at least {low:g}"
         noun += f" and at most {high:g}" if high is not None else ""
-    example = field.default if field.default is not None else 7
+    if field.examples:
+        example = field.examples[0]
+    else:
+        example = field.default if field.default is not None else 7
     if unit == "₹":
         return f"expected {noun}, e.g. {example} or ₹{example:,}"
     tail = f" or {example:g}{unit}" if unit else ""

@@ -19,6 +19,7 @@ from brokers.models import Side
 from handlers import render
 from handlers.guard import Context, answer_quietly, claim_tap, command, in_room, tap
 from handlers.render.accounts import about
+from handlers.render.limits import halted_line
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ async def send_card(update: Update, services: Services, prepared: Prepared) -> N
     text = render.card_with_expiry(prepared, services.confirm_ttl_seconds) + about(
         room, services.several
     )
+    halt = await room.limits.halt() if room.limits is not None else None
+    if halt is not None:  # while halted, only exits (and changes) get a card
+        text += "\n" + halted_line(halt)
     keyboard = in_room(render.confirm_keyboard(prepared), room)
     message_id = await services.notifier.send(chat_id, text, keyboard)
     await services.desk.attach_card(prepared.intent_id, message_id)

@@ -12,11 +12,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.echo import clip
 from bot.errors import UserError
+from bot.orders.limits import LIMITS_USAGE
 from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SEARCH_USAGE
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Instrument
-from handlers import accounts, alerts, notify, orders, reports, session, status
+from handlers import accounts, alerts, limits, notify, orders, reports, session, status
 from handlers.guard import (
     NOT_ALLOWED,
     ROOM_SUFFIX,
@@ -30,6 +31,7 @@ from handlers.guard import (
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
 from handlers.render.accounts import ACCOUNT_PREFIX
 from handlers.render.alerts import ALERT_PREFIX, UNFILLED_PREFIX
+from handlers.render.limits import KEEP_PREFIX, RESUME_PREFIX
 from handlers.render.markup import esc
 from handlers.render.notify import NOTIFY_PREFIX
 
@@ -144,6 +146,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("holdings", "Holdings and P&L", "/holdings", None, Role.VIEWER, reports.holdings),
     Command("funds", "Funds and margin", "/funds", None, Role.VIEWER, reports.funds),
     Command(
+        "pnl",
+        "Today's realised and unrealised P&L, per position and in total",
+        "/pnl",
+        None,
+        Role.VIEWER,
+        limits.pnl,
+    ),
+    Command(
         "quote",
         "Last price of one or more symbols",
         QUOTE_USAGE,
@@ -185,6 +195,22 @@ COMMANDS: tuple[Command, ...] = (
         None,
         Role.ADMIN,
         session.session,
+    ),
+    Command(
+        "limits",
+        "Daily limits (max loss, orders, order value) and today's use; admins change one",
+        LIMITS_USAGE,
+        "/limits   ·   /limits loss 5000   ·   /limits orders off",
+        Role.VIEWER,
+        limits.limits,
+    ),
+    Command(
+        "resume",
+        "Lift today's halt of new entries (a confirmation card)",
+        "/resume",
+        None,
+        Role.ADMIN,
+        limits.resume,
     ),
     Command(
         "status",
@@ -289,6 +315,8 @@ TAPS: tuple[tuple[Handler, str], ...] = (
     (alerts.alert_tap, rf"{ALERT_PREFIX}[bszxr]:\d{{1,12}}"),
     (alerts.unfilled_tap, rf"{UNFILLED_PREFIX}[rc]:[A-Za-z0-9_-]{{1,40}}"),
     (notify.notify_tap, rf"{NOTIFY_PREFIX}[a-z]+"),
+    (limits.resume_tap, rf"{RESUME_PREFIX}\d{{1,12}}"),
+    (limits.keep_tap, rf"{KEEP_PREFIX}\d{{1,12}}"),
     (accounts.account_tap, rf"{ACCOUNT_PREFIX}[a-z][a-z0-9-]{{0,15}}"),
 )
 

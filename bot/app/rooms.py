@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from bot.accounts import Account, AccountConfig, TotpClock
 from bot.app.build import build_account, build_broker
@@ -28,6 +29,8 @@ from bot.notify import Notifier
 from bot.notify.events import ABOUT_AN_ACCOUNT, AdminEvent, BotStarted, BotStopping
 from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
+from bot.orders.guard import LimitGuard
+from bot.orders.limits import DailyLimits
 from bot.orders.policy import PolicyConfig
 from bot.orders.tracker import OrderTracker, Patience
 from bot.orders.unfilled import UnfilledWatch
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Furnished",
     "Opened",
+    "daily_limits",
     "expire_cards",
     "furnish",
     "index_loader",
@@ -173,6 +177,16 @@ def label_of(settings: Settings, opened: Opened, several: bool) -> str:
     return settings.account_label or opened.account.status().account or opened.broker.name
 
 
+def daily_limits(settings: Settings) -> DailyLimits:
+    """The settings' daily limits, the same for every account until an admin changes one of
+    an account's (/limits); 0 (the default) is no limit."""
+    return DailyLimits(
+        max_loss=Decimal(settings.daily_max_loss) or None,
+        max_orders=settings.daily_max_orders or None,
+        max_order_value=Decimal(settings.max_order_value) or None,
+    )
+
+
 def furnish(
     settings: Settings,
     opened: Opened,
@@ -206,6 +220,15 @@ def furnish(
         lpp=settings.lpp,
         max_ltp_age=timedelta(seconds=settings.ltp_max_age_seconds),
     )
+    guard = LimitGuard(
+        store.limits,
+        account,
+        name=config.name,
+        label=label,
+        defaults=daily_limits(settings),
+        notify=opened.teller,
+        now=clock,
+    )
     desk = OrderDesk(
         store,
         account,
@@ -215,6 +238,7 @@ def furnish(
         on_orders_sent=tracker.wake,
         now=clock,
         hours=hours,
+        limits=guard,
     )
     footer = account_line(label, opened.paper) if several else ""
     pusher = Pusher(notifier, config.users, config.name, footer)
@@ -258,6 +282,7 @@ def furnish(
         store=store,
         roles=config.users,
         paper=opened.paper,
+        limits=guard,
     )
     return Furnished(opened, room, tracker, summaries, publish)
 

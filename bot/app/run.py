@@ -259,6 +259,8 @@ async def run(
         for room in rooms:
             background.append(asyncio.create_task(expire_cards(room.room.desk, room.publish)))
             background.append(asyncio.create_task(room.summaries.run()))
+            if room.room.limits is not None:
+                background.append(asyncio.create_task(room.room.limits.run()))
             if isinstance(room.opened.broker, StreamsOrders):
                 background.append(
                     asyncio.create_task(

@@ -17,6 +17,7 @@ from typing import TypeVar
 from bot.accounts import Account
 from bot.explain import explain
 from bot.market.instruments import InstrumentIndex
+from bot.market.pnl import DayPnL, day_pnl
 from brokers.errors import BrokerError
 from brokers.models import Funds, Holding, Instrument, Order, Position, Quote, Trade
 
@@ -67,6 +68,10 @@ class Portfolio:
 
     async def positions(self) -> list[Position]:
         return await _read(self._account.positions)
+
+    async def pnl(self) -> DayPnL:
+        """Today's realised and unrealised P&L, per position and in total (/pnl)."""
+        return day_pnl(await self.positions())
 
     async def holdings(self) -> list[Holding]:
         return await _read(self._account.holdings)

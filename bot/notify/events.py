@@ -38,6 +38,7 @@ __all__ = [
     "Event",
     "Incident",
     "LapsedOrder",
+    "LimitHalted",
     "LimitUnfilled",
     "LoginFailing",
     "NoWhitelist",
@@ -395,6 +396,19 @@ class DailySummary:
     unavailable: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LimitHalted:
+    """A daily limit of `account` was hit and its new entries are halted (issue 15): `kind` is
+    loss or orders, `limit` its value, `actual` the day's loss or order count when it was hit.
+    Pushed once per halt, to the admins (the only ones who may resume)."""
+
+    account: str
+    kind: str
+    limit: Decimal
+    actual: Decimal
+    halted_at: datetime
+
+
 # The admin notices about one account's session, IP and gate: each names its `account`.
 ABOUT_AN_ACCOUNT = (
     SessionCreated,
@@ -418,6 +432,7 @@ AdminEvent = (
     | NoWhitelist
     | BotStarted
     | BotStopping
+    | LimitHalted
 )
 
 Event = UserEvent | AdminEvent | DailySummary

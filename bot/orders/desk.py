@@ -35,6 +35,7 @@ from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import CardUpdate
 from bot.orders.expiry import expire, expired_view
+from bot.orders.guard import LimitGuard
 from bot.orders.intents import (
     CancelPayload,
     ModifyPayload,
@@ -156,9 +157,11 @@ class OrderDesk:
         on_orders_sent: Callable[[], None] = lambda: None,
         margin_timeout: float = MARGIN_CHECK_SECONDS,
         hours: MarketHours | None = None,
+        limits: LimitGuard | None = None,
     ) -> None:
         """`hours`: the market's sessions and holidays; None (market hours off) sends every
-        order as a regular one, whatever the time."""
+        order as a regular one, whatever the time. `limits`: the account's daily limits (issue
+        15), asked before an order's card and at its Confirm; None: no limits."""
         self._store = store
         self._account = account
         self.index = index
@@ -168,6 +171,7 @@ class OrderDesk:
         self._on_orders_sent = on_orders_sent
         self._margin_timeout = margin_timeout
         self._hours = hours
+        self._limits = limits
         # intent id -> its claim, for each intent this desk moved to SENDING and has not
         # executed yet. `execute` takes the entry, so an intent is sent at most once without a
         # second read of its row on the way to the broker (`claim` has just moved it).
@@ -197,6 +201,8 @@ class OrderDesk:
         if session is not None and session.amo:
             plan = replace(plan, amo=True)
             amo_day = session.state.next_open.date() if session.state.next_open else None
+        if self._limits is not None:
+            await self._limits.check_order(plan)
         margin = await self._margin(plan)
         intent_id, expires = await self._store_intent(
             user_id, chat_id, PlacePayload.from_plan(plan, amo_day=amo_day)
@@ -414,6 +420,9 @@ class OrderDesk:
             raise UserError("not_owner", "Only the person who asked can answer this.")
         if intent.status == "PENDING":
             prepared = prepared_of(intent, self.index)
+            limits = self._limits if to_status == "SENDING" else None
+            if limits is not None and isinstance(prepared, PreparedOrder):
+                await limits.check_confirm(prepared.plan)  # no entry after a halt since the card
             steps = [
                 *with_steps,
                 self._store.intents.transition_step(intent_id, "PENDING", to_status, self._now()),

@@ -33,6 +33,7 @@ from bot.store.audit import AuditRepo
 from bot.store.checkpoint import Checkpointer
 from bot.store.choices import ChoiceRepo
 from bot.store.intents import IntentRepo
+from bot.store.limits import LimitRepo
 from bot.store.orders import OrderRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.preferences import INCIDENT, PreferenceRepo
@@ -147,6 +148,7 @@ class Store:
         self.preferences = PreferenceRepo(db, account)
         self.outbox = OutboxRepo(db)
         self.choices = ChoiceRepo(db)
+        self.limits = LimitRepo(db)
 
     def for_account(self, account: str) -> Store:
         """The same database as one account sees it: its intents, orders, alerts, summaries

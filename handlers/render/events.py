@@ -20,6 +20,7 @@ from bot.notify.events import (
     EgressIPChanged,
     Event,
     LapsedOrder,
+    LimitHalted,
     LimitUnfilled,
     LoginFailing,
     NoWhitelist,
@@ -38,10 +39,11 @@ from bot.notify.events import (
     StaticIPsChanged,
 )
 from bot.orders import Outcome
+from bot.orders.limits import Breach, LimitKind
 from handlers.render.alerts import rule
 from handlers.render.cards import outcome, sentence
 from handlers.render.markup import esc
-from handlers.render.numbers import key_tick, price
+from handlers.render.numbers import clock_time, key_tick, price
 from handlers.render.summary import summary_text
 
 __all__ = ["render_event"]
@@ -132,6 +134,8 @@ def _words(event: Event) -> str:
             )
         case DailySummary():
             return summary_text(event)
+        case LimitHalted():
+            return _halted(event)
 
 
 def _what(
@@ -220,6 +224,17 @@ def _unfilled(event: LimitUnfilled) -> str:
         f"{esc(event.order_id)}{filled}). It was a market order sent as a protected limit, and "
         "the price has moved past it. Re-price it from the current LTP, or cancel it: each "
         "shows a card to confirm first."
+    )
+
+
+def _halted(event: LimitHalted) -> str:
+    """The one push of a halt (issue 15): which account, which limit, by how much, what now."""
+    breach = Breach(LimitKind(event.kind), event.limit, event.actual)
+    sentence = breach.sentence()
+    return (
+        f"⛔ <b>Entries halted</b> on {esc(event.account)} at {esc(clock_time(event.halted_at))}: "
+        f"{esc(sentence)}. New entries are refused; exits stay allowed. Send /resume to lift "
+        "the halt (a confirmation card), or it ends with the trading day."
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from bot.accounts import IST
+from bot.amounts import NONE, indian_grouping, rupees
 
 __all__ = [
     "CURRENCY_TICK",
@@ -33,28 +34,6 @@ CURRENCY_EXCHANGES = ("CDS", "BCD")
 PAISA = Decimal("0.01")
 _MIN_PLACES = 2
 _MAX_PLACES = 4
-NONE = "—"
-
-
-def indian_grouping(whole: int) -> str:
-    """`991826` → `9,91,826`: the last three digits, then pairs (lakh, crore)."""
-    digits = str(abs(whole))
-    head, tail = digits[:-3], digits[-3:]
-    pairs: list[str] = []
-    while head:
-        pairs.insert(0, head[-2:])
-        head = head[:-2]
-    return ("-" if whole < 0 else "") + ",".join([*pairs, tail])
-
-
-def rupees(value: Decimal | None) -> str:
-    """`₹9,91,826.00`, `-₹1,234.50`; None (not known) is a dash."""
-    if value is None:
-        return NONE
-    cents = value.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-    sign = "-" if cents < 0 else ""
-    whole, _, fraction = f"{abs(cents):f}".partition(".")
-    return f"{sign}₹{indian_grouping(int(whole))}.{fraction}"
 
 
 def signed_rupees(value: Decimal | None) -> str:

@@ -17,8 +17,8 @@ async def test_start_help_and_menu(harness: BotHarness) -> None:
     names = [c["command"] for c in harness.telegram.commands]
     assert names == [
         "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
-        "positions", "holdings", "funds", "quote", "search", "alert", "alerts", "session",
-        "status", "account", "notify",
+        "positions", "holdings", "funds", "pnl", "quote", "search", "alert", "alerts",
+        "session", "limits", "resume", "status", "account", "notify",
     ]  # fmt: skip
     help_text = (await harness.say(ADMIN, "/help")).plain
     for name in names:

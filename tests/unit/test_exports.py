@@ -28,6 +28,7 @@ PUBLIC: dict[str, set[str]] = {
     "bot.market": {
         "EXCHANGES", "IndexFollower", "InstrumentIndex", "Portfolio", "QuoteLine", "SearchResult",
         "Alert", "AlertEngine", "AlertKind", "AlertWatch",
+        "DayPnL", "PositionLine", "day_pnl",
     },
     "bot.market.hours": {"IST", "MarketHours", "MarketState", "Phase"},
     "bot.notify": {
@@ -42,6 +43,7 @@ PUBLIC: dict[str, set[str]] = {
         "BotStarted", "BotStopping", "DailySummary", "Incident", "PositionPnL", "RejectedOrder",
         "StartupNote",
         "Preference", "Sender", "always_on",
+        "LimitHalted",
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
@@ -55,6 +57,7 @@ PUBLIC: dict[str, set[str]] = {
         "AlertRepo", "AlertRow", "AlertState",
         "INCIDENT", "PreferenceRepo",
         "OutboxRepo", "OutboxRow",
+        "HaltRow", "LimitRepo",
     },
     "handlers.render": {
         "CONFIRM_PREFIX", "DECLINE_PREFIX", "card", "card_with_expiry", "confirm_keyboard",

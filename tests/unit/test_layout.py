@@ -23,6 +23,7 @@ SHARED = (
     "bot.logs",
     "bot.parsing",
     "bot.clock",
+    "bot.amounts",
 )
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "handlers": ("bot", "brokers.models", "handlers"),

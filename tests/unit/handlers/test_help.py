@@ -13,6 +13,7 @@ import pytest
 
 from bot import parsing
 from bot.market import InstrumentIndex
+from bot.orders.limits import parse_limit_change
 from bot.settings import Role
 from brokers.models import Side
 from brokers.paper import PaperBroker
@@ -45,6 +46,10 @@ def _keys(command: str, args: list[str]) -> list[str]:
         case "/alert":
             return [parse_alert(" ".join(args)).key]
         case "/alerts":
+            pass
+        case "/limits" if args:
+            parse_limit_change(args)
+        case "/limits":
             pass
         case _:
             raise AssertionError(f"an example of {command} nobody checks")

@@ -125,6 +125,8 @@ async def test_an_empty_database_gets_every_migration_in_wal_mode(tmp_path: Path
             "account_summaries",
             "account_choices",
             "outbox",
+            "limit_settings",
+            "limit_halts",
         }
     finally:
         await store.close()
