@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import chain, repeat
+from itertools import chain, repeat, tee
 from pathlib import Path
 from typing import TextIO
 
@@ -204,6 +204,7 @@ def file_rows(handle: TextIO, block_chars: int = _BLOCK_CHARS) -> Iterator[list[
             yield from block
 
 
+_LAST = operator.itemgetter(-1)
 _Block = str | Iterator[list[str]]  # whole lines to cut, or the rows of the rest of the file
 
 
@@ -261,11 +262,12 @@ def _picked(
             continue
         lines = list(filter(None, block.split("\n")))
         if block.count(",") == commas * len(lines):
-            heads = list(map(str.split, lines, repeat(","), repeat(front)))
+            # Row by row (`tee` keeps one head back), never a block's pieces at once: they
+            # would be freed among the instruments made meanwhile, the heap left in holes.
+            heads: Iterator[list[str]] = map(str.split, lines, repeat(","), repeat(front))
             if back:
-                ends = map(
-                    str.rsplit, map(operator.itemgetter(-1), heads), repeat(","), repeat(tail)
-                )
+                heads, rests = tee(heads)
+                ends = map(str.rsplit, map(_LAST, rests), repeat(","), repeat(tail))
                 yield from map(fast, map(operator.add, heads, ends))
             else:
                 yield from map(fast, heads)
