@@ -45,6 +45,7 @@ from brokers.kotak.constants import (
     SEGMENT_TO_EXCHANGE,
     SEGMENTS_1980_EPOCH,
 )
+from brokers.kotak.tokens import TokenTable
 from brokers.master_cache import DailyFiles
 from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind, make_instrument
@@ -387,7 +388,8 @@ def _instruments(
     freezes: _Memo[str, int | None] = _Memo(_freeze)
     uppers: _Memo[str, str] = _Memo(_upper)
     by_key = master.by_key
-    index_token = master.by_token.setdefault(segment, {}).setdefault
+    tokens = master.by_token.setdefault(segment, TokenTable())
+    index_token = tokens.add
     index_symbol = master.by_trading_symbol.setdefault(segment, {}).setdefault
     keep = master.instruments.append
     seg_prefix = segment + "|"
@@ -483,6 +485,7 @@ def _instruments(
         by_key[key] = inst
         index_token(int(token) if token.isdecimal() else token, inst)
         index_symbol(trading_symbol, inst)
+    tokens.seal()
     return out
 
 
@@ -533,17 +536,19 @@ class ScripMaster:
             kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
             self.by_key = {inst.key: inst for inst in kept}
         self.instruments: list[Instrument] = kept
-        self.by_token: dict[str, dict[int | str, Instrument]] = {}
+        self.by_token: dict[str, TokenTable] = {}
         self.by_trading_symbol: dict[str, dict[str, Instrument]] = {}
         for inst in kept:
             segment, token, trading_symbol = inst.broker_ref.split("|", 2)
             tokens = self.by_token.get(segment)
             if tokens is None:
-                tokens = self.by_token[segment] = {}
+                tokens = self.by_token[segment] = TokenTable()
                 self.by_trading_symbol[segment] = {}
-            tokens.setdefault(token_key(token), inst)
+            tokens.add(token_key(token), inst)
             if trading_symbol:
                 self.by_trading_symbol[segment].setdefault(trading_symbol, inst)
+        for tokens in self.by_token.values():
+            tokens.seal()
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -574,7 +579,8 @@ class ScripMaster:
         (expired since the morning, or a segment we do not download)."""
         inst = None
         if token:
-            inst = self.by_token.get(segment, {}).get(token_key(token))
+            table = self.by_token.get(segment)
+            inst = None if table is None else table.get(token_key(token))
         if inst is None and trading_symbol:
             inst = self.by_trading_symbol.get(segment, {}).get(trading_symbol)
         if inst is not None:
