@@ -45,9 +45,9 @@ class TokenTable(Mapping[int | str, Instrument]):
         if self._sealed:
             return
         numbers, rows = self._numbers, self._rows
-        order = sorted(range(len(numbers)), key=numbers.__getitem__)
-        first = [i for n, i in enumerate(order) if not n or numbers[i] != numbers[order[n - 1]]]
-        del order
+        first = sorted(range(len(numbers)), key=numbers.__getitem__)
+        if len(set(numbers)) != len(numbers):  # a token repeated: its first instrument only
+            first = [i for n, i in enumerate(first) if not n or numbers[i] != numbers[first[n - 1]]]
         self._numbers = array("q", map(numbers.__getitem__, first))
         self._rows = list(map(rows.__getitem__, first))
         self._sealed = True
