@@ -10,9 +10,11 @@ not fit 64 bits go to a small dict.
 
 from __future__ import annotations
 
+import operator
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
+from itertools import islice
 
 from brokers.models import Instrument
 
@@ -45,12 +47,14 @@ class TokenTable(Mapping[int | str, Instrument]):
         if self._sealed:
             return
         numbers, rows = self._numbers, self._rows
+        self._sealed = True
+        if all(map(operator.lt, numbers, islice(numbers, 1, None))):
+            return  # ascending already, no token repeated: the file's order (checked in C)
         first = sorted(range(len(numbers)), key=numbers.__getitem__)
         if len(set(numbers)) != len(numbers):  # a token repeated: its first instrument only
             first = [i for n, i in enumerate(first) if not n or numbers[i] != numbers[first[n - 1]]]
         self._numbers = array("q", map(numbers.__getitem__, first))
         self._rows = list(map(rows.__getitem__, first))
-        self._sealed = True
 
     def __getitem__(self, token: int | str) -> Instrument:
         if isinstance(token, int) and _LOW <= token < _HIGH:

@@ -39,6 +39,13 @@ def test_lookups_are_those_of_a_first_wins_dict() -> None:
     assert table.get(52101) is None and table.get("52100") is None
     with pytest.raises(KeyError):
         table[99]
+    ascending = TokenTable()  # the file's order kept as it is
+    for token in (1, 5, 9):
+        ascending.add(token, _inst(token))
+    ascending.add(7, _inst(7))  # one more out of order: sorted again, the first still first
+    ascending.add(5, _inst(55))
+    assert dict(ascending) == {1: _inst(1), 5: _inst(5), 7: _inst(7), 9: _inst(9)}
+    assert list(ascending) == [1, 5, 7, 9]
 
 
 def test_it_holds_a_third_of_a_dicts_memory() -> None:
