@@ -16,10 +16,11 @@ import logging
 import os
 import re
 import shutil
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from brokers.errors import BrokerUnavailable
 
@@ -105,26 +106,68 @@ class _Dated(Protocol):
 M = TypeVar("M", bound=_Dated)
 
 
+class _Slot:
+    """What the holders of one master share: the loaded master and the lock of its load."""
+
+    __slots__ = ("__weakref__", "lock", "master")
+
+    def __init__(self) -> None:
+        self.master: Any = None
+        self.lock = asyncio.Lock()
+
+
+# (what the master is, resolved cache dir) -> the slot its holders share. Weak: a slot, and the
+# 150k instruments in it, go once the last adapter that holds it is gone (tests make many).
+_SHARED: weakref.WeakValueDictionary[str, _Slot] = weakref.WeakValueDictionary()
+
+
+def _shared_slot(key: str) -> _Slot:
+    slot = _SHARED.get(key)
+    if slot is None:
+        slot = _SHARED[key] = _Slot()
+    return slot
+
+
 class TodaysMaster(Generic[M]):
     """The instrument master of the current trading day, loaded once per day: callers of the
     same day share one load (single flight), and the first call on a new day loads that day's.
-    `today` is the IST trading date (tests move it on); `load` builds the master for a day."""
+    `today` is the IST trading date (tests move it on); `load` builds the master for a day.
 
-    def __init__(self, today: Callable[[], date], load: Callable[[date], Awaitable[M]]) -> None:
+    Several accounts of one broker in one process (the accounts file) read one master: holders
+    made with the same `kind` and `cache_dir` share it, loaded once for all of them (the first
+    caller's `load` runs; the others wait for it) and handed to each as the same object, so the
+    core can build one instrument index per broker (`master_key`). `kind` names the broker and
+    whatever else changes its parse (Kotak's segments, mStock's freeze table): holders whose
+    masters differ must not share. Without them the holder is its own (tests, paper)."""
+
+    def __init__(
+        self,
+        today: Callable[[], date],
+        load: Callable[[date], Awaitable[M]],
+        *,
+        kind: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._today = today
         self._load = load
-        self._master: M | None = None
-        self._lock = asyncio.Lock()
+        if kind is not None and cache_dir is not None:
+            self.master_key = f"{kind}@{cache_dir.resolve()}"
+            self._slot = _shared_slot(self.master_key)
+        else:
+            self._slot = _Slot()
+            self.master_key = f"own@{id(self._slot)}"
 
     def version(self) -> str:
         """`VersionedInstruments`: the day whose master is served now."""
         return self._today().isoformat()
 
     async def get(self) -> M:
-        today = self._today()
-        if self._master is not None and self._master.day == today:
-            return self._master
-        async with self._lock:
-            if self._master is None or self._master.day != today:
-                self._master = await self._load(today)
-        return self._master
+        slot, today = self._slot, self._today()
+        master: M | None = slot.master
+        if master is not None and master.day == today:
+            return master
+        async with slot.lock:
+            master = slot.master
+            if master is None or master.day != today:
+                master = slot.master = await self._load(today)
+        return master

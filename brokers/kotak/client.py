@@ -146,6 +146,9 @@ class KotakBroker:
         self._master = TodaysMaster[ScripMaster](
             today or (lambda: today_ist()),  # tests move the trading day on; None: IST today
             lambda day: self._cache.load(day, self._master_files, self._download),
+            # Accounts on one cache dir share the day's master (`TodaysMaster`).
+            kind=f"kotak:{','.join(config.segments)}",
+            cache_dir=config.cache_dir,
         )
         self._cache = MasterCache(config.cache_dir, config.segments)
         self.last_server_date: datetime | None = None
@@ -653,6 +656,12 @@ class KotakBroker:
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one scrip master per IST trading date."""
         return self._master.version()
+
+    @property
+    def master_key(self) -> str:
+        """Which shared master `instruments()` serves: adapters with the same key (accounts on
+        one cache dir) hand out the same list object, so one index serves them all."""
+        return self._master.master_key
 
     async def _master_for_today(self) -> ScripMaster:
         return await self._master.get()

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import chain, repeat
+from itertools import chain, repeat, tee
 from pathlib import Path
 from typing import TextIO
 
@@ -45,6 +45,7 @@ from brokers.kotak.constants import (
     SEGMENT_TO_EXCHANGE,
     SEGMENTS_1980_EPOCH,
 )
+from brokers.kotak.tokens import TokenTable
 from brokers.master_cache import DailyFiles
 from brokers.memory import return_free_memory
 from brokers.models import Instrument, InstrumentKind, make_instrument
@@ -170,39 +171,110 @@ def _strike_and_text(raw: str) -> tuple[Decimal, str] | None:
     return None if value is None else (value, plain(value))
 
 
+_BLOCK_CHARS = 1 << 20
+
+
 def parse_master_file(
-    path: Path, segment: str, into: ScripMaster | None = None
+    path: Path,
+    segment: str,
+    into: ScripMaster | None = None,
+    *,
+    block_chars: int = _BLOCK_CHARS,
 ) -> list[Instrument]:
     """Parse one segment CSV (and index it into `into`). CPU-heavy: call via `asyncio.to_thread`.
 
     The file is read a block at a time, never whole: 48 MB of text (and 150k line strings) held
     at once would be freed only after the instruments are made among them, leaving the heap in
-    holes that the process keeps (bench/startup.py measured 60 MB of RSS)."""
+    holes that the process keeps (bench/startup.py measured 60 MB of RSS). Only the wanted
+    columns of a row are cut out where the block allows it (`_picked`)."""
     with path.open(encoding="utf-8-sig", newline="") as handle, _gc_paused():
-        return parse_master_rows(file_rows(handle), segment, into)
-
-
-_BLOCK_CHARS = 1 << 20
+        header = next(read_rows(iter([handle.readline()])), None)
+        if header is None:
+            return []
+        where = _layout(header, segment)
+        rows = _picked(_blocks(handle, block_chars), len(header), where)
+        return _instruments(rows, where, segment, into)
 
 
 def file_rows(handle: TextIO, block_chars: int = _BLOCK_CHARS) -> Iterator[list[str]]:
-    """`read_rows` over a file, a block of lines at a time: while the blocks hold no quote and
-    no carriage return (the whole live nse_fo file), each is split in C loops, with no Python
-    step per line; from the first block that does, the rest goes line by line through
-    `read_rows` (a quoted field may span lines, and so blocks)."""
+    """`read_rows` over a file, a block of lines at a time (see `_blocks`)."""
+    for block in _blocks(handle, block_chars):
+        if isinstance(block, str):
+            yield from map(str.split, filter(None, block.split("\n")), repeat(","))
+        else:
+            yield from block
+
+
+_LAST = operator.itemgetter(-1)
+_Block = str | Iterator[list[str]]  # whole lines to cut, or the rows of the rest of the file
+
+
+def _blocks(handle: TextIO, block_chars: int) -> Iterator[_Block]:
+    """The file a block of lines at a time: while the blocks hold no quote and no carriage
+    return (the whole live nse_fo file), each is its text of whole lines, to be cut in C loops
+    with no Python step per line; from the first block that does, the rest goes line by line
+    through `read_rows` as rows (a quoted field may span lines, and so blocks)."""
     rest = ""
     while block := handle.read(block_chars):
         block = rest + block
         if '"' in block or "\r" in block:
             ended = block.endswith(("\n", "\r"))
             whole = block if ended else block + handle.readline()
-            yield from read_rows(chain(io.StringIO(whole, newline=""), handle))
+            yield read_rows(chain(io.StringIO(whole, newline=""), handle))
             return
         cut = block.rfind("\n") + 1
         block, rest = block[:cut], block[cut:]
-        yield from map(str.split, filter(None, block.split("\n")), repeat(","))
+        yield block
     if rest:
-        yield rest.split(",")
+        yield rest
+
+
+def _picked(
+    blocks: Iterable[_Block],
+    columns: int,
+    where: Sequence[int | None],
+) -> Iterator[tuple[str, ...]]:
+    """The wanted fields of each row (`where`: their columns, None for one the file lacks).
+
+    Splitting a row into all of its 79 fields is a third of the parse, and 14 are wanted: 13
+    among the first 21 columns, `lFreezeQty` near the end. So where a block's rows all have the
+    header's width (its commas say so, counted in C), each row is split up to the widest gap
+    between wanted columns from the front and the rest from the back: 25 strings a row, not 79.
+    Any other block (a short row, a field with a comma) is split whole, as `csv` would."""
+    present = sorted({i for i in where if i is not None})
+    width = present[-1] + 1
+    whole = _picker(where)
+    # The widest gap between wanted columns (or after the last): its left end closes the front
+    # part; the wanted columns right of it (if any) are read from the row's end.
+    _, gap = max(
+        (b - a, k) for k, (a, b) in enumerate(zip(present, [*present[1:], columns], strict=True))
+    )
+    front = present[gap] + 1
+    back = present[gap + 1 :]
+    tail = columns - back[0] if back else 0
+    # A column's place in `head + tail pieces`: the front as is, then the rest of the row
+    # (unused), what precedes the back columns (unused), the back columns.
+    place = {i: i for i in present if i < front} | {i: front + 2 + i - back[0] for i in back}
+    fast = _picker([None if i is None else place[i] for i in where])
+    commas = columns - 1
+    for block in blocks:
+        if not isinstance(block, str):
+            yield from map(whole, filter(lambda row: len(row) >= width, block))
+            continue
+        lines = list(filter(None, block.split("\n")))
+        if block.count(",") == commas * len(lines):
+            # Row by row (`tee` keeps one head back), never a block's pieces at once: they
+            # would be freed among the instruments made meanwhile, the heap left in holes.
+            heads: Iterator[list[str]] = map(str.split, lines, repeat(","), repeat(front))
+            if back:
+                heads, rests = tee(heads)
+                ends = map(str.rsplit, map(_LAST, rests), repeat(","), repeat(tail))
+                yield from map(fast, map(operator.add, heads, ends))
+            else:
+                yield from map(fast, heads)
+        else:
+            split = map(str.split, lines, repeat(","))
+            yield from map(whole, filter(lambda row: len(row) >= width, split))
 
 
 def read_rows(lines: Iterable[str]) -> Iterator[list[str]]:
@@ -251,39 +323,62 @@ def _freeze(raw: str) -> int | None:
 def parse_master_rows(
     rows: Iterable[list[str]], segment: str, into: ScripMaster | None = None
 ) -> list[Instrument]:
-    """Rows (header first) -> instruments, skipping index rows, junk and duplicate symbols.
+    """Rows (header first) -> instruments, skipping index rows, junk and duplicate symbols."""
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        return []
+    where = _layout(header, segment)
+    width = max(i for i in where if i is not None) + 1
+    pick = _picker(where)
+    return _instruments(
+        map(pick, filter(lambda row: len(row) >= width, iterator)), where, segment, into
+    )
+
+
+_WANTED = (*_REQUIRED, *_OPTIONAL)
+
+
+def _layout(header: Sequence[str], segment: str) -> list[int | None]:
+    """Where each of `_WANTED` is in a row (None: a column this file lacks)."""
+    col = {_column(name): i for i, name in enumerate(header)}
+    missing = [name for name in _REQUIRED if name not in col]
+    if missing:
+        raise BrokerUnavailable(f"Kotak scrip master {segment}: missing columns {missing}")
+    return [col.get(name) for name in _WANTED]
+
+
+def _picker(where: Sequence[int | None]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A row -> one tuple of the wanted fields, picked in C (`itemgetter`) when the file has
+    them all; a column it lacks reads as ""."""
+    if None not in where:
+        return operator.itemgetter(*where)
+    columns = list(where)
+
+    def pick(row: list[str]) -> tuple[str, ...]:
+        return tuple("" if i is None else row[i] for i in columns)
+
+    return pick
+
+
+def _instruments(
+    picked: Iterable[tuple[str, ...]],
+    where: Sequence[int | None],
+    segment: str,
+    into: ScripMaster | None,
+) -> list[Instrument]:
+    """The wanted fields of each row (`_WANTED`, in order; `where` says which columns the file
+    has) -> instruments.
 
     Written for speed (150k-row nse_fo files, bench/scrip_master.py): per-value conversions are
     memoised, since ticks, lots, expiries, strikes and names repeat across thousands of rows,
     and the memo hands every row the same objects (one `NIFTY`, one `Decimal("0.05")`).
     """
     master = into if into is not None else ScripMaster((), None)
-    iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None:
-        return []
-    col = {_column(name): i for i, name in enumerate(header)}
-    missing = [name for name in _REQUIRED if name not in col]
-    if missing:
-        raise BrokerUnavailable(f"Kotak scrip master {segment}: missing columns {missing}")
-    # One tuple of the wanted fields per row, picked in C (`itemgetter`), unpacked into locals:
-    # the loop below then never indexes a row. An optional column a file lacks reads as "".
-    wanted = (*_REQUIRED, *_OPTIONAL)
-    width = max(col[name] for name in wanted if name in col) + 1
-    if all(name in col for name in wanted):
-        pick: Callable[[list[str]], tuple[str, ...]] = operator.itemgetter(
-            *(col[name] for name in wanted)
-        )
-    else:
-        where = [col.get(name) for name in wanted]
-
-        def pick(row: list[str]) -> tuple[str, ...]:
-            return tuple("" if i is None else row[i] for i in where)
-
     exchange = SEGMENT_TO_EXCHANGE.get(segment, segment.upper())
     prefix = exchange + ":"
     cash = segment in CASH_SEGMENTS
-    default_precision = "2" if "lPrecision" not in col else None
+    default_precision = "2" if where[_WANTED.index("lPrecision")] is None else None
     ticks: _Memo[tuple[str, str], Decimal | None] = _Memo(lambda raw: tick_rupees(*raw))
     strikes = _Memo(_strike_and_text)
     expiries: _Memo[str, tuple[date, str] | None] = _Memo(
@@ -293,7 +388,8 @@ def parse_master_rows(
     freezes: _Memo[str, int | None] = _Memo(_freeze)
     uppers: _Memo[str, str] = _Memo(_upper)
     by_key = master.by_key
-    index_token = master.by_token.setdefault(segment, {}).setdefault
+    tokens = master.by_token.setdefault(segment, TokenTable())
+    index_token = tokens.add
     index_symbol = master.by_trading_symbol.setdefault(segment, {}).setdefault
     keep = master.instruments.append
     seg_prefix = segment + "|"
@@ -317,7 +413,7 @@ def parse_master_rows(
         desc,
         row_segment,
         raw_freeze,
-    ) in map(pick, filter(lambda row: len(row) >= width, iterator)):
+    ) in picked:
         token = token.strip()
         trading_symbol = trading_symbol.strip()
         if not token or not trading_symbol:
@@ -389,6 +485,7 @@ def parse_master_rows(
         by_key[key] = inst
         index_token(int(token) if token.isdecimal() else token, inst)
         index_symbol(trading_symbol, inst)
+    tokens.seal()
     return out
 
 
@@ -439,17 +536,19 @@ class ScripMaster:
             kept = [inst for key, inst in zip(keys, kept, strict=True) if first[key] is inst]
             self.by_key = {inst.key: inst for inst in kept}
         self.instruments: list[Instrument] = kept
-        self.by_token: dict[str, dict[int | str, Instrument]] = {}
+        self.by_token: dict[str, TokenTable] = {}
         self.by_trading_symbol: dict[str, dict[str, Instrument]] = {}
         for inst in kept:
             segment, token, trading_symbol = inst.broker_ref.split("|", 2)
             tokens = self.by_token.get(segment)
             if tokens is None:
-                tokens = self.by_token[segment] = {}
+                tokens = self.by_token[segment] = TokenTable()
                 self.by_trading_symbol[segment] = {}
-            tokens.setdefault(token_key(token), inst)
+            tokens.add(token_key(token), inst)
             if trading_symbol:
                 self.by_trading_symbol[segment].setdefault(trading_symbol, inst)
+        for tokens in self.by_token.values():
+            tokens.seal()
 
     def __len__(self) -> int:
         return len(self.instruments)
@@ -480,7 +579,8 @@ class ScripMaster:
         (expired since the morning, or a segment we do not download)."""
         inst = None
         if token:
-            inst = self.by_token.get(segment, {}).get(token_key(token))
+            table = self.by_token.get(segment)
+            inst = None if table is None else table.get(token_key(token))
         if inst is None and trading_symbol:
             inst = self.by_trading_symbol.get(segment, {}).get(trading_symbol)
         if inst is not None:

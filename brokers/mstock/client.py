@@ -136,7 +136,14 @@ class MStockBroker:
         )
         self._pace: Callable[[], Awaitable[None]] | None = None
         self._session: TradeSession | None = None
-        self._master = TodaysMaster[MStockMaster](today or (lambda: today_ist()), self._load_master)
+        # Accounts on one cache dir with one freeze table share the day's master (`TodaysMaster`).
+        freezes = ",".join(f"{k}={v}" for k, v in sorted(config.freeze_qty.items()))
+        self._master = TodaysMaster[MStockMaster](
+            today or (lambda: today_ist()),
+            self._load_master,
+            kind=f"mstock:{freezes}",
+            cache_dir=config.cache_dir,
+        )
         self._files = DailyFiles(config.cache_dir, what="mStock instrument master", suffix=".json")
         self._tags: dict[str, str] = {}  # order id -> our tag ("" when details say none)
         self._used_tags: dict[str, str | None] = {}  # tag -> order id (None: outcome unknown)
@@ -573,6 +580,12 @@ class MStockBroker:
     def instruments_version(self) -> str:
         """`VersionedInstruments`: one master per IST trading date."""
         return self._master.version()
+
+    @property
+    def master_key(self) -> str:
+        """Which shared master `instruments()` serves: adapters with the same key (accounts on
+        one cache dir) hand out the same list object, so one index serves them all."""
+        return self._master.master_key
 
     async def _master_for_today(self) -> MStockMaster:
         return await self._master.get()

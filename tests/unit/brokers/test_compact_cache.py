@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tracemalloc
 from array import array
 from datetime import date
 from decimal import Decimal
@@ -152,3 +153,24 @@ def test_a_damaged_or_stale_compact_copy_is_parsed_again(tmp_path: Path) -> None
     fo.write_bytes(fo.read_bytes().replace(b"NIFTY", b"NIFTZ"))
     changed = parse_and_save(files)
     assert any(k.startswith("NFO:NIFTZ") for k in changed.by_key)
+
+
+def test_the_copy_is_written_a_piece_at_a_time(tmp_path: Path) -> None:
+    """It is written in a bot that is up: a document made whole in memory (twice, as text and
+    bytes) would leave its size in the heap for good, so at most a fraction of it is held."""
+    many = [
+        Instrument("NFO", f"NIFTY{day:02d}SEP26{strike}CE", "NIFTY", InstrumentKind.CALL,
+                   Decimal("0.05"), 65, 1800, date(2026, 9, day), Decimal(strike), "NIFTY",
+                   f"nse_fo|{day}{strike}|NIFTY269{day:02d}{strike}CE")
+        for day in range(1, 31)
+        for strike in range(10_000, 60_000, 50)
+    ]  # fmt: skip
+    path = tmp_path / "instruments.json"
+    tracemalloc.start()
+    try:
+        compact_cache.write(path, many, "s")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < path.stat().st_size / 2
+    assert compact_cache.read(path, "s") == many

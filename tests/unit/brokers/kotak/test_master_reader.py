@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from datetime import date
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokers.kotak.master import (
@@ -20,6 +21,7 @@ from brokers.kotak.master import (
     parse_master_rows,
     read_rows,
 )
+from brokers.models import Instrument
 from tests.fakes.kotak_sim import CM_HEADER, FO_HEADER, fo_row, master_row
 
 
@@ -198,3 +200,35 @@ def test_tables_built_from_instruments_match_the_parse(tmp_path: Path) -> None:
     assert rebuilt.by_trading_symbol == parsed.by_trading_symbol
     assert rebuilt.key_for("nse_fo", "", "NIFTY|ODD") == "NFO:NIFTY22SEP2624050CE"
     assert rebuilt.key_for("nse_cm", "Nifty 50") == "NSE_INDEX:NIFTY"  # a name for a token
+
+
+@settings(max_examples=25)
+@given(st.integers(min_value=200, max_value=4000), st.booleans())
+def test_rows_cut_to_their_wanted_columns_map_as_whole_rows(
+    block_chars: int, final_newline: bool
+) -> None:
+    """Blocks of rows of the header's width are cut to the wanted columns from both ends; a
+    block with a short or a long row (an unquoted comma in a name) is split whole instead."""
+    rows, _ = fo_rows()
+    index = {name: i for i, name in enumerate(FO_HEADER)}
+    clean = [row for row in rows if '"' not in ",".join(row) and len(row) == len(FO_HEADER)]
+    long = list(clean[1])
+    long[index["pInstName"]] = "OPT,IDX"  # unquoted: one column more, between the wanted ones
+    long[index["pSymbol"]] = "49999"
+    long[index["dStrikePrice;"]] = "9990000"  # another contract than the row it copies
+    text = ",".join(FO_HEADER) + "\n" + "".join(",".join(row) + "\n" for row in clean * 3)
+    text += ",".join(long) + "\n" + "1,2\n" + "".join(",".join(row) + "\n" for row in clean)
+    if not final_newline:
+        text = text.removesuffix("\n")
+    picked = parse_master_file_text(text, block_chars)
+    expected = parse_master_rows(csv.reader(io.StringIO(text, newline="")), "nse_fo")
+    assert picked == expected
+    assert [i.freeze_qty for i in picked] == [i.freeze_qty for i in expected]
+    assert any(i.broker_ref.startswith("nse_fo|49999|") for i in picked)
+
+
+def parse_master_file_text(text: str, block_chars: int) -> list[Instrument]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nse_fo.csv"
+        path.write_text(text)
+        return parse_master_file(path, "nse_fo", block_chars=block_chars)
