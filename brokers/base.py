@@ -143,6 +143,16 @@ class ListsInstrumentsBeforeLogin(Protocol):
 
 
 @runtime_checkable
+class SharesInstruments(Protocol):
+    """Optional: adapters whose `instruments()` is one list shared by several accounts (the
+    same broker on the same cache folder, `brokers.master_cache`): equal `master_key`s mean the
+    same list object, so the core builds one instrument index for all of them."""
+
+    @property
+    def master_key(self) -> str: ...
+
+
+@runtime_checkable
 class LimitsQuoteBatch(Protocol):
     """Optional: a broker that serves at most `quote_batch_limit` instruments per quotes call
     (Kotak: 50, ref §7.1). The adapter still splits a longer list itself; a caller that polls

@@ -54,7 +54,13 @@ from bot.orders.tracker import OrderTracker
 from bot.services import Choices, FeedState, Services
 from bot.settings import Role, Settings
 from bot.store.connection import Store
-from brokers.base import Broker, ListsInstrumentsBeforeLogin, StreamsOrders, VersionedInstruments
+from brokers.base import (
+    Broker,
+    ListsInstrumentsBeforeLogin,
+    SharesInstruments,
+    StreamsOrders,
+    VersionedInstruments,
+)
 from brokers.errors import BrokerError
 from handlers.chats import Doorman, screen
 from handlers.outbox import TelegramOutbox
@@ -166,11 +172,13 @@ async def run(
         # every order, starts only after the indexes exist.
         followers: dict[str, IndexFollower] = {}
         early: dict[str, asyncio.Task[InstrumentIndex]] = {}
+        broker_of: dict[str, str] = {}  # master → the broker's name, for what people read
         for one in opened:
-            kind = one.broker.name
+            kind = _master_of(one.broker)
             if kind in followers:
                 continue
-            same = [o.account for o in opened if o.broker.name == kind]
+            broker_of[kind] = one.broker.name
+            same = [o.account for o in opened if _master_of(o.broker) == kind]
             followers[kind] = IndexFollower(
                 index_loader(same),
                 _master_version(one.broker),
@@ -178,7 +186,7 @@ async def run(
             )
             if _lists_before_login(one.broker):
                 early[kind] = asyncio.create_task(
-                    followers[kind].first(search=False), name=f"instruments-{kind}"
+                    followers[kind].first(search=False), name=f"instruments-{one.broker.name}"
                 )
         resources.push_async_callback(_cancel, list(early.values()))
         try:
@@ -201,15 +209,15 @@ async def run(
                 indexes[kind] = await (task if task is not None else follower.first(search=False))
             except BrokerError as exc:
                 raise StartupError(
-                    f"The {kind} instrument list could not be loaded: {exc.message}"
+                    f"The {broker_of[kind]} instrument list could not be loaded: {exc.message}"
                 ) from None
-            log.info("broker %s ready with %d instruments", kind, len(indexes[kind]))
+            log.info("broker %s ready with %d instruments", broker_of[kind], len(indexes[kind]))
 
         rooms = [
             furnish(
                 settings,
                 one,
-                indexes[one.broker.name],
+                indexes[_master_of(one.broker)],
                 notifier,
                 preferences,
                 label=label_of(settings, one, several),
@@ -274,6 +282,12 @@ async def run(
     finally:
         await resources.aclose()
     log.info("bot stopped")
+
+
+def _master_of(broker: Broker) -> str:
+    """Which instrument master the broker serves: accounts whose adapters share one (the same
+    broker on the same cache folder, `master_key`) share one index; otherwise one per broker."""
+    return broker.master_key if isinstance(broker, SharesInstruments) else broker.name
 
 
 def _lists_before_login(broker: Broker) -> bool:
