@@ -80,7 +80,9 @@ _RESERVED = frozenset({"all", "on", "off", "help"})
 
 _SECRET_KEYS = ("api_key", "api_secret", "totp_secret", "mpin", "mobile", "password")
 _PLAIN_KEYS = ("broker", "label", "static_ip_primary", "static_ip_secondary")
-_KEYS = (*_PLAIN_KEYS, *_SECRET_KEYS, "users")
+# The daily limits an account may set for itself (else DAILY_MAX_LOSS & co. apply; 0 = none).
+LIMIT_KEYS = ("daily_max_loss", "daily_max_orders", "max_order_value")
+_KEYS = (*_PLAIN_KEYS, *_SECRET_KEYS, *LIMIT_KEYS, "users")
 
 _SECRET_RULES: dict[str, Callable[[SecretStr | None], SecretStr | None]] = {
     "mpin": check_mpin,
@@ -106,6 +108,8 @@ class AccountConfig:
     static_ip_secondary: str | None
     users: Mapping[int, Role] = field(hash=False)
     label: str
+    # The account's own daily limits by LIMIT_KEYS name; a key left out takes the setting's.
+    limits: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 def single_account(settings: Settings) -> AccountConfig:
@@ -291,6 +295,7 @@ class _Reader:
         secondary = self._ip(name, "static_ip_secondary", table)
         label = self._label(name, table)
         users = self._users(name, table)
+        limits = {key: n for key in LIMIT_KEYS if (n := self._limit(name, key, table)) is not None}
         if len(self.problems) > before or broker is None:
             return None
         return AccountConfig(
@@ -306,7 +311,18 @@ class _Reader:
             static_ip_secondary=secondary,
             users=MappingProxyType(users),
             label=label or name,
+            limits=MappingProxyType(limits),
         )
+
+    def _limit(self, name: str, key: str, table: Mapping[str, object]) -> int | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            what = "orders" if key == "daily_max_orders" else "rupees"
+            self._say(name, key, f"expected a whole number of {what}, 0 for none (e.g. 5000)")
+            return None
+        return value
 
     def _text(self, name: str, key: str, table: Mapping[str, object]) -> str | None:
         """The key's text: written in the file, or read from the variable it names. A number is

@@ -177,13 +177,17 @@ def label_of(settings: Settings, opened: Opened, several: bool) -> str:
     return settings.account_label or opened.account.status().account or opened.broker.name
 
 
-def daily_limits(settings: Settings) -> DailyLimits:
-    """The settings' daily limits, the same for every account until an admin changes one of
-    an account's (/limits); 0 (the default) is no limit."""
+def daily_limits(settings: Settings, account: AccountConfig | None = None) -> DailyLimits:
+    """The account's daily limits: its own from the accounts file, else the settings', until
+    an admin changes one (/limits); 0 (the default) is no limit."""
+    own = account.limits if account is not None else {}
+    loss = own.get("daily_max_loss", settings.daily_max_loss)
+    orders = own.get("daily_max_orders", settings.daily_max_orders)
+    value = own.get("max_order_value", settings.max_order_value)
     return DailyLimits(
-        max_loss=Decimal(settings.daily_max_loss) or None,
-        max_orders=settings.daily_max_orders or None,
-        max_order_value=Decimal(settings.max_order_value) or None,
+        max_loss=Decimal(loss) or None,
+        max_orders=orders or None,
+        max_order_value=Decimal(value) or None,
     )
 
 
@@ -225,7 +229,7 @@ def furnish(
         account,
         name=config.name,
         label=label,
-        defaults=daily_limits(settings),
+        defaults=daily_limits(settings, config),
         notify=opened.teller,
         now=clock,
     )

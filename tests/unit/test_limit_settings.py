@@ -3,8 +3,11 @@ a bad value is refused with a line naming the variable and the expected form."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.accounts import load_accounts
 from bot.app.rooms import daily_limits
 from bot.errors import ConfigError
 from bot.orders.limits import DailyLimits
@@ -57,3 +60,29 @@ def test_a_bad_value_names_the_variable(
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None, telegram_bot_token=TOKEN, telegram_allowed_users="1")
     assert str(caught.value) == line
+
+
+def test_an_account_of_the_file_may_set_its_own_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAILY_MAX_LOSS", "5000")
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        '[accounts.me]\nbroker = "paper"\n'
+        '[accounts.mom]\nbroker = "paper"\ndaily_max_loss = 1000\ndaily_max_orders = 0\n'
+    )
+    path.chmod(0o600)
+    settings = load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_allowed_users="1",
+        data_dir=tmp_path,
+        accounts_file=path,
+    )
+    me, mom = load_accounts(settings, {})
+    assert daily_limits(settings, me).max_loss == 5000  # the setting's
+    assert daily_limits(settings, mom).max_loss == 1000  # its own
+    assert daily_limits(settings, mom).max_orders is None
+    path.write_text('[accounts.mom]\nbroker = "paper"\nmax_order_value = "lots"\n')
+    with pytest.raises(ConfigError, match='account "mom", max_order_value: expected a whole'):
+        load_accounts(settings, {})

@@ -3,6 +3,7 @@ when it is not set. Every problem is one line naming the file, the account and t
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -395,3 +396,21 @@ def test_single_account_variables_beside_a_file_are_named_as_unused(tmp_path: Pa
     assert "BROKER_API_KEY, STATIC_IP_PRIMARY are not used" in warning
     assert "AB1234" not in warning
     assert not [w for w in settings_for(tmp_path, None).warnings() if "ACCOUNTS_FILE" in w]
+
+
+def test_the_example_file_loads_as_documented(tmp_path: Path) -> None:
+    """accounts.example.toml is what a user copies: it must load, references filled in."""
+    example = Path(__file__).resolve().parents[3] / "accounts.example.toml"
+    text = example.read_text()
+    settings = settings_for(tmp_path, text)
+    variables = set(re.findall(r'env = "([A-Z_]+)"', text))
+    values = {name: "x" for name in variables}
+    values.update({n: "JBSWY3DPEHPK3PXPJBSWY3DP" for n in variables if n.endswith("TOTP")})
+    values.update({n: "123456" for n in variables if n.endswith("MPIN")})
+    accounts = load_accounts(settings, values)
+    assert [a.name for a in accounts][:3] == ["me-kotak", "huf", "mom"]
+    assert accounts[0].limits == {
+        "daily_max_loss": 5000,
+        "daily_max_orders": 100,
+        "max_order_value": 200000,
+    }
