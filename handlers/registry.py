@@ -17,7 +17,7 @@ from bot.parsing import CANCEL_USAGE, MODIFY_USAGE, ORDER_USAGE, QUOTE_USAGE, SE
 from bot.services import Services
 from bot.settings import Role
 from brokers.models import Instrument
-from handlers import accounts, alerts, limits, notify, orders, reports, session, status
+from handlers import accounts, alerts, exits, limits, notify, orders, reports, session, status
 from handlers.guard import (
     NOT_ALLOWED,
     ROOM_SUFFIX,
@@ -31,6 +31,7 @@ from handlers.guard import (
 from handlers.render import CONFIRM_PREFIX, DECLINE_PREFIX
 from handlers.render.accounts import ACCOUNT_PREFIX
 from handlers.render.alerts import ALERT_PREFIX, UNFILLED_PREFIX
+from handlers.render.exits import EXIT_PREFIX, POSITION_ALERT_PREFIX, REFRESH_PREFIX
 from handlers.render.limits import KEEP_PREFIX, RESUME_PREFIX
 from handlers.render.markup import esc
 from handlers.render.notify import NOTIFY_PREFIX
@@ -137,6 +138,14 @@ COMMANDS: tuple[Command, ...] = (
         "/cancel 240101000123",
         Role.TRADER,
         orders.cancel,
+    ),
+    Command(
+        "exitall",
+        "One card to exit every open position (confirm sends them all)",
+        "/exitall",
+        None,
+        Role.TRADER,
+        exits.exitall,
     ),
     Command("orders", "Today's order book", "/orders", None, Role.VIEWER, reports.orders),
     Command("trades", "Today's trades", "/trades", None, Role.VIEWER, reports.trades),
@@ -318,6 +327,9 @@ TAPS: tuple[tuple[Handler, str], ...] = (
     (limits.resume_tap, rf"{RESUME_PREFIX}\d{{1,12}}"),
     (limits.keep_tap, rf"{KEEP_PREFIX}\d{{1,12}}"),
     (accounts.account_tap, rf"{ACCOUNT_PREFIX}[a-z][a-z0-9-]{{0,15}}"),
+    (exits.exit_tap, rf"{EXIT_PREFIX}[0-9a-f]{{8}}:(?:25|50|100)"),
+    (exits.position_alert_tap, rf"{POSITION_ALERT_PREFIX}[0-9a-f]{{8}}"),
+    (exits.refresh_tap, REFRESH_PREFIX),
 )
 
 

@@ -18,7 +18,7 @@ from bot.errors import UserError
 from bot.parsing import parse_quote, parse_search
 from bot.services import Room, Services
 from bot.settings import Role
-from handlers import render
+from handlers import exits, render
 from handlers.guard import Context, command
 from handlers.render.accounts import about, heading
 
@@ -75,7 +75,11 @@ async def trades(update: Update, context: Context, services: Services) -> None:
 
 @command(Role.VIEWER)
 async def positions(update: Update, context: Context, services: Services) -> None:
-    """Open positions with P&L."""
+    """Open positions with P&L; one account's come with their Exit, Alert and Refresh buttons
+    (`all` lists every account's without them: a keyboard acts on one account)."""
+    if not context.args:
+        await exits.show_positions(update, services)
+        return
     await _report(update, context, services, lambda r: r.portfolio.positions(), render.positions)
 
 

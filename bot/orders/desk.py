@@ -38,6 +38,7 @@ from bot.orders.expiry import expire, expired_view
 from bot.orders.guard import LimitGuard
 from bot.orders.intents import (
     CancelPayload,
+    ExitsPayload,
     ModifyPayload,
     OrderPayload,
     Payload,
@@ -49,6 +50,7 @@ from bot.orders.outcomes import (
     Outcome,
     Prepared,
     PreparedCancel,
+    PreparedExits,
     PreparedModify,
     PreparedOrder,
     SliceResult,
@@ -209,6 +211,41 @@ class OrderDesk:
         )
         ltp = quote.ltp if quote is not None else None
         return PreparedOrder(intent_id, plan, expires, ltp=ltp, margin=margin, session=session)
+
+    async def prepare_exits(
+        self, user_id: int, chat_id: int, tickets: Sequence[OrderTicket]
+    ) -> PreparedExits:
+        """One card for several exit orders (/exitall): each ticket priced as `prepare_order`
+        prices it (one quote read for all), stored as one intent. No margin check: an exit
+        releases margin."""
+        self._account.check_orders_open()
+        instruments = [self.index.resolve(t.key) for t in tickets]
+        try:
+            quotes = await self._account.quotes(instruments)
+        except BrokerError as exc:
+            raise explain_read(exc, "prices for the exits") from None
+        payloads = []
+        for ticket, instrument in zip(tickets, instruments, strict=True):
+            quote = quotes.get(instrument.key)
+            session = check_session(
+                self._hours,
+                instrument,
+                ticket,
+                quote,
+                self._now(),
+                broker=self._account.broker.name,
+                amo_window=self._account.amo_window(instrument.exchange),
+            )
+            plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+            amo_day = None
+            if session is not None and session.amo:
+                plan = replace(plan, amo=True)
+                amo_day = session.state.next_open.date() if session.state.next_open else None
+            payloads.append(PlacePayload.from_plan(plan, amo_day=amo_day))
+        payload = ExitsPayload(tuple(payloads))
+        intent_id, expires = await self._store_intent(user_id, chat_id, payload)
+        plans = tuple(p.to_plan(self.index) for p in payloads)
+        return PreparedExits(intent_id, plans, expires)
 
     async def _margin(self, plan: OrderPlan) -> MarginCheck | None:
         """The broker's margin answer for the whole order, when it can give one quickly. A
@@ -430,7 +467,8 @@ class OrderDesk:
             first_tag = None
             if to_status == "SENDING" and isinstance(prepared, PreparedOrder):
                 first_tag = new_tag()
-                steps.append(self._row_step(prepared, first_tag, intent.user_id, intent.chat_id, 0))
+                plan, claim = prepared.plan, _Claim(intent.user_id, intent.chat_id, None)
+                steps.append(self._row_step(intent_id, plan, plan.slices[0], first_tag, claim))
             try:
                 done = await self._store.write(*steps)
             finally:
@@ -485,6 +523,8 @@ class OrderDesk:
                 case PreparedCancel():
                     batch.sending()
                     batch.results.append(await self._cancel(prepared))
+                case PreparedExits():
+                    await self._exits(prepared, claimed, progress, batch)
         except Exception:
             log.exception("unexpected error while sending intent %s", intent_id)
         finally:
@@ -500,8 +540,8 @@ class OrderDesk:
         results = list(batch.results)
         if batch.leaving is not None:
             await self._interrupted(batch.leaving)
-        if isinstance(prepared, PreparedOrder):
-            slices = prepared.plan.slices
+        if isinstance(prepared, PreparedOrder | PreparedExits):
+            slices = prepared.slices
             if batch.leaving is not None:
                 results.append(
                     SliceResult(slices[len(results)], error=_UNEXPECTED, state="unknown")
@@ -547,19 +587,9 @@ class OrderDesk:
             else:
                 tag = new_tag()
                 await self._store.write(
-                    self._row_step(prepared, tag, claimed.user_id, claimed.chat_id, number - 1)
+                    self._row_step(prepared.intent_id, plan, quantity, tag, claimed)
                 )
-            request = OrderRequest(
-                instrument=plan.instrument,
-                side=plan.side,
-                quantity=quantity,
-                order_type=plan.order_type,
-                price=plan.price,
-                product=plan.product,
-                tag=tag,
-                trigger_price=plan.trigger_price,
-                amo=plan.amo,
-            )
+            request = _request(plan, quantity, tag)
             batch.leaving = tag
             batch.sending()
             result, answered = await self._send_one(tag, request)
@@ -572,20 +602,48 @@ class OrderDesk:
             if progress is not None and total > 1:
                 await _report(progress, number, total)
 
+    async def _exits(
+        self,
+        prepared: PreparedExits,
+        claimed: _Claim,
+        progress: Progress | None,
+        batch: _Batch,
+    ) -> None:
+        """Send every exit in order, each through the account's rate limit, each row written
+        before its request. Unlike slices of one order, a failed exit does not stop the
+        others: they are independent orders, and each one only reduces a position."""
+        total = len(prepared.slices)
+        number = 0
+        for plan in prepared.plans:
+            for quantity in plan.slices:
+                number += 1
+                tag = new_tag()
+                await self._store.write(
+                    self._row_step(prepared.intent_id, plan, quantity, tag, claimed)
+                )
+                request = _request(plan, quantity, tag)
+                batch.leaving = tag
+                batch.sending()
+                result, answered = await self._send_one(tag, request)
+                batch.leaving = None
+                batch.results.append(result)
+                await self._store.write(answered)
+                if progress is not None and total > 1:
+                    await _report(progress, number, total)
+
     def _row_step(
-        self, prepared: PreparedOrder, tag: str, user_id: int, chat_id: int, index: int
+        self, intent_id: str, plan: OrderPlan, quantity: int, tag: str, claimed: _Claim
     ) -> Step:
-        """The order row (status SENDING, our tag) of slice `index` of `prepared`."""
-        plan = prepared.plan
+        """The order row (status SENDING, our tag) of one order of `plan`."""
         return self._store.orders.add_step(
             tag,
-            intent_id=prepared.intent_id,
+            intent_id=intent_id,
             broker=self._account.broker.name,
-            user_id=user_id,
-            chat_id=chat_id,
+            user_id=claimed.user_id,
+            chat_id=claimed.chat_id,
             symbol=plan.instrument.key,
             side=plan.side.value,
-            quantity=plan.slices[index],
+            quantity=quantity,
             price=str(plan.price),
         )
 
@@ -712,6 +770,21 @@ def _limit_terms(
             "or below it.",
         )
     return _Terms(order.order_type, price, trigger, explanation)
+
+
+def _request(plan: OrderPlan, quantity: int, tag: str) -> OrderRequest:
+    """The request for one order (`quantity`, a slice) of `plan`."""
+    return OrderRequest(
+        instrument=plan.instrument,
+        side=plan.side,
+        quantity=quantity,
+        order_type=plan.order_type,
+        price=plan.price,
+        product=plan.product,
+        tag=tag,
+        trigger_price=plan.trigger_price,
+        amo=plan.amo,
+    )
 
 
 async def _report(progress: Progress, done: int, total: int) -> None:

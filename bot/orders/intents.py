@@ -1,9 +1,9 @@
 """Intent payloads: the frozen request a confirmation card shows, as stored and as read back.
 
 A confirmation must send exactly what the card showed, possibly after a restart, so the whole
-request is stored with the intent: one typed model per action (place, modify, cancel), turned
-into JSON-ready data by a pydantic `TypeAdapter`. Decimals are written as strings (never floats,
-so a price is never rounded), enums as their values. An instrument is stored by its key and
+request is stored with the intent: one typed model per action (place, modify, cancel, exits),
+turned into JSON-ready data by a pydantic `TypeAdapter`. Decimals are written as strings (never
+floats, so a price is never rounded), enums as their values. An instrument is stored by its key and
 resolved from the instrument index on read, so the payload stays small and a read goes through
 the same index as a new order.
 
@@ -115,10 +115,21 @@ class CancelPayload:
     order: OrderPayload
 
 
-Payload = PlacePayload | ModifyPayload | CancelPayload
+@dataclass(frozen=True, slots=True)
+class ExitsPayload:
+    """Several exit orders on one card (/exitall): each a place of its own instrument, sent
+    one after the other through the account's rate limit when the card is confirmed."""
+
+    action: ClassVar[str] = "exits"
+
+    orders: tuple[PlacePayload, ...]
+
+
+Payload = PlacePayload | ModifyPayload | CancelPayload | ExitsPayload
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    model.action: TypeAdapter(model) for model in (PlacePayload, ModifyPayload, CancelPayload)
+    model.action: TypeAdapter(model)
+    for model in (PlacePayload, ModifyPayload, CancelPayload, ExitsPayload)
 }
 
 
@@ -127,6 +138,8 @@ def dump_payload(payload: Payload) -> dict[str, Any]:
     data: dict[str, Any] = _ADAPTERS[payload.action].dump_python(payload, mode="json")
     if isinstance(payload, PlacePayload) and not payload.amo:
         del data["amo"], data["amo_day"]  # a regular order keeps the previous release's shape
+    if isinstance(payload, ExitsPayload):
+        data["orders"] = [dump_payload(order) for order in payload.orders]
     if isinstance(payload, ModifyPayload):
         # A modify that keeps the order's type is stored in the shape the previous release
         # reads and writes.

@@ -17,7 +17,13 @@ from typing import Literal
 
 from bot.market.instruments import InstrumentIndex
 from bot.notify.events import next_revision
-from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_payload
+from bot.orders.intents import (
+    CancelPayload,
+    ExitsPayload,
+    ModifyPayload,
+    PlacePayload,
+    load_payload,
+)
 from bot.orders.policy import OrderPlan
 from bot.orders.sessions import SessionCheck
 from bot.store.intents import IntentRow
@@ -37,6 +43,11 @@ class PreparedOrder:
     ltp: Decimal | None = None
     margin: MarginCheck | None = None
     session: SessionCheck | None = None  # the market's state, when market hours are on
+
+    @property
+    def slices(self) -> tuple[int, ...]:
+        """The orders the card sends (more than one above the freeze quantity)."""
+        return self.plan.slices
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +72,22 @@ class PreparedCancel:
     expires_at: datetime
 
 
-Prepared = PreparedOrder | PreparedModify | PreparedCancel
+@dataclass(frozen=True, slots=True)
+class PreparedExits:
+    """Several exit orders on one card (/exitall), one plan per position, sent in order."""
+
+    intent_id: str
+    plans: tuple[OrderPlan, ...]
+    expires_at: datetime
+
+    @property
+    def slices(self) -> tuple[int, ...]:
+        """Every order the card sends, plan after plan (a plan above the freeze quantity is
+        several)."""
+        return tuple(q for plan in self.plans for q in plan.slices)
+
+
+Prepared = PreparedOrder | PreparedModify | PreparedCancel | PreparedExits
 
 # What became of one order of a card:
 # sent       the broker took it (order_id is its number); `filled` says how much has traded
@@ -143,6 +169,11 @@ def prepared_of(intent: IntentRow, index: InstrumentIndex | None) -> Prepared:
             )
         case CancelPayload() as cancel:
             return PreparedCancel(intent.id, cancel.order.to_order(), intent.expires_at)
+        case ExitsPayload() as exits:
+            if index is None:
+                raise LookupError("an exits card is rebuilt with the instrument index")
+            plans = tuple(order.to_plan(index) for order in exits.orders)
+            return PreparedExits(intent.id, plans, intent.expires_at)
 
 
 # Order-row states → what the card says about that order. A row with a broker order number
@@ -160,10 +191,11 @@ _ROW_STATES: dict[str, SliceState] = {
 }
 
 
-def place_outcome(prepared: PreparedOrder, rows: Sequence[OrderRow]) -> Outcome:
-    """A place card from its order rows (in the order they were sent). Slices without a row
-    were never sent: a batch stops at the first slice that fails or has no answer."""
-    results = with_skipped([_slice_of(row) for row in rows], prepared.plan.slices)
+def place_outcome(prepared: PreparedOrder | PreparedExits, rows: Sequence[OrderRow]) -> Outcome:
+    """A place (or exits) card from its order rows (in the order they were sent). Slices
+    without a row were never sent: a batch stops at the first slice that fails or has no
+    answer (an exits card goes on past a failure, so only an interruption leaves one out)."""
+    results = with_skipped([_slice_of(row) for row in rows], prepared.slices)
     return Outcome(prepared, overall(results), tuple(results))
 
 

@@ -62,6 +62,7 @@ from bot.orders.intents import CancelPayload, ModifyPayload, PlacePayload, load_
 from bot.orders.outcomes import (
     Outcome,
     PreparedCancel,
+    PreparedExits,
     PreparedModify,
     PreparedOrder,
     SliceResult,
@@ -83,6 +84,8 @@ WATCHED = (*LIVE_ORDER_STATES, "NOT_FOUND")
 _UNSETTLED = ("UNKNOWN", "NOT_FOUND")
 _INTERRUPTED = "The bot restarted while sending this order; I am checking the order book."
 _INTERRUPTED_CHANGE = "The bot restarted while sending this; I am checking the order book."
+# The intents whose cards are rebuilt from their order rows: a place, and several exits.
+_PLACES = ("place", "exits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class OrderTracker:
                 await self._store.orders.update(row.tag, status="UNKNOWN", message=_INTERRUPTED)
             for intent in await self._store.intents.in_status("SENDING"):
                 await self._store.intents.finish(intent.id, "UNKNOWN", "interrupted")
-                if intent.action == "place":
+                if intent.action in _PLACES:
                     await self._refresh_card(intent.id)
                 else:
                     await self._show_interrupted(intent)
@@ -213,7 +216,9 @@ class OrderTracker:
         await self._lapse_earlier_days()
         await self._show_deferred()
         rows = await self._store.orders.in_states(WATCHED)
-        changes = [i for i in await self._store.intents.in_status("UNKNOWN") if i.action != "place"]
+        changes = [
+            i for i in await self._store.intents.in_status("UNKNOWN") if i.action not in _PLACES
+        ]
         if not rows and not changes:
             return
         book = await self._account.orders()
@@ -300,7 +305,7 @@ class OrderTracker:
         if self._index is None:
             return False
         intent = await self._store.intents.get(row.intent_id)
-        return intent is not None and intent.message_id is not None and intent.action == "place"
+        return intent is not None and intent.message_id is not None and intent.action in _PLACES
 
     # -- modify / cancel follow-ups ---------------------------------------------------------
 
@@ -363,7 +368,7 @@ class OrderTracker:
         """Rebuild a place card from its rows; close the intent once nothing on it is
         unknown any more; show the card. A card still being sent is shown later."""
         intent = await self._store.intents.get(intent_id)
-        if intent is None or intent.action != "place":
+        if intent is None or intent.action not in _PLACES:
             return
         if intent.status == "SENDING":
             self._deferred.add(intent_id)
@@ -375,7 +380,7 @@ class OrderTracker:
         except Exception:  # e.g. the instrument left the master since
             log.warning("cannot rebuild the card of intent %s", intent_id, exc_info=True)
             return
-        assert isinstance(prepared, PreparedOrder)
+        assert isinstance(prepared, PreparedOrder | PreparedExits)
         outcome = place_outcome(prepared, await self._store.orders.in_send_order(intent_id))
         if intent.status == "UNKNOWN" and outcome.status != "unknown":
             await self._store.intents.finish(

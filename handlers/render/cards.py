@@ -14,11 +14,13 @@ from bot.orders import (
     Outcome,
     Prepared,
     PreparedCancel,
+    PreparedExits,
     PreparedModify,
     PreparedOrder,
     SliceResult,
 )
 from bot.orders.outcomes import OutcomeStatus
+from bot.orders.policy import OrderPlan
 from bot.orders.sessions import window_text
 from brokers.models import OrderType
 from handlers.render.markup import esc
@@ -80,7 +82,25 @@ def card(prepared: Prepared, title: str | None = None) -> str:
                 f"{esc(order.key)} at {price(order.price, key_tick(order.key))} "
                 f"({order.status.value.lower()})",
             ]
+        case PreparedExits(plans=plans):
+            lines = [f"<b>{title or 'Confirm exits'}</b>", *map(_exit_line, plans)]
+            lines.append(
+                "Market orders are not allowed for API trading, so each exit goes out as a "
+                "limit order at the price shown."
+            )
     return "\n".join(lines)
+
+
+def _exit_line(plan: OrderPlan) -> str:
+    """One exit of an exits card: what it sends, and how (a limit, in how many orders)."""
+    inst = plan.instrument
+    lots = f" ({plan.lots} lot{'s' if plan.lots != 1 else ''})" if plan.lots is not None else ""
+    orders = f" · {len(plan.slices)} orders" if len(plan.slices) > 1 else ""
+    amo = " · AMO" if plan.amo else ""
+    return (
+        f"{plan.side.value} {plan.quantity}{lots} {esc(inst.key)} · {plan.product.value} · "
+        f"limit {price(plan.price, inst.tick_size)}{orders}{amo}"
+    )
 
 
 def _order_lines(prepared: PreparedOrder) -> list[str]:
@@ -196,7 +216,12 @@ def send_failed(prepared: Prepared) -> str:
     )
 
 
-_VERB = {PreparedOrder: "Placed", PreparedModify: "Modified", PreparedCancel: "Cancel sent"}
+_VERB = {
+    PreparedOrder: "Placed",
+    PreparedModify: "Modified",
+    PreparedCancel: "Cancel sent",
+    PreparedExits: "Placed",
+}
 
 
 def outcome(result: Outcome) -> str:
@@ -214,9 +239,9 @@ def outcome(result: Outcome) -> str:
     batch = len(result.results) > 1
     lines: list[str] = []
     notes: list[str] = []
-    for r in result.results:
+    for r, key in zip(result.results, _keys(result.prepared), strict=False):
         line, note = _line(r, verb, batch)
-        lines.append(line)
+        lines.append(line if key is None else f"{esc(key)}: {line}")
         if note and note not in notes:
             notes.append(note)
     body = "\n".join(lines)
@@ -225,11 +250,21 @@ def outcome(result: Outcome) -> str:
     return text + "\n\n" + body
 
 
+def _keys(prepared: Prepared) -> list[str | None]:
+    """Whose order each result is: on an exits card, its instrument (the lines would not say
+    otherwise); on any other card, nobody's (one instrument, named above the lines)."""
+    if isinstance(prepared, PreparedExits):
+        return [p.instrument.key for p in prepared.plans for _ in p.slices]
+    return [None] * len(prepared.slices) if isinstance(prepared, PreparedOrder) else [None]
+
+
 def _title(result: Outcome) -> str:
     """The card's title once answered: what became of it ("❌ Rejected BUY", "✅ Modified")."""
     prepared = result.prepared
     if isinstance(prepared, PreparedOrder):
         return f"{_place_state(result)} {prepared.plan.side.value}"
+    if isinstance(prepared, PreparedExits):
+        return f"{_place_state(result)} exits"
     kind = "modify" if isinstance(prepared, PreparedModify) else "cancel"
     return _CHANGE_TITLES[kind][result.status]
 

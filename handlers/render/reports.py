@@ -54,19 +54,26 @@ def trades(items: Sequence[Trade]) -> str:
     return "\n".join(lines)
 
 
-def positions(items: Sequence[Position]) -> str:
-    """One line per position and the day's total P&L under them."""
+def positions(items: Sequence[Position], *, numbered: bool = False) -> str:
+    """One line per position and the day's total P&L under them. `numbered`: each open
+    position's line starts with its number, the one its buttons carry."""
     if not items:
         return "No open positions."
     lines = ["<b>Positions</b>"]
     total = Decimal(0)
+    number = 0
     for p in items:
         pnl = p.realized_pnl + p.unrealized_pnl
         total += pnl
         tick = key_tick(p.key)
+        mark = ""
+        if numbered and p.quantity:
+            number += 1
+            mark = f"{number}. "
         lines.append(
-            f"{esc(p.key)} {p.product.value}: {p.quantity} @ {price(p.average_price, tick)} · "
-            f"LTP {price(p.ltp, tick)} · P&amp;L {signed_rupees(pnl)}"
+            f"{mark}{esc(p.key)} {p.product.value}: {p.quantity} @ "
+            f"{price(p.average_price, tick)} · LTP {price(p.ltp, tick)} · "
+            f"P&amp;L {signed_rupees(pnl)}"
         )
     lines.append(f"<b>Total P&amp;L {signed_rupees(total)}</b>")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ async def test_start_help_and_menu(harness: BotHarness) -> None:
     assert "paper" in reply.plain
     names = [c["command"] for c in harness.telegram.commands]
     assert names == [
-        "start", "help", "buy", "sell", "modify", "cancel", "orders", "trades",
+        "start", "help", "buy", "sell", "modify", "cancel", "exitall", "orders", "trades",
         "positions", "holdings", "funds", "pnl", "quote", "search", "alert", "alerts",
         "session", "limits", "resume", "status", "account", "notify",
     ]  # fmt: skip

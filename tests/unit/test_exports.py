@@ -47,8 +47,9 @@ PUBLIC: dict[str, set[str]] = {
     },
     "bot.orders": {
         "DEFAULT_GRID", "OrderDesk", "OrderPlan", "OrderTicket", "OrderTracker", "Outcome",
-        "Patience", "PolicyConfig", "Prepared", "PreparedCancel", "PreparedModify", "PreparedOrder",
-        "ProtectionGrid", "SliceResult", "SliceState", "parse_grid", "plan_order",
+        "Patience", "PolicyConfig", "Prepared", "PreparedCancel", "PreparedExits",
+        "PreparedModify", "PreparedOrder", "ProtectionGrid", "SliceResult", "SliceState",
+        "parse_grid", "plan_order",
     },
     "bot.store": {
         "LIVE_ORDER_STATES", "AuditLine", "AuditRepo", "IntentRepo", "IntentRow", "OrderRepo",

@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.market.instruments import InstrumentIndex
 from bot.orders.intents import (
     CancelPayload,
+    ExitsPayload,
     ModifyPayload,
     OrderPayload,
     Payload,
@@ -107,6 +108,18 @@ def test_a_cancel_round_trips() -> None:
     loaded = load_payload(action, data)
     assert isinstance(loaded, CancelPayload)
     assert loaded.order.to_order() == OPEN_SL
+
+
+def test_exits_round_trip_each_place_in_its_order() -> None:
+    """An exits card's orders come back as they were, each in the shape a place is stored in
+    (a regular order without its AMO fields)."""
+    payload = ExitsPayload((PlacePayload.from_plan(STOP_SELL), PlacePayload.from_plan(MARKET_BUY)))
+    action, data = _stored(payload)
+    assert action == "exits"
+    assert [set(o) for o in data["orders"]] == [set(_stored(p)[1]) for p in payload.orders]
+    loaded = load_payload(action, data)
+    assert isinstance(loaded, ExitsPayload)
+    assert [o.to_plan(INDEX) for o in loaded.orders] == [STOP_SELL, MARKET_BUY]
 
 
 def test_an_order_keeps_what_a_change_needs_not_its_fills() -> None:
