@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from brokers.models import OrderStatus
 
@@ -34,6 +34,7 @@ __all__ = [
     "NOT_JSON",
     "WRITE_STARTS",
     "Memo",
+    "RowMemo",
     "dec",
     "dec0",
     "gc_paused",
@@ -131,6 +132,38 @@ class Memo(dict[K, V]):
     def __missing__(self, raw: K) -> V:
         value = self[raw] = self._convert(raw)
         return value
+
+
+class RowMemo(Generic[K, V]):
+    """`memo(row, key_for)` maps a report row to its model once per distinct row. The tracker
+    reads the whole order book every few seconds and most rows have not changed since the last
+    read: mapping 100 rows each time (dates, decimals, states) held the event loop for
+    milliseconds at every poll, in the way of a Confirm tap (bench/tap_to_wire.py). A row is
+    known by its items, all of them, so any change maps it again; a new `key_for` (a new day's
+    master) forgets everything, and so does growing past `limit` rows."""
+
+    __slots__ = ("_convert", "_key_for", "_limit", "_seen")
+
+    def __init__(self, convert: Callable[[Mapping[str, Any], K], V], limit: int = 20_000) -> None:
+        self._convert = convert
+        self._limit = limit
+        self._seen: dict[tuple[tuple[str, Any], ...], V] = {}
+        self._key_for: K | None = None
+
+    def __call__(self, row: Mapping[str, Any], key_for: K) -> V:
+        if key_for != self._key_for:
+            self._seen.clear()
+            self._key_for = key_for
+        items = tuple(row.items())
+        try:
+            found = self._seen.get(items)
+        except TypeError:  # a nested list or object: not hashable, so mapped every time
+            return self._convert(row, key_for)
+        if found is None:
+            if len(self._seen) >= self._limit:
+                self._seen.clear()
+            found = self._seen[items] = self._convert(row, key_for)
+        return found
 
 
 @contextlib.contextmanager

@@ -88,7 +88,7 @@ from brokers.models import (
 )
 from brokers.network import send_failure
 from brokers.tls import tls_context
-from brokers.wire import WRITE_STARTS, server_clock, sha256_hex, today_ist
+from brokers.wire import WRITE_STARTS, RowMemo, server_clock, sha256_hex, today_ist
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class KotakBroker:
             cache_dir=config.cache_dir,
         )
         self._cache = MasterCache(config.cache_dir, config.segments)
+        # The order book's rows mapped once each: the tracker reads the book every few seconds.
+        self._order_rows = RowMemo(mapping.order_from_row)
         self.last_server_date: datetime | None = None
         # Kotak's clock minus ours, from the last Date header (1 s resolution): TOTP logins
         # fail when this grows past a few seconds.
@@ -503,7 +505,7 @@ class KotakBroker:
         return await self._mapped(body, to_model)
 
     async def orders(self) -> list[Order]:
-        return await self._book("GET", PATH_ORDER_BOOK, "order book", mapping.order_from_row)
+        return await self._book("GET", PATH_ORDER_BOOK, "order book", self._order_rows)
 
     async def order(self, order_id: str) -> Order:
         """One order from `GET /quick/user/orders/<nOrdNo>` (ref §5); OrderNotFound on 5203."""
