@@ -318,6 +318,8 @@ class OrderDesk:
             raise UserError("no_change", "The order already has those values; nothing to change.")
         if terms.explanation is None and explanation is not None:
             terms = terms._replace(explanation=explanation)
+        if self._limits is not None:
+            await self._limits.check_modify(order, quantity, terms.price)
         payload = ModifyPayload(
             OrderPayload.from_order(order),
             quantity,

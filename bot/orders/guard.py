@@ -169,6 +169,39 @@ class LimitGuard:
             raise (await self._halt(breach)).refusal()
         raise breach.refusal()
 
+    async def check_modify(self, order: Order, quantity: int, price: Decimal) -> None:
+        """Before a modify's card. Growing an open order is an entry for the limits, like a new
+        order of the added quantity (it halts or is refused the same way), unless what it adds
+        only reduces an open position; re-pricing it up must keep its value within the one-order
+        limit. Shrinking an order, or lowering its value, is never refused."""
+        added, value = quantity - order.quantity, price * quantity
+        if added <= 0 and value <= order.price * order.quantity:
+            return
+        limits, halt = await self.limits(), await self.halt()
+        if halt is None and not limits.any:
+            return
+        if added <= 0:  # the same order at a higher price: only its value is new
+            breach = check_entry(
+                DailyLimits(max_order_value=limits.max_order_value), Usage(Decimal(0), 0),
+                value=value, orders=0,
+            )  # fmt: skip
+            if breach is not None:
+                raise breach.refusal()
+            return
+        positions, book, holdings = await self._reads(order.side, order.product)
+        # The book counts the open order itself as closing already; only what it adds is new.
+        if added <= closable(order.side, order.key, order.product, positions, book, holdings):
+            return
+        if halt is not None:
+            raise halt.refusal()
+        usage = Usage(day_pnl(positions).total, orders_today(book))
+        breach = check_entry(limits, usage, value=value, orders=0, waived=await self._waived())
+        if breach is None:
+            return
+        if breach.kind.halts and not breach.adding:
+            raise (await self._halt(breach)).refusal()
+        raise breach.refusal()
+
     async def check_confirm(self, plan: OrderPlan) -> None:
         """At Confirm: a card shown before the account halted cannot send an entry after. The
         broker is asked (to tell an exit) only while halted."""

@@ -166,3 +166,41 @@ async def test_an_admins_change_replaces_the_setting_and_off_removes_it(world: W
         await world.guard.check_order(world.plan(Side.BUY, "NSE:INFY", 1, "1498.30"))
     assert caught.value.reason == "limit_value"
     assert await world.guard.halt() is None and world.pushed == []
+
+
+async def test_growing_an_order_is_an_entry_shrinking_or_an_exit_never(world: World) -> None:
+    """A modify that adds to an open entry is refused while halted (as a new entry would be);
+    one that shrinks it, or adds only what closes a position, passes; a re-price up must keep
+    the order within the one-order value limit."""
+    await _losing(world)
+    assert await world.guard.check_now() is not None  # halted: ₹1,500 down
+    infy = world.index.resolve("NSE:INFY")
+    entry = await world.broker.place_order(
+        OrderRequest(infy, Side.BUY, 2, OrderType.LIMIT, Decimal("1400"), Product.MIS, "E")
+    )
+    [open_entry] = [o for o in await world.broker.orders() if o.order_id == entry]
+    with pytest.raises(UserError, match="halted"):
+        await world.guard.check_modify(open_entry, 3, Decimal("1400"))
+    await world.guard.check_modify(open_entry, 1, Decimal("1400"))  # shrinking: fine
+    sbin = world.index.resolve("NSE:SBIN")
+    world.broker.set_price("NSE:SBIN", Decimal("900"))  # the sell rests above the market
+    exit_id = await world.broker.place_order(
+        OrderRequest(sbin, Side.SELL, 40, OrderType.LIMIT, Decimal("950"), Product.MIS, "X")
+    )
+    [open_exit] = [o for o in await world.broker.orders() if o.order_id == exit_id]
+    await world.guard.check_modify(open_exit, 100, Decimal("950"))  # still only closes
+    with pytest.raises(UserError, match="halted"):
+        await world.guard.check_modify(open_exit, 101, Decimal("950"))  # would flip
+
+
+async def test_a_reprice_up_must_fit_the_one_order_limit(world: World) -> None:
+    await world.guard.set_limit(1, LimitKind.ORDER_VALUE, Decimal(3000))
+    infy = world.index.resolve("NSE:INFY")
+    world.broker.set_price("NSE:INFY", Decimal("1600"))
+    placed = await world.broker.place_order(
+        OrderRequest(infy, Side.BUY, 2, OrderType.LIMIT, Decimal("1400"), Product.MIS, "E")
+    )
+    [order] = [o for o in await world.broker.orders() if o.order_id == placed]
+    await world.guard.check_modify(order, 2, Decimal("1450"))  # ₹2,900
+    with pytest.raises(UserError, match="value"):
+        await world.guard.check_modify(order, 2, Decimal("1550"))  # ₹3,100
