@@ -99,7 +99,13 @@ def command(needed: Role, *, per_account: bool = True) -> Callable[[CommandFn], 
                 await services.notifier.send(chat.id, NOT_ALLOWED)
                 return
             try:
-                room, words = services.pick(user.id, context.args or [])
+                # A command about the bot rather than an account (/account, /help) keeps its
+                # words: `/account mom` names the account to switch to, not one to act on.
+                room, words = (
+                    services.pick(user.id, context.args or [])
+                    if per_account
+                    else (services.default_room(user.id), list(context.args or []))
+                )
             except UserError as exc:
                 await services.store.audit.set_outcome(audit_id, f"refused: {exc.reason}")
                 await services.notifier.send(chat.id, error_text(exc))

@@ -277,3 +277,15 @@ async def test_the_account_button_changes_what_a_bare_buy_acts_on(world: World) 
     assert f"Account {LABELS['wife']} · 💰 live" in card.plain
     await h.confirm(ADMIN, card)
     assert world.places() == {"me": 0, "wife": 1, "huf": 0}
+
+
+async def test_account_with_a_name_switches_and_a_stranger_account_is_refused(
+    world: World,
+) -> None:
+    h = world.h
+    switched = await h.say(ADMIN, "/account huf")
+    assert "▶️ huf" in switched.plain
+    card = await h.say(ADMIN, "/buy NSE:SBIN 10")
+    assert f"Account {LABELS['huf']} · 💰 live" in card.plain
+    refused = await h.say(TRADER, "/account me")
+    assert refused.plain.startswith("You have no account called 'me'. Yours: mom")
