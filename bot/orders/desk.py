@@ -23,7 +23,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -70,7 +70,7 @@ from bot.orders.policy import (
 )
 from bot.orders.protection import check_tick, protect_stop
 from bot.orders.quantity import check_lots
-from bot.orders.sessions import check_session
+from bot.orders.sessions import SessionCheck, check_session
 from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import OrderRepo
@@ -189,20 +189,7 @@ class OrderDesk:
         instrument = self.index.resolve(ticket.key)
         self._account.check_orders_open()
         quote = await self._quote(instrument)
-        session = check_session(
-            self._hours,
-            instrument,
-            ticket,
-            quote,
-            self._now(),
-            broker=self._account.broker.name,
-            amo_window=self._account.amo_window(instrument.exchange),
-        )
-        plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
-        amo_day = None
-        if session is not None and session.amo:
-            plan = replace(plan, amo=True)
-            amo_day = session.state.next_open.date() if session.state.next_open else None
+        plan, session, amo_day = self._plan(ticket, instrument, quote)
         if self._limits is not None:
             await self._limits.check_order(plan)
         margin = await self._margin(plan)
@@ -226,26 +213,33 @@ class OrderDesk:
             raise explain_read(exc, "prices for the exits") from None
         payloads = []
         for ticket, instrument in zip(tickets, instruments, strict=True):
-            quote = quotes.get(instrument.key)
-            session = check_session(
-                self._hours,
-                instrument,
-                ticket,
-                quote,
-                self._now(),
-                broker=self._account.broker.name,
-                amo_window=self._account.amo_window(instrument.exchange),
-            )
-            plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
-            amo_day = None
-            if session is not None and session.amo:
-                plan = replace(plan, amo=True)
-                amo_day = session.state.next_open.date() if session.state.next_open else None
+            plan, _, amo_day = self._plan(ticket, instrument, quotes.get(instrument.key))
             payloads.append(PlacePayload.from_plan(plan, amo_day=amo_day))
         payload = ExitsPayload(tuple(payloads))
         intent_id, expires = await self._store_intent(user_id, chat_id, payload)
         plans = tuple(p.to_plan(self.index) for p in payloads)
         return PreparedExits(intent_id, plans, expires)
+
+    def _plan(
+        self, ticket: OrderTicket, instrument: Instrument, quote: Quote | None
+    ) -> tuple[OrderPlan, SessionCheck | None, date | None]:
+        """The order policy's plan for `ticket` at this hour: refused out of hours where the
+        broker takes no AMO, else marked as an AMO (with the day it is held for) when the
+        market is closed."""
+        session = check_session(
+            self._hours,
+            instrument,
+            ticket,
+            quote,
+            self._now(),
+            broker=self._account.broker.name,
+            amo_window=self._account.amo_window(instrument.exchange),
+        )
+        plan = plan_order(ticket, instrument, quote, self._now(), self._policy)
+        if session is None or not session.amo:
+            return plan, session, None
+        amo_day = session.state.next_open.date() if session.state.next_open else None
+        return replace(plan, amo=True), session, amo_day
 
     async def _margin(self, plan: OrderPlan) -> MarginCheck | None:
         """The broker's margin answer for the whole order, when it can give one quickly. A

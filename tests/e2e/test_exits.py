@@ -156,7 +156,12 @@ async def test_exitall_is_one_card_and_confirm_sends_every_exit_through_the_limi
         done = await h.telegram.wait_for_edit(
             ADMIN, card.message_id, lambda t: t.count("Placed: order") == 3, timeout=15
         )
-        assert "Placed exits" in done.plain
+        # Placed, or already on to its fills: paper fills marketable exits on its next tick.
+        assert done.plain.splitlines()[0] in (
+            "✅ Placed exits",
+            "◐ Partly filled exits",
+            "✅ Filled exits",
+        ), done.plain
         for key in (future.key, "NSE:SBIN", "NSE:INFY"):
             assert f"{key}: ✅ Placed: order" in done.plain
         exits = [o for o in await broker.orders() if o.side is Side.SELL]
