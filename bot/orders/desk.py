@@ -585,12 +585,7 @@ class OrderDesk:
                 await self._store.write(
                     self._row_step(prepared.intent_id, plan, quantity, tag, claimed)
                 )
-            request = _request(plan, quantity, tag)
-            batch.leaving = tag
-            batch.sending()
-            result, answered = await self._send_one(tag, request)
-            batch.leaving = None
-            batch.results.append(result)
+            result, answered = await self._send_slice(plan, quantity, tag, batch)
             if result.state != "sent" or total == 1:
                 batch.answered = answered  # written with the outcome, in one commit
                 return
@@ -617,15 +612,22 @@ class OrderDesk:
                 await self._store.write(
                     self._row_step(prepared.intent_id, plan, quantity, tag, claimed)
                 )
-                request = _request(plan, quantity, tag)
-                batch.leaving = tag
-                batch.sending()
-                result, answered = await self._send_one(tag, request)
-                batch.leaving = None
-                batch.results.append(result)
+                _, answered = await self._send_slice(plan, quantity, tag, batch)
                 await self._store.write(answered)
                 if progress is not None and total > 1:
                     await _report(progress, number, total)
+
+    async def _send_slice(
+        self, plan: OrderPlan, quantity: int, tag: str, batch: _Batch
+    ) -> tuple[SliceResult, Step]:
+        """Send one order of a batch (its row is written): the batch knows it may be on its way
+        while it is, and keeps its result; the answered row is the caller's to write."""
+        batch.leaving = tag
+        batch.sending()
+        result, answered = await self._send_one(tag, _request(plan, quantity, tag))
+        batch.leaving = None
+        batch.results.append(result)
+        return result, answered
 
     def _row_step(
         self, intent_id: str, plan: OrderPlan, quantity: int, tag: str, claimed: _Claim
