@@ -244,17 +244,7 @@ class OrderDesk:
     async def _margin(self, plan: OrderPlan) -> MarginCheck | None:
         """The broker's margin answer for the whole order, when it can give one quickly. A
         broker that cannot tell, fails or is slow leaves the card without it (logged)."""
-        request = OrderRequest(
-            instrument=plan.instrument,
-            side=plan.side,
-            quantity=plan.quantity,
-            order_type=plan.order_type,
-            price=plan.price,
-            product=plan.product,
-            tag="",
-            trigger_price=plan.trigger_price,
-            amo=plan.amo,
-        )
+        request = _request(plan, plan.quantity, tag="")  # the whole order, never sent
         try:
             return await asyncio.wait_for(self._account.check_margin(request), self._margin_timeout)
         except TimeoutError:
