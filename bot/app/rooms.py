@@ -26,7 +26,7 @@ from bot.market.instruments import InstrumentIndex
 from bot.market.portfolio import Portfolio
 from bot.market.summary import DailySummaries
 from bot.notify import Notifier
-from bot.notify.events import ABOUT_AN_ACCOUNT, AdminEvent, BotStarted, BotStopping
+from bot.notify.events import ABOUT_AN_ACCOUNT, AdminEvent, BotStarted, BotStopping, UserEvent
 from bot.notify.preferences import Preferences
 from bot.orders.desk import OrderDesk
 from bot.orders.guard import LimitGuard
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Furnished",
     "Opened",
+    "Teller",
     "daily_limits",
     "expire_cards",
     "furnish",
@@ -68,7 +69,7 @@ class Opened:
     notices: AdminNotices
     account: Account
     admins: tuple[int, ...]
-    teller: _Teller
+    teller: Teller
 
     @property
     def paper(self) -> bool:
@@ -83,7 +84,7 @@ class Furnished:
     room: Room
     tracker: OrderTracker
     summaries: DailySummaries
-    publish: Callable[..., Awaitable[None]]
+    publish: Callable[[UserEvent], Awaitable[None]]
 
     async def start(self) -> None:
         """Before polling: orders a crash left SENDING are settled against the book and
@@ -113,7 +114,7 @@ class Furnished:
         return BotStopping(self.opened.broker.name, self.room.label)
 
 
-class _Teller:
+class Teller:
     """The account's notices go to its own admins, each naming the account by `label` (known
     once the account has started: a lone account may be named by its broker's account id)."""
 
@@ -144,7 +145,7 @@ def open_account(
     broker = broker or build_broker(settings, config, hours)
     scoped = store.for_account(config.name)
     admins = tuple(user for user, role in config.users.items() if role is Role.ADMIN)
-    teller = _Teller(notifier, admins, config.label)
+    teller = Teller(notifier, admins, config.label)
     notices = AdminNotices(teller, scoped.audit)
     account = build_account(settings, broker, notices, totp_clock=totp_clock, account=config)
     return Opened(config, broker, scoped, notices, account, admins, teller)
@@ -291,7 +292,7 @@ def furnish(
     return Furnished(opened, room, tracker, summaries, publish)
 
 
-async def expire_cards(desk: OrderDesk, publish: Callable[..., Awaitable[None]]) -> None:
+async def expire_cards(desk: OrderDesk, publish: Callable[[UserEvent], Awaitable[None]]) -> None:
     """End the cards whose confirmation expired: they say so over their order, without buttons."""
     while True:
         await asyncio.sleep(5.0)

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,15 @@ from bot.app.health import beat, heartbeat_path
 from bot.app.imports import remember_absent_sniffio
 from bot.app.lock import instance_lock
 from bot.app.reach import telegram_unreachable
-from bot.app.rooms import Opened, expire_cards, furnish, index_loader, label_of, open_account
+from bot.app.rooms import (
+    Opened,
+    Teller,
+    expire_cards,
+    furnish,
+    index_loader,
+    label_of,
+    open_account,
+)
 from bot.clock import utcnow
 from bot.errors import StartupError
 from bot.logs import setup_logging
@@ -294,9 +302,7 @@ def _lists_before_login(broker: Broker) -> bool:
     return isinstance(broker, ListsInstrumentsBeforeLogin) and broker.instruments_before_login
 
 
-async def _tell_and_wait(
-    tell: Callable[..., Awaitable[None]], event: BotStarted | BotStopping
-) -> None:
+async def _tell_and_wait(tell: Teller, event: BotStarted | BotStopping) -> None:
     """Tell the admins that the bot started or stops, waiting for Telegram a few seconds at
     most: a slow Telegram delays neither trading nor the exit for longer."""
     try:
