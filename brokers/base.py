@@ -55,7 +55,9 @@ class Broker(Protocol):
 
     async def modify_order(self, request: ModifyRequest) -> str: ...
 
-    async def cancel_order(self, order_id: str) -> str: ...
+    async def cancel_order(self, order_id: str, *, amo: bool = False) -> str:
+        """Cancel an open order; `amo` when it is an after-market order (its cancel says so)."""
+        ...
 
     async def orders(self) -> list[Order]:
         """Today's order book (an empty book is an empty list, not an error)."""

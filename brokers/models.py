@@ -218,6 +218,9 @@ class ModifyRequest:
     product: Product
     trigger_price: Decimal | None = None
     validity: Validity = Validity.DAY
+    # An after-market order: its modify repeats the flag (Kotak `am`, mStock's AMO variety). The
+    # core knows it from the order's own place, so it holds across a restart of the adapter.
+    amo: bool = False
 
 
 @dataclass(frozen=True, slots=True)

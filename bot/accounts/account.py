@@ -197,8 +197,8 @@ class Account:
     async def modify(self, request: ModifyRequest) -> str:
         return await self._calls.modify(request)
 
-    async def cancel(self, order_id: str) -> str:
-        return await self._calls.cancel(order_id)
+    async def cancel(self, order_id: str, *, amo: bool = False) -> str:
+        return await self._calls.cancel(order_id, amo=amo)
 
     # -- reads (not IP-checked by brokers) -----------------------------------------------------
 

@@ -162,8 +162,10 @@ class CallPolicy:
     async def modify(self, request: ModifyRequest) -> str:
         return await self._order(lambda: self._broker.modify_order(request), _modified(request))
 
-    async def cancel(self, order_id: str) -> str:
-        return await self._order(lambda: self._broker.cancel_order(order_id), _cancelled(order_id))
+    async def cancel(self, order_id: str, *, amo: bool = False) -> str:
+        return await self._order(
+            lambda: self._broker.cancel_order(order_id, amo=amo), _cancelled(order_id)
+        )
 
     async def _order(self, send: Callable[[], Awaitable[str]], settle: _Settle) -> str:
         """An order call: gated, from a session of this IP, rate limited; retried only as the

@@ -361,12 +361,25 @@ class OrderDesk:
     async def _from_stop_market(self, order: Order) -> bool:
         """Whether the bot sent `order` for a stop-loss market request (an SL whose limit it
         derived from the trigger): a new trigger then gets its limit derived again."""
+        placed = await self._placed(order)
+        return placed is not None and placed.requested_type is OrderType.SL_M
+
+    async def _placed(self, order: Order) -> PlacePayload | None:
+        """What the bot asked for when it placed `order` (None: not placed through the bot)."""
         row = await self._store.orders.by_broker_id(order.order_id)
         intent = await self._store.intents.get(row.intent_id) if row is not None else None
-        if intent is None or intent.action != "place":
-            return False
+        if intent is None or intent.action not in ("place", "exits"):
+            return None
         payload = load_payload(intent.action, intent.payload)
-        return isinstance(payload, PlacePayload) and payload.requested_type is OrderType.SL_M
+        if isinstance(payload, ExitsPayload):
+            return next((p for p in payload.orders if p.key == order.key), None)
+        return payload if isinstance(payload, PlacePayload) else None
+
+    async def _is_amo(self, order: Order) -> bool:
+        """Whether `order` is an after-market order the bot placed: its modify and cancel must
+        say so, also after a restart (the adapters remember only what this process placed)."""
+        placed = await self._placed(order)
+        return placed is not None and placed.amo
 
     async def prepare_cancel(self, user_id: int, chat_id: int, order_id: str) -> PreparedCancel:
         self._account.check_orders_open()
@@ -678,6 +691,7 @@ class OrderDesk:
             price=prepared.price,
             product=order.product,
             trigger_price=prepared.trigger_price,
+            amo=await self._is_amo(order),
         )
         try:
             order_id = await self._account.modify(request)
@@ -695,7 +709,7 @@ class OrderDesk:
     async def _cancel(self, prepared: PreparedCancel) -> SliceResult:
         order = prepared.order
         try:
-            order_id = await self._account.cancel(order.order_id)
+            order_id = await self._account.cancel(order.order_id, amo=await self._is_amo(order))
         except BrokerError as exc:
             return _refused(order.quantity, exc)
         except UserError as exc:

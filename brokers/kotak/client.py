@@ -445,19 +445,21 @@ class KotakBroker:
         return AMO_WINDOWS.get(exchange)
 
     async def modify_order(self, request: ModifyRequest) -> str:
-        fields = mapping.modify_fields(request, amo=request.order_id in self._amo_orders)
+        amo = request.amo or request.order_id in self._amo_orders
+        fields = mapping.modify_fields(request, amo=amo)
         body = await self._call(
             "POST", CallKind.ORDERS, PATH_MODIFY, what="modify order", form=mapping.jdata(fields)
         )
         return str(body.get("nOrdNo") or request.order_id)
 
-    async def cancel_order(self, order_id: str) -> str:
+    async def cancel_order(self, order_id: str, *, amo: bool = False) -> str:
+        amo = amo or order_id in self._amo_orders
         body = await self._call(
             "POST",
             CallKind.ORDERS,
             PATH_CANCEL,
             what="cancel order",
-            form=mapping.jdata(mapping.cancel_fields(order_id, amo=order_id in self._amo_orders)),
+            form=mapping.jdata(mapping.cancel_fields(order_id, amo=amo)),
         )
         return str(body.get("nOrdNo") or order_id)
 

@@ -78,6 +78,7 @@ from brokers.mstock.constants import (
     QUOTE_MODE,
     TAG_PATTERN,
     USER_AGENT,
+    VARIETY_AMO,
     VARIETY_NORMAL,
     VARIETY_STOPLOSS,
     CallKind,
@@ -405,7 +406,11 @@ class MStockBroker:
         return VARIETY_STOPLOSS if order_type is OrderType.SL else VARIETY_NORMAL
 
     async def modify_order(self, request: ModifyRequest) -> str:
-        variety = await self._variety(request.order_id, request.order_type)
+        variety = (
+            VARIETY_AMO
+            if request.amo
+            else await self._variety(request.order_id, request.order_type)
+        )
         reply = await self._call(
             "PUT",
             CallKind.ORDERS,
@@ -415,8 +420,8 @@ class MStockBroker:
         )
         return mapping.order_id_of(data_of(reply)) or request.order_id
 
-    async def cancel_order(self, order_id: str) -> str:
-        variety = await self._variety(order_id)
+    async def cancel_order(self, order_id: str, *, amo: bool = False) -> str:
+        variety = VARIETY_AMO if amo else await self._variety(order_id)
         reply = await self._call(
             "DELETE",
             CallKind.ORDERS,

@@ -138,7 +138,8 @@ class PaperBroker:
         await self._save()
         return request.order_id
 
-    async def cancel_order(self, order_id: str) -> str:
+    async def cancel_order(self, order_id: str, *, amo: bool = False) -> str:
+        """`amo` is the core's word that the order is an AMO; the paper book knows its own."""
         self._check_day()
         self._book.cancel(order_id)
         await self._save()

@@ -20,6 +20,7 @@ import pytest
 from bot.accounts import Account, SlidingWindowLimiter
 from bot.accounts.totp import TotpSource
 from bot.errors import UserError
+from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.orders.desk import OrderDesk
 from bot.orders.lpp import lpp_range
@@ -424,3 +425,39 @@ async def test_a_new_trigger_on_a_stop_loss_limit_keeps_its_limit(tmp_path: Path
         assert number is not None
         moved = await d.desk.prepare_modify(1, 1, ModifyArgs(number, None, None, Decimal(790)))
         assert (moved.trigger_price, moved.price) == (Decimal(790), Decimal(780))
+
+
+async def test_an_amo_is_cancelled_as_an_amo_after_a_restart(tmp_path: Path) -> None:
+    """The adapter remembers only the AMOs its own process placed; after a restart the desk
+    says so from the order's own place in the store (Kotak `am: YES`), or the broker refuses
+    the cancel of an AMO sent as a regular one."""
+    evening = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)  # 18:30 IST, a Wednesday: AMO window
+    async with kotak_desk(tmp_path) as (sim, d):
+        before = OrderDesk(
+            d.store, d.account, d.index, confirm_ttl=timedelta(60), hours=MarketHours(),
+            now=lambda: evening,
+        )  # fmt: skip
+        sbin = d.index.resolve("NSE:SBIN")
+        price = await _resting_price(d.account, sbin)
+        ticket = OrderTicket(Side.BUY, sbin.key, 1, OrderType.LIMIT, price, product=Product.CNC)
+        prepared = await before.prepare_order(1, 1, ticket)
+        placed = await before.execute(await before.claim(prepared.intent_id, 1))
+        [order_id] = [r.order_id for r in placed.results]
+        assert order_id and sim.calls_of("place")[-1].jdata["am"] == "YES"
+
+        restarted = Account(
+            KotakBroker(kotak_config(sim, tmp_path / "again")),
+            SlidingWindowLimiter(10, 1.0),
+            totp=TotpSource(pyotp.random_base32()),
+        )
+        await restarted.start()
+        try:
+            after = OrderDesk(
+                d.store, restarted, d.index, confirm_ttl=timedelta(60), hours=MarketHours(),
+                now=lambda: evening,
+            )  # fmt: skip
+            cancel = await after.prepare_cancel(1, 1, order_id)
+            await after.execute(await after.claim(cancel.intent_id, 1))
+        finally:
+            await restarted.stop()
+        assert sim.calls_of("cancel")[-1].jdata == {"on": order_id, "am": "YES"}

@@ -525,3 +525,29 @@ async def test_an_amo_goes_with_am_yes_and_so_do_its_modify_and_cancel(
     assert sim.calls_of("cancel")[0].jdata == {"on": order_id, "am": "YES"}
     window = live.amo_window("NSE")  # Kotak's own page: NSE AMOs until 08:57
     assert window is not None and (window.opens, window.closes) == (time(15, 45), time(8, 57))
+
+
+async def test_an_amo_placed_before_a_restart_is_changed_with_am_yes_when_the_core_says_so(
+    sim: KotakSimulator, live: KotakBroker, tmp_path: Path
+) -> None:
+    """A new adapter (the bot restarted) does not know the AMOs the last one placed: the core
+    tells it (`ModifyRequest.amo`, `cancel_order(amo=True)`), from the order's own place."""
+    sbin = await live.resolve("NSE:SBIN")
+    order_id = await live.place_order(
+        OrderRequest(
+            sbin, Side.BUY, 5, OrderType.LIMIT, Decimal("800"), Product.CNC, "amo-2", amo=True
+        )
+    )
+    restarted = KotakBroker(kotak_config(sim, tmp_path / "master"))
+    try:
+        await restarted.login(TOTP)
+        await restarted.modify_order(
+            ModifyRequest(
+                order_id, sbin, Side.BUY, 3, OrderType.LIMIT, Decimal("801"), Product.CNC, amo=True
+            )
+        )
+        assert sim.calls_of("modify")[-1].jdata["am"] == "YES"
+        await restarted.cancel_order(order_id, amo=True)
+        assert sim.calls_of("cancel")[-1].jdata == {"on": order_id, "am": "YES"}
+    finally:
+        await restarted.close()

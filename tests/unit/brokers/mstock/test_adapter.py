@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +222,20 @@ async def test_an_amo_goes_as_variety_amo_and_is_cancelled_with_it(
     assert await mbroker.cancel_order(order_id) == order_id
     assert msim.calls_of("cancel")[0].json == {"variety": "AMO", "orderid": order_id}
     assert mbroker.amo_window("NFO") is not None
+
+
+async def test_an_amo_placed_before_a_restart_is_cancelled_with_its_variety_when_told(
+    msim: MStockSimulator, mbroker: MStockBroker, tmp_path: Path
+) -> None:
+    """A new adapter knows no varieties; the core says the order is an AMO (from its place)."""
+    from brokers.mstock import MStockBroker as Fresh
+    from tests.fakes.mstock_sim import SIM_TOTP, mstock_config
+
+    order_id = await mbroker.place_order(await buy(mbroker, "TBAMO2", amo=True))
+    restarted = Fresh(mstock_config(msim, tmp_path / "master2"))
+    try:
+        await restarted.login(SIM_TOTP)
+        assert await restarted.cancel_order(order_id, amo=True) == order_id
+        assert msim.calls_of("cancel")[-1].json == {"variety": "AMO", "orderid": order_id}
+    finally:
+        await restarted.close()
