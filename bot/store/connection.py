@@ -126,8 +126,9 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> 
             )
 
 
-# The tables whose rows belong to one account (migration 0007).
-_ACCOUNT_TABLES = ("intents", "orders", "alerts", "account_summaries", "audit")
+# The tables whose rows all belong to one account (migration 0007); in the audit trail only the
+# session and IP incidents do.
+_ACCOUNT_TABLES = ("intents", "orders", "alerts", "account_summaries")
 
 
 class Store:
@@ -163,9 +164,7 @@ class Store:
         steps = [
             Step(f"UPDATE {table} SET account = ? WHERE account = ''", (account,))  # noqa: S608 - fixed names
             for table in _ACCOUNT_TABLES
-            if table != "audit"
         ]
-        # Only the incidents in the audit trail belong to an account; commands and taps do not.
         steps.append(
             Step(
                 "UPDATE audit SET account = ? WHERE account = '' AND kind = ?", (account, INCIDENT)
