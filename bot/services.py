@@ -172,8 +172,12 @@ class Services:
 
     def best_role(self, user_id: int) -> Role | None:
         """The highest role the user has on any account (None: not allowed anywhere)."""
-        roles = [r for room in self.rooms if (r := room.role_of(user_id)) is not None]
-        return max(roles, key=_RANK.index) if roles else None
+        best: Role | None = None
+        for room in self.rooms:
+            role = room.role_of(user_id)
+            if role is not None and (best is None or role.allows(best)):
+                best = role
+        return best
 
     def rooms_of(self, user_id: int) -> list[Room]:
         """The accounts the user may see, in the configured order."""
@@ -227,6 +231,3 @@ class Services:
             backlog=backlog,
             orders_problem=status.blocked_reason,
         )
-
-
-_RANK = [Role.VIEWER, Role.TRADER, Role.ADMIN]

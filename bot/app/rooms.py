@@ -68,7 +68,6 @@ class Opened:
     store: Store
     notices: AdminNotices
     account: Account
-    admins: tuple[int, ...]
     teller: Teller
 
     @property
@@ -148,7 +147,7 @@ def open_account(
     teller = Teller(notifier, admins, config.label)
     notices = AdminNotices(teller, scoped.audit)
     account = build_account(settings, broker, notices, totp_clock=totp_clock, account=config)
-    return Opened(config, broker, scoped, notices, account, admins, teller)
+    return Opened(config, broker, scoped, notices, account, teller)
 
 
 def index_loader(accounts: Sequence[Account]) -> Callable[[], Awaitable[Sequence[Instrument]]]:
