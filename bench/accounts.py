@@ -23,8 +23,7 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scrip_master import generate
-from bench.startup import IP, bot_env, line, start_once
+from bench.startup import IP, bot_env, line, nse_fo, start_once
 from tests.fakes.ip_echo import FakeIPEcho
 from tests.fakes.kotak_sim import KotakSimulator
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
@@ -63,13 +62,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=150_000)
     parser.add_argument("--paper", type=int, default=8)
-    parser.add_argument("--settle", type=float, default=4.0, help="seconds before the 2nd RSS")
+    # Long enough for the compact copy (written 5 s after start), or the same-day run re-parses.
+    parser.add_argument("--settle", type=float, default=7.0, help="seconds before the 2nd RSS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        master = Path(tmp) / "nse_fo.csv"
-        generate(master, args.rows)
-        content = master.read_bytes()
-        print(f"nse_fo master: {args.rows:,} rows, {len(content) / 1e6:.1f} MB")
+        content = nse_fo(Path(tmp), args.rows)
         totps = [pyotp.TOTP(seed) for seed in SEEDS]
         async with (
             KotakSimulator(

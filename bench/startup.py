@@ -160,6 +160,15 @@ def line(label: str, run: Start) -> str:
     )
 
 
+def nse_fo(folder: Path, rows: int) -> bytes:
+    """A generated nse_fo master of `rows` rows (the live shape), said in one line."""
+    master = folder / "nse_fo.csv"
+    generate(master, rows)
+    content = master.read_bytes()
+    print(f"nse_fo master: {rows:,} rows, {len(content) / 1e6:.1f} MB")
+    return content
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=150_000)
@@ -167,10 +176,7 @@ async def main() -> None:
     parser.add_argument("--settle", type=float, default=6.0, help="seconds before the 2nd RSS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        master = Path(tmp) / "nse_fo.csv"
-        generate(master, args.rows)
-        content = master.read_bytes()
-        print(f"nse_fo master: {args.rows:,} rows, {len(content) / 1e6:.1f} MB")
+        content = nse_fo(Path(tmp), args.rows)
         print(f"import bot.app.run alone: {await import_floor():.2f} s")
         totp = pyotp.TOTP(SEED)
         async with (
