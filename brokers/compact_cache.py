@@ -33,7 +33,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from brokers.models import Instrument, InstrumentKind, make_instrument
+from brokers.models import Instrument, InstrumentKind, make_instruments
 
 __all__ = ["FORMAT", "read", "write"]
 
@@ -54,6 +54,8 @@ _REPEATED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "underlying": (lambda v: v, lambda v: None if v is None else _typed(v, str)),
 }
 _JOINED = ("symbol", "broker_ref")
+# An instrument's fields but its key, in `Instrument` order (the key is made from two of them).
+_FIELD_ORDER = Instrument._fields[:-1]
 
 
 def _maybe(value: Any, convert: Callable[[Any], Any]) -> Any:
@@ -160,20 +162,4 @@ def _instruments(document: dict[str, Any]) -> list[Instrument]:
             raise ValueError(f"{name} does not hold {count} rows")
     exchanges, symbols = columns["exchange"], columns["symbol"]
     keys = list(map(operator.add, map(operator.add, exchanges, repeat(":")), symbols))
-    return list(
-        map(
-            make_instrument,
-            exchanges,
-            symbols,
-            columns["name"],
-            columns["kind"],
-            columns["tick_size"],
-            columns["lot_size"],
-            columns["freeze_qty"],
-            columns["expiry"],
-            columns["strike"],
-            columns["underlying"],
-            columns["broker_ref"],
-            keys,
-        )
-    )
+    return make_instruments([columns[name] for name in _FIELD_ORDER] + [keys])

@@ -8,10 +8,13 @@ Wire names (jData, trnsTp, symboltoken...) never appear here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
+from typing import Any, NamedTuple
 
 
 class Side(StrEnum):
@@ -72,89 +75,81 @@ class OrderStatus(StrEnum):
         return self in (OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED)
 
 
-@dataclass(frozen=True, slots=True)
-class Instrument:
-    """One tradable (or quote-only, for indices) contract.
-
-    `symbol` is OpenAlgo style without the exchange (`SBIN`, `NIFTY30DEC2524000CE`); `key` adds it.
-    `broker_ref` is the adapter's own opaque handle (a token, a trading symbol): the core passes it
-    back untouched and never interprets it.
-    """
-
+class _InstrumentFields(NamedTuple):
     exchange: str
     symbol: str
     name: str
     kind: InstrumentKind
     tick_size: Decimal
-    lot_size: int = 1
-    freeze_qty: int | None = None
-    expiry: date | None = None
-    strike: Decimal | None = None
-    underlying: str | None = None
-    broker_ref: str = ""
+    lot_size: int
+    freeze_qty: int | None
+    expiry: date | None
+    strike: Decimal | None
+    underlying: str | None
+    broker_ref: str
     # `EXCHANGE:SYMBOL`, made once: every index is keyed by it, and one string shared by the
     # instrument and the dicts is 10 MB less on a 150k-row master than one string per access.
-    _key: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_key", f"{self.exchange}:{self.symbol}")
-
-    @property
-    def key(self) -> str:
-        return self._key
+    key: str
 
 
-# Instrument's slot setters, for `make_instrument` (a frozen dataclass's own `__init__` goes
-# through `object.__setattr__` once per field by name).
-(
-    _set_exchange,
-    _set_symbol,
-    _set_name,
-    _set_kind,
-    _set_tick_size,
-    _set_lot_size,
-    _set_freeze_qty,
-    _set_expiry,
-    _set_strike,
-    _set_underlying,
-    _set_broker_ref,
-    _set_key,
-) = (getattr(Instrument, name).__set__ for name in Instrument.__slots__)
-_new = object.__new__
+class Instrument(_InstrumentFields):
+    """One tradable (or quote-only, for indices) contract.
+
+    `symbol` is OpenAlgo style without the exchange (`SBIN`, `NIFTY30DEC2524000CE`); `key` adds it.
+    `broker_ref` is the adapter's own opaque handle (a token, a trading symbol): the core passes it
+    back untouched and never interprets it.
+
+    A named tuple rather than a dataclass because masters make 150,000 of them at start-up: a
+    tuple is made in C from its fields (`make_instruments`, a fifth of the time a frozen
+    dataclass's slots take to fill, bench/startup.py), and its fields are read in C. Immutable,
+    compared and hashed field by field, like the frozen dataclass it replaced.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        exchange: str,
+        symbol: str,
+        name: str,
+        kind: InstrumentKind,
+        tick_size: Decimal,
+        lot_size: int = 1,
+        freeze_qty: int | None = None,
+        expiry: date | None = None,
+        strike: Decimal | None = None,
+        underlying: str | None = None,
+        broker_ref: str = "",
+    ) -> Instrument:
+        fields = (exchange, symbol, name, kind, tick_size, lot_size, freeze_qty, expiry, strike)
+        return _new(cls, (*fields, underlying, broker_ref, f"{exchange}:{symbol}"))
+
+    def _replace(self, /, **changes: Any) -> Instrument:
+        """A copy with `changes`, its key made again (the tuple's own would keep the old one)."""
+        if "key" in changes:
+            raise TypeError("an instrument's key follows its exchange and symbol")
+        values = self._asdict() | changes
+        del values["key"]
+        return Instrument(**values)
 
 
-def make_instrument(
-    exchange: str,
-    symbol: str,
-    name: str,
-    kind: InstrumentKind,
-    tick_size: Decimal,
-    lot_size: int,
-    freeze_qty: int | None,
-    expiry: date | None,
-    strike: Decimal | None,
-    underlying: str | None,
-    broker_ref: str,
-    key: str,
-    /,
-) -> Instrument:
-    """`Instrument(...)` with every field given, in field order, and its `key` (which must be
-    `exchange:symbol`), twice as fast: masters make 150,000 of them at start-up
-    (bench/scrip_master.py), and the caller has the key at hand for its own index."""
-    inst: Instrument = _new(Instrument)
-    _set_exchange(inst, exchange)
-    _set_symbol(inst, symbol)
-    _set_name(inst, name)
-    _set_kind(inst, kind)
-    _set_tick_size(inst, tick_size)
-    _set_lot_size(inst, lot_size)
-    _set_freeze_qty(inst, freeze_qty)
-    _set_expiry(inst, expiry)
-    _set_strike(inst, strike)
-    _set_underlying(inst, underlying)
-    _set_broker_ref(inst, broker_ref)
-    _set_key(inst, key)
-    return inst
+_new = tuple.__new__
+
+# Every field of an `Instrument` in field order, `key` (`exchange:symbol`) last.
+InstrumentFields = tuple[
+    str, str, str, InstrumentKind, Decimal, int, int | None, date | None, Decimal | None,
+    str | None, str, str,
+]  # fmt: skip
+
+# `Instrument(...)` from all its fields at once, made in C with no Python call: a parse that
+# makes 150,000 of them a row at a time calls this, and has the key at hand for its own index.
+make_instrument: Callable[[InstrumentFields], Instrument] = partial(_new, Instrument)
+
+
+def make_instruments(columns: Iterable[Iterable[Any]]) -> list[Instrument]:
+    """Instruments from one column per field, in field order, `key` last: made in C, with no
+    Python call per row (a restart loads 150,000 from the compact copy, bench/startup.py)."""
+    return list(map(make_instrument, zip(*columns, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)

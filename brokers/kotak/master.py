@@ -433,7 +433,7 @@ def _instruments(
             key = prefix + symbol
             if key in by_key:
                 continue
-            inst = new(
+            inst = new((
                 exchange,
                 symbol,
                 desc.strip() or name,
@@ -446,7 +446,7 @@ def _instruments(
                 None,
                 f"{seg_prefix}{token}|{trading_symbol}",
                 key,
-            )
+            ))  # fmt: skip
         else:
             stamped = expiries[raw_expiry]
             if stamped is None:
@@ -465,7 +465,7 @@ def _instruments(
             key = prefix + symbol
             if key in by_key:
                 continue  # first row wins; duplicates would make the symbol ambiguous
-            inst = new(
+            inst = new((
                 exchange,
                 symbol,
                 name,
@@ -478,7 +478,7 @@ def _instruments(
                 name,
                 f"{seg_prefix}{token}|{trading_symbol}",
                 key,
-            )
+            ))  # fmt: skip
         # Indexed as `ScripMaster()` does (the first wins), inline: this runs 150k times.
         out.append(inst)
         keep(inst)
@@ -618,11 +618,6 @@ def build_master(files: Mapping[str, Path], day: date) -> tuple[ScripMaster, Sav
     the bot is up instead of on its start-up path (`MasterCache.load`)."""
     if not files:
         return ScripMaster(index_instruments(), day), None
-    # The downloads' httpx responses sit in a reference cycle (Response <-> its stream) with the
-    # file's 48 MB body in it: only the cyclic collector frees them, and the bot freezes what
-    # is alive once the master is loaded (bot.market.follow), which would keep them for good
-    # (bench/startup.py: 50 MB of RSS). Collected now, before the heap holds a new master.
-    gc.collect()
     compact = next(iter(files.values())).parent / COMPACT_NAME
     stamp = compact_stamp(files, day)
     with _gc_paused():
@@ -630,6 +625,13 @@ def build_master(files: Mapping[str, Path], day: date) -> tuple[ScripMaster, Sav
         if cached is not None:
             log.info("kotak scrip master: %d instruments from the compact copy", len(cached))
             return ScripMaster(cached, day), None
+    # The downloads' httpx responses sit in a reference cycle (Response <-> its stream) with the
+    # file's 48 MB body in it: only the cyclic collector frees them, and the bot freezes what
+    # is alive once the master is loaded (bot.market.follow), which would keep them for good
+    # (bench/startup.py: 50 MB of RSS). Collected now, before the heap holds a parsed master.
+    # A same-day restart downloads nothing and reads the compact copy above: no collection.
+    gc.collect()
+    with _gc_paused():
         master = ScripMaster(index_instruments(), day)
         for segment, path in files.items():
             parsed = parse_master_file(path, segment, master)

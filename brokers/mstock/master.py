@@ -241,10 +241,10 @@ class _Rows:
         if itype in _INDEX_TYPES:
             index = "NSE_INDEX" if seg == "NSE" else "BSE_INDEX"
             symbol = underlying or name
-            inst = make_instrument(
+            inst = make_instrument((
                 index, symbol, name, InstrumentKind.INDEX, tick or _TICK,
                 1, None, None, None, None, ref, f"{index}:{symbol}",
-            )  # fmt: skip
+            ))  # fmt: skip
             return None, inst, token
         if tick is None:
             return None
@@ -271,10 +271,10 @@ class _Rows:
             else:
                 kind, strike = InstrumentKind.FUTURE, None
                 symbol = f"{underlying}{stamped[1]}FUT"
-            inst = make_instrument(
+            inst = make_instrument((
                 exchange, symbol, underlying, kind, tick, lot, freeze, stamped[0], strike,
                 underlying, ref, f"{exchange}:{symbol}",
-            )  # fmt: skip
+            ))  # fmt: skip
             return None, inst, token
         # Cash: `EXCH:SYMBOL` is the EQ series; other series keep their suffix (`NSE:ZEEL-BE`).
         base = underlying or name.rpartition("-")[0] or name
@@ -283,10 +283,10 @@ class _Rows:
         if upper != base and not series:
             series = upper.rpartition("-")[2] if "-" in upper else ""
         symbol = base if series in ("EQ", "") else f"{base}-{series}"
-        inst = make_instrument(
+        inst = make_instrument((
             exchange, symbol, name, InstrumentKind.EQUITY, tick, lot, None, None, None, None,
             ref, f"{exchange}:{symbol}",
-        )  # fmt: skip
+        ))  # fmt: skip
         return sys.intern(series), inst, token
 
 
@@ -370,10 +370,6 @@ def build_master(
     """The day's downloaded master file -> master: from the compact copy a first parse of the
     same file left (a same-day restart), else parsed and the copy written. Blocking (disk and
     CPU): run it in a thread."""
-    # The download's httpx response sits in a reference cycle with the 30 MB body in it: only
-    # the cyclic collector frees it, and the bot freezes what is alive once the master is
-    # loaded (see brokers/kotak/master.py `build_master`), so it is collected first.
-    gc.collect()
     compact = path.parent / COMPACT_NAME
     stamp = compact_stamp(path, day, freeze_qty)
     with gc_paused():
@@ -382,6 +378,11 @@ def build_master(
         log.info("mstock instrument master: %d instruments from the compact copy", len(cached))
         with gc_paused():
             return MStockMaster.of(cached, day)
+    # A download's httpx response sits in a reference cycle with the 30 MB body in it: only
+    # the cyclic collector frees it, and the bot freezes what is alive once the master is
+    # loaded (see brokers/kotak/master.py `build_master`), so it is collected before a parse.
+    # A same-day restart downloads nothing and reads the compact copy above: no collection.
+    gc.collect()
     content = path.read_bytes()
     try:
         master = parse_master_bytes(content, day, freeze_qty)
