@@ -55,7 +55,7 @@ def _grams(text: str) -> set[str]:
 EXAMPLE_ROOT = "NIFTY"
 
 
-def _example_option(rows: Sequence[Instrument]) -> Instrument | None:
+def _example_option(rows: Iterable[Instrument]) -> Instrument | None:
     """The NIFTY call of the nearest expiry whose strike is the middle of that expiry's listed
     strikes: listed strikes are spread around the money, so the middle one is near it without
     asking the broker for a price. Examples in /help use it, so they always name a contract
@@ -112,27 +112,46 @@ class _Tables:
     has run, the trigram postings over their search texts. The texts themselves are not kept
     (11 MB on a 150k-row master): a candidate's text is made again when it is checked.
 
-    The lookups are what orders need and take a fraction of the build; the postings only speed
-    up /search. So `InstrumentIndex.build` returns once the lookups exist and makes the
-    postings in the background; a search before then scans the rows in a worker thread."""
+    The lookups are what orders need and take a fraction of the build; the result order and
+    the postings only serve /search (and /help's example). So `InstrumentIndex.build` returns
+    once the lookups exist and sorts and makes the postings in the background (a restart is
+    80 ms sooner up, bench/startup.py); a search before then sorts and scans the rows in a
+    worker thread."""
 
-    __slots__ = ("by_key", "example", "grams", "rows")
+    __slots__ = ("_example", "by_key", "grams", "rows")
 
     def __init__(self, instruments: Iterable[Instrument], *, grams: bool = True) -> None:
         self.by_key: dict[str, Instrument] = {inst.key: inst for inst in instruments}
-        # Result order: (expiry or date.min, len(symbol), key), made by two stable sorts on
-        # plain strings and ints, which compare several times faster than those tuples.
-        self.rows = list(map(self.by_key.__getitem__, sorted(self.by_key)))
-        self.rows.sort(key=_expiry_then_length)
-        self.example = _example_option(self.rows)
+        self.rows: list[Instrument] | None = None
+        self._example: tuple[Instrument | None] | None = None
         self.grams: _Grams | None = None
         if grams:
             self.index_grams()
         else:
             return_free_memory()
 
+    def ordered(self) -> list[Instrument]:
+        """The rows in result order: (expiry or date.min, len(symbol), key), made by two stable
+        sorts on plain strings and ints, which compare several times faster than those tuples.
+        Sorted on first use, in a worker thread (the postings' build or an early search): two
+        threads that both sort make the same order, so either one's rows serve."""
+        rows = self.rows
+        if rows is None:
+            rows = list(map(self.by_key.__getitem__, sorted(self.by_key)))
+            rows.sort(key=_expiry_then_length)
+            self.rows = rows
+        return rows
+
+    def example(self) -> Instrument | None:
+        """`_example_option`, found once (its one pass over the rows needs no order)."""
+        if self._example is None:
+            self._example = (_example_option(self.by_key.values()),)
+        return self._example[0]
+
     def index_grams(self) -> None:
-        self.grams = _Grams(self.rows)  # one assignment: a reader sees none or all of it
+        rows = self.ordered()
+        self.example()
+        self.grams = _Grams(rows)  # one assignment: a reader sees none or all of it
         return_free_memory()
 
     def candidates(self, words: Sequence[str]) -> Sequence[int]:
@@ -141,7 +160,7 @@ class _Tables:
         cheap. A trigram or a short word that no row holds means nothing matches; with no word
         long enough to have a trigram (or no postings yet), every block is a candidate."""
         grams = self.grams
-        every = range(-(-len(self.rows) // BLOCK))
+        every = range(-(-len(self.by_key) // BLOCK))
         if grams is None:
             return every
         postings = []
@@ -165,7 +184,7 @@ class _Tables:
 
     def matches(self, words: Sequence[str], blocks: Sequence[int], limit: int) -> list[int]:
         """The first `limit` rows of the candidate blocks whose text contains every word."""
-        rows, found = self.rows, []
+        rows, found = self.ordered(), []
         for block in blocks:
             for number in range(block * BLOCK, min(block * BLOCK + BLOCK, len(rows))):
                 text = _search_text(rows[number])
@@ -220,7 +239,7 @@ class InstrumentIndex:
 
     def example_option(self) -> Instrument | None:
         """A NIFTY call of the nearest expiry near the money, for examples (see `_Tables`)."""
-        return self._tables.example
+        return self._tables.example()
 
     def get(self, key: str) -> Instrument | None:
         return self._tables.by_key.get(key.upper())
@@ -249,4 +268,5 @@ class InstrumentIndex:
             found = tables.matches(words, blocks, limit)
         else:
             found = await asyncio.to_thread(tables.matches, words, blocks, limit)
-        return [tables.rows[number] for number in found]
+        rows = tables.ordered()  # sorted already: by `matches`
+        return [rows[number] for number in found]

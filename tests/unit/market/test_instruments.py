@@ -91,3 +91,18 @@ async def test_search_postings_can_wait_until_the_bot_polls() -> None:
     await index.ready_for_search()
     assert index._tables.grams is not None
     assert await index.search("nifty") == before == full_scan(instruments, "nifty")
+
+
+async def test_the_start_up_build_leaves_the_result_order_to_the_background() -> None:
+    """The bot's start-up build makes only the lookups: the rows are put in result order by
+    the postings' build or by the first search, in a worker thread, and /help's example is
+    the same contract either way."""
+    instruments = INSTRUMENTS
+    index = await InstrumentIndex.build(instruments, search=False)
+    assert index._tables.rows is None  # not sorted on the start-up path
+    example = index.example_option()
+    assert example is not None and example.underlying == "NIFTY"
+    assert await index.search("banknifty fut") == full_scan(instruments, "banknifty fut")
+    assert index._tables.rows is not None
+    built = await InstrumentIndex.build(instruments)
+    assert built.example_option() == example
