@@ -119,14 +119,14 @@ class Teller:
 
     def __init__(self, notifier: Notifier, admins: tuple[int, ...], label: str) -> None:
         self._notifier = notifier
-        self._admins = admins
+        self.admins = admins
         self.label = label
         self.several = False
 
     async def __call__(self, event: AdminEvent, *, wait: bool = False) -> None:
         if self.several and isinstance(event, ABOUT_AN_ACCOUNT):
             event = dataclasses.replace(event, account=self.label)
-        await self._notifier.tell_admins(event, wait=wait, admins=self._admins)
+        await self._notifier.tell_admins(event, wait=wait, admins=self.admins)
 
 
 def open_account(

@@ -15,10 +15,10 @@ Telegram update is read, so no tap can race the reconciliation. Before
 any of it, the instance lock beside the database (`bot.app.lock`) makes a second bot on the same
 database stop with one line.
 
-Updates are processed concurrently (see `CONCURRENT_UPDATES`): one user's 40-slice batch, a
-slow broker read or a TOTP wait never holds up another user's command or tap. Nothing in the
-order path relies on updates arriving one at a time: a confirmation is claimed with a
-compare-and-set in SQLite, so of many simultaneous taps exactly one wins.
+Updates are processed concurrently (`CONCURRENT_UPDATES` in `bot.app.application`): one user's
+40-slice batch, a slow broker read or a TOTP wait never holds up another user's command or tap.
+Nothing in the order path relies on updates arriving one at a time: a confirmation is claimed
+with a compare-and-set in SQLite, so of many simultaneous taps exactly one wins.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from datetime import datetime
 from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application
 
 from bot.accounts import TotpClock, account_secrets, load_accounts, users_of
+from bot.app.application import build_application
 from bot.app.build import secret_values
 from bot.app.health import beat, heartbeat_path
 from bot.app.imports import remember_absent_sniffio
@@ -56,7 +57,7 @@ from bot.market.follow import IndexFollower
 from bot.market.hours import MarketHours
 from bot.market.instruments import InstrumentIndex
 from bot.notify import Notifier, Sender
-from bot.notify.events import BotStarted, BotStopping
+from bot.notify.events import BotStopping
 from bot.notify.preferences import Preferences
 from bot.orders.tracker import OrderTracker
 from bot.services import Choices, FeedState, Services
@@ -77,11 +78,6 @@ from handlers.render import render_event
 
 log = logging.getLogger(__name__)
 
-# How many updates are handled at once. `ApplicationBuilder.concurrent_updates` rather than
-# `block=False` on each handler: one setting covers every handler, the chat screen and the error
-# handler, including any added later, and it is a bound, so a flood of updates queues instead
-# of starting an unbounded number of tasks. 256 is far above what a handful of users need.
-CONCURRENT_UPDATES = 256
 # How long the start-up and stop messages may wait for Telegram.
 NOTICE_SECONDS = 10.0
 
@@ -139,13 +135,7 @@ async def run(
         store = await Store.open(settings.database_path)
         resources.push_async_callback(store.close)
         await store.adopt(configs[0].name)  # a single-account database's rows, once
-        application: Application = (  # type: ignore[type-arg]
-            ApplicationBuilder()
-            .token(settings.telegram_bot_token.get_secret_value())
-            .base_url(settings.telegram_base_url)
-            .concurrent_updates(CONCURRENT_UPDATES)
-            .build()
-        )
+        application = build_application(settings)
         started_at = utcnow()
         users = users_of(configs)
         preferences = await Preferences.load(store.preferences, users)
@@ -206,7 +196,6 @@ async def run(
             raise StartupError(f"{reason}.") from None
         resources.push_async_callback(sender.stop)  # before the bot's HTTP client closes
         resources.push_async_callback(notifier.settled)  # card edits still under way
-        await sender.start()  # with what an earlier run left undelivered
         # Every account starts at once: one slow login (a TOTP step to wait for) holds up
         # no other account's.
         await asyncio.gather(*(one.account.start() for one in opened))
@@ -253,14 +242,18 @@ async def run(
         await application.bot.set_my_commands(bot_commands())
         resources.push_async_callback(_stop_polling, application)
         await application.start()
-        # Ready: each account's one start-up message goes out, delivered before the first
-        # update is read; a holiday calendar that does not cover the year is told in each (and
-        # logged) once the bot is up, so a start that fails stays one line.
+        # Ready: each account's one start-up message is written to the outbox; then the sender
+        # starts, with them and whatever an earlier run left undelivered, and the start-up
+        # messages are delivered before the first update is read. A holiday calendar that does
+        # not cover the year is told in each (and logged) once the bot is up, so a start that
+        # fails stays one line.
         hours_warning = hours.coverage_warning(clock()) if hours is not None else None
         if hours_warning is not None:
             log.warning(hours_warning)
         warnings = (hours_warning,) if hours_warning is not None else ()
-        await asyncio.gather(*(_tell_and_wait(r.opened.teller, r.started(warnings)) for r in rooms))
+        await asyncio.gather(*(r.opened.teller(r.started(warnings)) for r in rooms))
+        await sender.start()
+        await _delivered(sender, [admin for r in rooms for admin in r.opened.teller.admins])
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         updater = application.updater
@@ -302,13 +295,22 @@ def _lists_before_login(broker: Broker) -> bool:
     return isinstance(broker, ListsInstrumentsBeforeLogin) and broker.instruments_before_login
 
 
-async def _tell_and_wait(tell: Teller, event: BotStarted | BotStopping) -> None:
-    """Tell the admins that the bot started or stops, waiting for Telegram a few seconds at
-    most: a slow Telegram delays neither trading nor the exit for longer."""
+async def _tell_and_wait(tell: Teller, event: BotStopping) -> None:
+    """Tell the admins that the bot stops, waiting for Telegram a few seconds at most: a slow
+    Telegram does not delay the exit for longer."""
     try:
         await asyncio.wait_for(tell(event, wait=True), NOTICE_SECONDS)
     except TimeoutError:
         log.warning("the %s notice did not reach Telegram in time", type(event).__name__)
+
+
+async def _delivered(sender: Sender, chats: Sequence[int]) -> None:
+    """Wait until the start-up messages to `chats` are delivered, a few seconds at most: a
+    slow Telegram does not delay trading for longer."""
+    try:
+        await asyncio.wait_for(sender.drained(chats), NOTICE_SECONDS)
+    except TimeoutError:
+        log.warning("the start-up notice did not reach Telegram in time")
 
 
 async def _stop_polling(application: Application) -> None:  # type: ignore[type-arg]

@@ -115,14 +115,17 @@ class Sender:
         self._poke(chat_id)
 
     async def start(self) -> None:
-        """Start sending, beginning with whatever an earlier run left undelivered."""
+        """Start sending, beginning with whatever waits: what an earlier run left undelivered
+        and what was written before the start (the start-up messages). Those go out at once,
+        without the `linger`: they are all written already, so nothing is left to gather, and
+        the bot's first poll waits for the start-up messages (bench/startup.py)."""
         self._running = True
         await self._repo.prune(utcnow() - _KEEP)
         chats = await self._repo.waiting_chats()
         if chats:
-            log.info("resuming delivery of waiting pushes to %d chat(s)", len(chats))
+            log.info("delivering waiting pushes to %d chat(s)", len(chats))
         for chat_id in chats:
-            self._poke(chat_id)
+            self._poke(chat_id, linger=False)
 
     async def stop(self) -> None:
         """Stop sending; rows not delivered yet stay in the outbox for the next start."""
@@ -146,21 +149,22 @@ class Sender:
         while busy := [self._workers[c] for c in chats if c in self._workers]:
             await asyncio.wait(busy)
 
-    def _poke(self, chat_id: int) -> None:
+    def _poke(self, chat_id: int, *, linger: bool = True) -> None:
         self._poked.add(chat_id)
         if self._running and chat_id not in self._workers:
             self._idle.clear()
             self._workers[chat_id] = asyncio.get_running_loop().create_task(
-                self._drain(chat_id), name=f"sender-{chat_id}"
+                self._drain(chat_id, linger=linger), name=f"sender-{chat_id}"
             )
 
-    async def _drain(self, chat_id: int) -> None:
+    async def _drain(self, chat_id: int, *, linger: bool) -> None:
         """Send the chat's rows until none wait. The worker leaves only after a read that
         started after the last poke found nothing, so a row written meanwhile is never
         stranded (between that check and leaving there is no await)."""
         backoff, odd = 0.0, 0
         try:
-            await self._sleep(self._linger)  # a burst raised together goes out as one message
+            if linger:  # a burst raised together goes out as one message
+                await self._sleep(self._linger)
             while True:
                 self._poked.discard(chat_id)
                 rows = await self._repo.waiting(chat_id, _ROWS_PER_READ)

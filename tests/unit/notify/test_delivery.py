@@ -100,6 +100,22 @@ async def test_waiting_pushes_are_coalesced_into_one_message(rig: Rig) -> None:
     assert order_numbers([message.plain]) == [f"2612010000{n:05d}" for n in range(40)]
 
 
+async def test_what_waits_at_start_goes_out_without_the_linger(rig: Rig) -> None:
+    """Rows written before the sender starts (the start-up messages, an earlier run's
+    backlog) are all there already: they go out at once, while the bot's first poll waits
+    for the start-up message; a push raised while running still lingers, to gather a burst."""
+    await rig.notifier.publish(fill(0))
+    await rig.sender.start()
+    await rig.delivered()
+    assert rig.time.sleeps == []
+    assert len(rig.telegram.messages(CHAT)) == 1
+    rig.time.now += 5  # past the chat's one-second slot
+    await rig.notifier.publish(fill(1))
+    await rig.delivered()
+    assert rig.time.sleeps == [0.1]
+    assert len(rig.telegram.messages(CHAT)) == 2
+
+
 async def test_a_burst_while_the_chat_is_paced_becomes_one_message(rig: Rig) -> None:
     await rig.sender.start()
     await rig.notifier.publish(fill(0))
