@@ -19,9 +19,10 @@ from decimal import Decimal
 import pytest
 
 from brokers.base import StreamsOrders
+from brokers.feed_loop import FeedSettings
 from brokers.kotak import KotakBroker
 from brokers.kotak.auth import TradeSession
-from brokers.kotak.feed import FeedSettings, feed_url, handshake_frame
+from brokers.kotak.feed import feed_url, handshake_frame
 from brokers.models import (
     ModifyRequest,
     Order,
