@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +19,6 @@ from decimal import Decimal
 import pytest
 
 from brokers.base import StreamsOrders
-from brokers.feed_loop import FeedSettings
 from brokers.kotak import KotakBroker
 from brokers.kotak.auth import TradeSession
 from brokers.kotak.feed import feed_url, handshake_frame
@@ -33,19 +32,9 @@ from brokers.models import (
     Side,
 )
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, parse_feed_handshake
+from tests.unit.brokers.feeds import FAST, Stream, until
 
 TOTP = SIM_TOTP
-FAST = FeedSettings(
-    ack_timeout=0.3,
-    ping_interval=5.0,
-    ping_timeout=5.0,
-    open_timeout=2.0,
-    close_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_cap=0.2,
-    session_poll=0.05,
-)
-WAIT = 3.0  # generous per-step ceiling; each step normally takes milliseconds
 
 
 @pytest.fixture
@@ -54,51 +43,12 @@ async def sim() -> AsyncIterator[KotakSimulator]:
         yield s
 
 
-class Stream:
-    """`broker.stream_orders` in a task, with every update queued for the test."""
-
-    def __init__(self, broker: KotakBroker) -> None:
-        self.updates: asyncio.Queue[Order] = asyncio.Queue()
-        self.broker = broker
-        self.task: asyncio.Task[None] | None = None
-
-    async def on_update(self, order: Order) -> None:
-        await self.updates.put(order)
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self.broker.stream_orders(self.on_update, settings=FAST))
-
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        assert self.task.cancelled()
-
-    async def next_for(self, order_id: str, status: OrderStatus) -> Order:
-        """Updates for `order_id` until one has `status`; fails after WAIT."""
-        async with asyncio.timeout(WAIT):
-            while True:
-                order = await self.updates.get()
-                if order.order_id == order_id and order.status is status:
-                    return order
-
-
 @pytest.fixture
 async def stream(broker: KotakBroker) -> AsyncIterator[Stream]:
     s = Stream(broker)
     s.start()
     yield s
     await s.stop()
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll simulator state (plain attributes, nothing to await) until `condition` holds."""
-    deadline = asyncio.get_running_loop().time() + WAIT
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)
 
 
 def acked(sim: KotakSimulator) -> int:
