@@ -56,7 +56,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.ws_feed import SimFeeds
+from tests.fakes.ws_feed import FeedControls, SimFeeds
 
 IST = timezone(timedelta(hours=5, minutes=30))
 EPOCH_1980_OFFSET = 315513000
@@ -350,7 +350,7 @@ def protected_price(ltp: Decimal, side: str, kind: str, tick: Decimal) -> Decima
 # --------------------------------------------------------------------------- simulator
 
 
-class KotakSimulator:
+class KotakSimulator(FeedControls):
     """See the module docstring for the controls."""
 
     def __init__(
@@ -490,22 +490,6 @@ class KotakSimulator:
     def expire_sessions(self) -> None:
         for session in self._sessions.values():
             session.alive = False
-
-    @property
-    def open_feeds(self) -> int:
-        return self._feeds.open
-
-    @property
-    def feed_connections(self) -> int:
-        return self._feeds.connections
-
-    def drop_feeds(self) -> None:
-        """Close every order-feed connection from the server side (after what is queued)."""
-        self._feeds.drop()
-
-    def push_feed(self, frame: str | dict[str, Any]) -> None:
-        """Send one frame, verbatim if text, to every acked feed connection."""
-        self._feeds.push(frame)
 
     def fail_next(self, path_or_kind: str, mode: str) -> None:
         if mode not in MODES:

@@ -61,7 +61,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.ws_feed import SimFeeds
+from tests.fakes.ws_feed import FeedControls, SimFeeds
 
 IST = timezone(timedelta(hours=5, minutes=30))
 SIM_TOTP = "482913"
@@ -178,7 +178,7 @@ def last_tuesday(year: int, month: int) -> date:
     return last - timedelta(days=(last.weekday() - 1) % 7)
 
 
-class MStockSimulator:
+class MStockSimulator(FeedControls):
     """See the module docstring for the controls."""
 
     def __init__(
@@ -299,23 +299,6 @@ class MStockSimulator:
 
     def expire_sessions(self) -> None:
         self._sessions.clear()
-
-    @property
-    def open_feeds(self) -> int:
-        return self._feeds.open
-
-    @property
-    def feed_connections(self) -> int:
-        return self._feeds.connections
-
-    def drop_feeds(self) -> None:
-        """Close every ticker connection from the server side (after what is queued)."""
-        self._feeds.drop()
-
-    def push_feed(self, frame: str | bytes | dict[str, Any]) -> None:
-        """One frame to every logged-in ticker connection: text verbatim, bytes as a binary
-        (tick) frame, an object as JSON text."""
-        self._feeds.push(frame)
 
     def _touch(self, order: SimOrder) -> None:
         """An order changed state: stamp it and push its book row to the ticker sockets."""

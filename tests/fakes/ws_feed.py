@@ -89,3 +89,26 @@ class SimFeeds:
             except (ConnectionError, RuntimeError):
                 return
         await feed.ws.close(code=1001)  # going away
+
+
+class FeedControls:
+    """The test controls both simulators offer over their `SimFeeds`."""
+
+    _feeds: SimFeeds
+
+    @property
+    def open_feeds(self) -> int:
+        return self._feeds.open
+
+    @property
+    def feed_connections(self) -> int:
+        return self._feeds.connections
+
+    def drop_feeds(self) -> None:
+        """Close every feed connection from the server side (after what is queued)."""
+        self._feeds.drop()
+
+    def push_feed(self, frame: str | bytes | dict[str, Any]) -> None:
+        """One frame to every logged-in feed connection: text verbatim, bytes as a binary
+        frame, an object as JSON text."""
+        self._feeds.push(frame)

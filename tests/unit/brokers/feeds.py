@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Protocol
 
 import pytest
 
 from brokers.feed_loop import FeedSettings
-from brokers.models import Order, OrderStatus
+from brokers.models import Instrument, Order, OrderRequest, OrderStatus, OrderType, Product, Side
 
 FAST = FeedSettings(
     ack_timeout=0.3,
@@ -37,16 +38,43 @@ class FeedBroker(Protocol):
     ) -> None: ...
 
 
-class Stream:
-    """`broker.stream_orders` in a task, with every update queued for the test."""
+class Places(Protocol):
+    async def resolve(self, key: str) -> Instrument: ...
 
-    def __init__(self, broker: FeedBroker) -> None:
+    async def place_order(self, request: OrderRequest) -> str: ...
+
+
+async def place(broker: Places, qty: int = 10, price: str = "812.00", tag: str = "t1") -> str:
+    """A limit buy of NSE:SBIN (both simulators list it)."""
+    request = OrderRequest(
+        instrument=await broker.resolve("NSE:SBIN"),
+        side=Side.BUY,
+        quantity=qty,
+        order_type=OrderType.LIMIT,
+        price=Decimal(price),
+        product=Product.CNC,
+        tag=tag,
+    )
+    return await broker.place_order(request)
+
+
+class Stream:
+    """`broker.stream_orders` in a task, with every update queued for the test and kept in
+    `seen`. `fail_first`: the consumer raises on its first update (a bug in it), which must not
+    stop the feed."""
+
+    def __init__(self, broker: FeedBroker, *, fail_first: bool = False) -> None:
         self.updates: asyncio.Queue[Order] = asyncio.Queue()
+        self.seen: list[Order] = []
         self.broker = broker
         self.task: asyncio.Task[None] | None = None
+        self._fail_first = fail_first
 
     async def on_update(self, order: Order) -> None:
+        self.seen.append(order)
         await self.updates.put(order)
+        if self._fail_first and len(self.seen) == 1:
+            raise RuntimeError("consumer bug")
 
     def start(self) -> None:
         self.task = asyncio.create_task(self.broker.stream_orders(self.on_update, settings=FAST))

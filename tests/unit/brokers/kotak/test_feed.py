@@ -8,7 +8,6 @@ frames in the book's vocabulary mapped like `orders()`, reconnects, and secrets 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -24,15 +23,13 @@ from brokers.kotak.auth import TradeSession
 from brokers.kotak.feed import feed_url, handshake_frame
 from brokers.models import (
     ModifyRequest,
-    Order,
-    OrderRequest,
     OrderStatus,
     OrderType,
     Product,
     Side,
 )
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, parse_feed_handshake
-from tests.unit.brokers.feeds import FAST, Stream, until
+from tests.unit.brokers.feeds import Stream, place, until
 
 TOTP = SIM_TOTP
 
@@ -53,20 +50,6 @@ async def stream(broker: KotakBroker) -> AsyncIterator[Stream]:
 
 def acked(sim: KotakSimulator) -> int:
     return sum(1 for h in sim.feed_handshakes if h.outcome == "acked")
-
-
-async def place(broker: KotakBroker, qty: int = 10, price: str = "812.00", tag: str = "t1") -> str:
-    sbin = await broker.resolve("NSE:SBIN")
-    request = OrderRequest(
-        instrument=sbin,
-        side=Side.BUY,
-        quantity=qty,
-        order_type=OrderType.LIMIT,
-        price=Decimal(price),
-        product=Product.CNC,
-        tag=tag,
-    )
-    return await broker.place_order(request)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -271,14 +254,9 @@ async def test_odd_frames_are_skipped_and_a_failing_consumer_does_not_stop_the_f
     sim: KotakSimulator, broker: KotakBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    seen: list[Order] = []
-
-    async def on_update(order: Order) -> None:
-        seen.append(order)
-        if len(seen) == 1:
-            raise RuntimeError("consumer bug")
-
-    task = asyncio.create_task(broker.stream_orders(on_update, settings=FAST))
+    stream = Stream(broker, fail_first=True)
+    seen = stream.seen
+    stream.start()
     try:
         await broker.login(TOTP)
         await until(lambda: acked(sim) == 1, "feed acked")
@@ -291,9 +269,7 @@ async def test_odd_frames_are_skipped_and_a_failing_consumer_does_not_stop_the_f
         order_id = await place(broker)
         await until(lambda: len(seen) >= 2, "two updates after the consumer's failure")
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stream.stop()
     assert {o.order_id for o in seen} == {order_id}  # nothing from the odd frames
     assert [o.status for o in seen[:2]] == [OrderStatus.PENDING, OrderStatus.OPEN]
     debug = [r.getMessage() for r in caplog.records if r.name == "brokers.kotak.feed"]

@@ -9,7 +9,6 @@ picked up, and neither the JWT nor the API key in any log record.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -18,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from brokers.base import StreamsOrders
-from brokers.models import ModifyRequest, Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from brokers.models import ModifyRequest, Order, OrderStatus, OrderType, Product, Side
 from brokers.mstock import MStockBroker
 from brokers.mstock.feed import login_frame, ticker_url, update_of
 from tests.fakes.mstock_sim import SIM_TOTP, MStockSimulator, mstock_config
-from tests.unit.brokers.feeds import FAST, Stream, until
+from tests.unit.brokers.feeds import Stream, place, until
 
 
 @pytest.fixture
@@ -47,19 +46,6 @@ def logins(sim: MStockSimulator, outcome: str) -> int:
 
 def jwt_of(broker: MStockBroker) -> str:
     return (broker.export_session() or {})["jwt"]
-
-
-async def place(broker: MStockBroker, qty: int = 10, price: str = "812.00", tag: str = "t1") -> str:
-    request = OrderRequest(
-        instrument=await broker.resolve("NSE:SBIN"),
-        side=Side.BUY,
-        quantity=qty,
-        order_type=OrderType.LIMIT,
-        price=Decimal(price),
-        product=Product.CNC,
-        tag=tag,
-    )
-    return await broker.place_order(request)
 
 
 async def book_order(broker: MStockBroker, order_id: str) -> Order:
@@ -141,14 +127,9 @@ async def test_ticks_odd_frames_and_a_failing_consumer_do_not_stop_the_feed(
     msim: MStockSimulator, mbroker: MStockBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    seen: list[Order] = []
-
-    async def on_update(order: Order) -> None:
-        seen.append(order)
-        if len(seen) == 1:
-            raise RuntimeError("consumer bug")
-
-    task = asyncio.create_task(mbroker.stream_orders(on_update, settings=FAST))
+    stream = Stream(mbroker, fail_first=True)
+    seen = stream.seen
+    stream.start()
     try:
         await until(lambda: logins(msim, "acked") == 1, "ticker login acked")
         msim.push_feed(bytes(51))  # an LTP tick packet (ref §7)
@@ -164,9 +145,7 @@ async def test_ticks_odd_frames_and_a_failing_consumer_do_not_stop_the_feed(
         msim.fill(order_id)
         await until(lambda: len(seen) >= 2, "two updates after the consumer's failure")
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stream.stop()
     assert {o.order_id for o in seen} == {order_id}  # nothing from the odd frames
     assert [o.status for o in seen[:2]] == [OrderStatus.OPEN, OrderStatus.COMPLETE]
     lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "brokers.mstock.feed"]
