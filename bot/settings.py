@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     session_relogin_time: str = "08:30"
     kotak_login_url: str = "https://mis.kotaksecurities.com"
     mstock_base_url: str = "https://api.mstock.trade"
+    mstock_ws_url: str = "wss://ws.mstock.trade"
 
     protection_grid: str | None = None
     # The exchange's F&O limit price protection, one table per family ("UPPER:VALUE,...", the

@@ -95,9 +95,9 @@ class ReportsClientIP(Protocol):
 
 @runtime_checkable
 class StreamsOrders(Protocol):
-    """Optional: a broker that pushes order updates (Kotak's order feed websocket). The core
-    feeds them to the same order tracker that polls the order book, so a dropped feed only
-    makes updates slower, never lost."""
+    """Optional: a broker that pushes order updates (Kotak's order feed websocket, mStock's
+    ticker websocket). The core feeds them to the same order tracker that polls the order book,
+    so a dropped feed only makes updates slower, never lost."""
 
     async def stream_orders(self, on_update: Callable[[Order], Awaitable[None]]) -> None:
         """Run until cancelled: connect, authenticate, reconnect with backoff, and call

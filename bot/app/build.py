@@ -129,6 +129,7 @@ def build_broker(
                 password=values["password"],
                 cache_dir=settings.database_path.parent / "mstock-master",
                 base_url=settings.mstock_base_url,
+                ws_url=settings.mstock_ws_url,
                 freeze_qty=settings.freeze_table,
             )
         )

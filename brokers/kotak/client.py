@@ -34,6 +34,7 @@ from brokers.errors import (
     SessionExpired,
     UnknownOutcome,
 )
+from brokers.feed_loop import FeedSettings
 from brokers.kotak import mapping
 from brokers.kotak.auth import TradeSession, headers_for, normalize_mobile
 from brokers.kotak.config import KotakConfig
@@ -62,7 +63,7 @@ from brokers.kotak.constants import (
     USER_AGENT,
     CallKind,
 )
-from brokers.kotak.feed import FeedSettings, OrderFeed
+from brokers.kotak.feed import OrderFeed
 from brokers.kotak.master import MasterCache, ScripMaster
 from brokers.kotak.replies import (
     NO_DATA,

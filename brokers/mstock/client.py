@@ -14,7 +14,8 @@ details once for any order in the book it does not know (one placed before a res
 whose place timed out), which is how an unknown outcome is found again by tag. mStock documents
 no rule that a tag is used once, so the adapter enforces it: a tag it has sent before is refused
 as `DuplicateTag` without a request (a tag whose place was refused for sure is free again).
-Order updates come from polling the order book (the tracker); there is no websocket feed here.
+Order updates come from polling the order book (the tracker) and, faster, from the ticker
+websocket (`stream_orders`, ref §7, `feed.py`); both read rows through `_book_order`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from brokers.errors import (
     SessionExpired,
     UnknownOutcome,
 )
+from brokers.feed_loop import FeedSettings
 from brokers.master_cache import DailyFiles, TodaysMaster
 from brokers.models import (
     AmoWindow,
@@ -83,11 +85,12 @@ from brokers.mstock.constants import (
     VARIETY_STOPLOSS,
     CallKind,
 )
+from brokers.mstock.feed import MStockOrderFeed
 from brokers.mstock.master import MStockMaster, build_master, decode_ref, our_exchange
 from brokers.mstock.replies import classify, data_of, login_data
 from brokers.network import send_failure
 from brokers.tls import tls_context
-from brokers.wire import WRITE_STARTS, server_clock, sha256_hex, today_ist
+from brokers.wire import WRITE_STARTS, RowMemo, server_clock, sha256_hex, today_ist
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +152,9 @@ class MStockBroker:
         self._tags: dict[str, str] = {}  # order id -> our tag ("" when details say none)
         self._used_tags: dict[str, str | None] = {}  # tag -> order id (None: outcome unknown)
         self._varieties: dict[str, str] = {}  # order id -> the variety it was placed with
+        # Order rows mapped once each (the tracker reads the book every few seconds); our tag
+        # rides in the row as `ordertag`, so it is part of what makes a row distinct.
+        self._order_rows = RowMemo(mapping.order_from_row)
         self._quote_method = "POST"  # the SDKs' style; GET with a body when POST is not served
         self.last_server_date: datetime | None = None
         self.clock_skew_seconds: float | None = None
@@ -479,17 +485,43 @@ class MStockBroker:
         self._remember(order_id, tag)
         return tag
 
+    async def _book_order(self, row: Mapping[str, Any], key_for: mapping.KeyFor) -> Order:
+        """A book row (polled or pushed by the feed) -> Order, with our tag. The tag goes into
+        the row (`order_from_row` prefers it to none) rather than beside it, so the memo tells
+        a row with our tag from the same row without it."""
+        order_id = str(row.get("orderid") or "").strip()
+        tag = await self._tag_of(order_id) if order_id else ""
+        return self._order_rows({**row, "ordertag": tag} if tag else row, key_for)
+
     async def orders(self) -> list[Order]:
         rows = await self._book_rows()
         if not rows:
             return []
         key_for = await self._key_for()
-        found = []
-        for row in rows:
-            order_id = str(row.get("orderid") or "").strip()
-            tag = await self._tag_of(order_id) if order_id else ""
-            found.append(mapping.order_from_row(row, key_for, tag))
-        return found
+        return [await self._book_order(row, key_for) for row in rows]
+
+    async def stream_orders(
+        self,
+        on_update: Callable[[Order], Awaitable[None]],
+        *,
+        settings: FeedSettings | None = None,
+    ) -> None:
+        """`brokers.base.StreamsOrders`: run the ticker websocket's order updates until
+        cancelled. Without a session it waits for the account to log in; a re-login (new JWT)
+        makes it reconnect with the new one. Frames are read like order-book rows
+        (`_book_order`). `settings` tunes the feed's timing (tests shrink it)."""
+
+        async def to_order(row: Mapping[str, Any]) -> Order:
+            return await self._book_order(row, await self._key_for())
+
+        feed = MStockOrderFeed(
+            lambda: self._session,
+            to_order,
+            url=self._config.ws_url,
+            api_key=self._config.api_key,
+            settings=settings,
+        )
+        await feed.run(on_update)
 
     async def order(self, order_id: str) -> Order:
         """One order from order details (ref §4.6); OrderNotFound when mStock has none."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brokers.mstock.constants import DEFAULT_BASE_URL
+from brokers.mstock.constants import DEFAULT_BASE_URL, DEFAULT_WS_URL
 from brokers.timeouts import CallTimeouts
 
 MStockTimeouts = CallTimeouts  # the same budgets as the other adapter (brokers.timeouts)
@@ -20,7 +20,8 @@ class MStockConfig:
     `client_code` is the login id (BROKER_API_KEY), `api_key` the Type B API key from Trading
     APIs (BROKER_API_SECRET, sent as `X-PrivateKey`), `password` the trading password. The TOTP
     seed is never here: the account passes the current code to `login(otp)`. `cache_dir` holds
-    the day's instrument master; `base_url` is MSTOCK_BASE_URL.
+    the day's instrument master; `base_url` is MSTOCK_BASE_URL, `ws_url` the ticker websocket
+    that carries order updates (MSTOCK_WS_URL).
     """
 
     client_code: str
@@ -28,6 +29,7 @@ class MStockConfig:
     password: str = field(repr=False)
     cache_dir: Path
     base_url: str = DEFAULT_BASE_URL
+    ws_url: str = DEFAULT_WS_URL
     timeouts: MStockTimeouts = field(default_factory=MStockTimeouts)
     # Freeze quantity per underlying: the master has none (rules.md §3.4, MSTOCK_FREEZE_QTY).
     freeze_qty: Mapping[str, int] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from typing import Final
 from brokers.wire import IST as IST  # re-exported: one definition for both adapters
 
 DEFAULT_BASE_URL: Final = "https://api.mstock.trade"  # ref §1
+DEFAULT_WS_URL: Final = "wss://ws.mstock.trade"  # the ticker (ref §1, §7)
 API_VERSION: Final = "1"  # `X-Mirae-Version`, mandatory on every call (ref §1)
 USER_AGENT: Final = "tradebot-mstock/0.1"
 

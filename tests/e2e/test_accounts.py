@@ -119,6 +119,7 @@ async def world(tmp_path: Path, totp_clock: SkipAheadClock) -> AsyncIterator[Wor
             accounts_file=path,
             kotak_login_url=me.login_url,
             mstock_base_url=huf.url,
+            mstock_ws_url=huf.ws_url,
             ip_check_urls=echo.url,
         ) as h:
             yield World(h, me, wife, huf)

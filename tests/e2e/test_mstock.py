@@ -24,6 +24,7 @@ def mstock_settings(sim: MStockSimulator, echo: FakeIPEcho, **extra: Any) -> dic
     return {
         "broker": "mstock",
         "mstock_base_url": sim.url,
+        "mstock_ws_url": sim.ws_url,
         "broker_api_key": sim.client_code,
         "broker_api_secret": sim.api_key,
         "broker_password": sim.password,
@@ -143,3 +144,38 @@ async def test_an_expired_session_is_recovered_without_sending_twice(
         assert len(sim.calls_of("place")) == 1
         assert len(sim.calls_of("verifytotp")) == 2
         assert sim.orders[order_id].price == Decimal("800")
+
+
+async def test_a_fill_arrives_through_the_ticker_feed(
+    tmp_path: Path, mparts: tuple[MStockSimulator, FakeIPEcho], totp_clock: SkipAheadClock
+) -> None:
+    """With the book polled only once a minute, the fill still reaches the chat at once: it
+    came over the ticker websocket (ref §7), through the tracker that polls the book."""
+    sim, echo = mparts
+    settings = mstock_settings(sim, echo, order_poll_seconds=60)
+    async with BotHarness(tmp_path, totp_clock=totp_clock, **settings) as h:
+        status = await h.say(ADMIN, "/status")
+        assert "Order feed: streaming" in status.plain, status.plain
+        await h.telegram.wait_for(
+            lambda t: any(login.outcome == "acked" for login in sim.feed_logins) or None,
+            what="the ticker login acked",
+        )
+        [upgrade] = sim.calls_of("ticker")
+        assert upgrade.query["API_KEY"] == sim.api_key
+        card = await h.say(ADMIN, "/buy NSE:SBIN 5 @800")
+        await h.confirm(ADMIN, card)
+        [order_id] = sim.orders
+        [place] = sim.calls_of("place")
+        await h.telegram.wait_for(  # the tracker looks at the book once after a place
+            lambda t: any(c.at > place.at for c in sim.calls_of("orders")) or None,
+            what="the look at the book after the place",
+        )
+        polls = len(sim.calls_of("orders"))
+        sim.fill(order_id)
+        fill = await h.telegram.wait_for(
+            lambda t: next((m for m in t.messages(ADMIN) if "Filled" in m.text), None),
+            what="a fill notification",
+            timeout=10,
+        )
+        assert order_id in fill.plain
+        assert len(sim.calls_of("orders")) == polls  # no book read brought the fill

@@ -56,6 +56,8 @@ from urllib.parse import parse_qs
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.ws_feed import FeedControls, SimFeeds
+
 IST = timezone(timedelta(hours=5, minutes=30))
 EPOCH_1980_OFFSET = 315513000
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -222,16 +224,6 @@ class SimFeedHandshake:
     sid: str = ""
 
 
-@dataclass(eq=False)
-class _SimFeed:
-    """One `/realtime` connection. Everything sent goes through `outbox`, so there is one writer
-    and the ack always precedes pushes; `None` in the outbox closes the socket."""
-
-    ws: web.WebSocketResponse
-    outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
-    acked: bool = False
-
-
 FEED_ACK = {"ak": "ok", "type": "cn", "msg": "connected"}  # [OA] (ref §9.1)
 
 
@@ -358,7 +350,7 @@ def protected_price(ltp: Decimal, side: str, kind: str, tick: Decimal) -> Decima
 # --------------------------------------------------------------------------- simulator
 
 
-class KotakSimulator:
+class KotakSimulator(FeedControls):
     """See the module docstring for the controls."""
 
     def __init__(
@@ -434,9 +426,8 @@ class KotakSimulator:
         self._site: web.TCPSite | None = None
         self.feed_accepts = "both"
         self.feed_silent = False
-        self.feed_connections = 0
         self.feed_handshakes: list[SimFeedHandshake] = []
-        self._feeds: set[_SimFeed] = set()
+        self._feeds = SimFeeds()
         self.port = 0
         self._stock_count = stock_count
         self.lot_sizes: dict[str, int] = {}  # underlying -> lot size, overriding the defaults
@@ -499,22 +490,6 @@ class KotakSimulator:
     def expire_sessions(self) -> None:
         for session in self._sessions.values():
             session.alive = False
-
-    @property
-    def open_feeds(self) -> int:
-        return len(self._feeds)
-
-    def drop_feeds(self) -> None:
-        """Close every order-feed connection from the server side (after what is queued)."""
-        for feed in self._feeds:
-            feed.outbox.put_nowait(None)
-
-    def push_feed(self, frame: str | dict[str, Any]) -> None:
-        """Send one frame, verbatim if text, to every acked feed connection."""
-        text = frame if isinstance(frame, str) else json.dumps(frame)
-        for feed in self._feeds:
-            if feed.acked:
-                feed.outbox.put_nowait(text)
 
     def fail_next(self, path_or_kind: str, mode: str) -> None:
         if mode not in MODES:
@@ -963,40 +938,19 @@ class KotakSimulator:
                 raw_path=request.raw_path,
             )
         )
-        ws = web.WebSocketResponse()  # answers the client's pings itself
-        await ws.prepare(request)
-        self.feed_connections += 1
-        feed = _SimFeed(ws)
-        self._feeds.add(feed)
-        writer = asyncio.create_task(self._feed_writer(feed))
-        try:
+        async with self._feeds.serve(request) as feed:
             greeted = False
-            async for message in ws:
+            async for message in feed.ws:
                 if message.type is not WSMsgType.TEXT or greeted:
                     continue  # nothing after the handshake means anything
                 greeted = True
                 record = self._feed_handshake(message.data)
                 self.feed_handshakes.append(record)
                 if record.outcome == "refused":
-                    feed.outbox.put_nowait(None)  # Kotak drops the connection ([OA])
+                    feed.close()  # Kotak drops the connection ([OA])
                 elif record.outcome == "acked":
-                    feed.outbox.put_nowait(json.dumps(FEED_ACK))
-                    feed.acked = True
-        finally:
-            self._feeds.discard(feed)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-        return ws
-
-    @staticmethod
-    async def _feed_writer(feed: _SimFeed) -> None:
-        while (text := await feed.outbox.get()) is not None:
-            try:
-                await feed.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
-        await feed.ws.close(code=1001)  # going away
+                    feed.ack(json.dumps(FEED_ACK))
+            return feed.ws
 
     # ------------------------------------------------------------------ header checks (ref §2.4)
 

@@ -27,7 +27,20 @@ Test controls:
                                #   expired_after (the order IS made, then IA401)
     sim.set_ltp(key, value, *, unfetched=False); sim.fill(order_id); sim.reject(order_id, text)
     sim.quote_methods = {"POST", "GET"}   # drop one to answer it 405
-    sim.calls  # list[SimCall]: method, path, kind, headers (lower-case), json, ip
+    sim.calls  # list[SimCall]: method, path, kind, headers (lower-case), json, ip, query
+
+Ticker websocket (ref §7, §11 item 8) on the same port at `/` (`sim.ws_url`): the upgrade must
+carry `?API_KEY=<key>&ACCESS_TOKEN=<live jwt>` (else HTTP 401, "connection rejected"); the first
+text frame must be `LOGIN:<the same jwt>` (else the socket is closed); the ack is a text frame
+(`feed_ack`). Then every order state change (place, modify, cancel, fill, reject) is pushed as
+an order-update text frame whose payload is the order-book row:
+    sim.feed_shape = "python" | "node"  # {"order_status":"order","orderData":row} (Python SDK)
+                                        # or {"type":"order","data":row} (Node SDK)
+    sim.feed_refuse = True          # answer every upgrade HTTP 503 (the host is down)
+    sim.feed_silent = True          # accept the login but never ack or push
+    sim.drop_feeds()                # close every ticker connection (server side)
+    sim.push_feed(text_bytes_or_object)  # one extra frame to every logged-in connection
+    sim.feed_connections; sim.open_feeds; sim.feed_logins  # list[SimTickerLogin]
 """
 
 from __future__ import annotations
@@ -46,7 +59,9 @@ from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
+
+from tests.fakes.ws_feed import FeedControls, SimFeeds
 
 IST = timezone(timedelta(hours=5, minutes=30))
 SIM_TOTP = "482913"
@@ -57,6 +72,7 @@ SESSION_REFUSAL = "Invalid request. Please try again."
 LOT_REFUSAL = "Quantity should be in multiple of lot size"
 TICK_REFUSAL = "Price should be in multiple of tick size"
 CANCELLED_TEXT = "Order is Cancelled.Kindly refresh your OrderBook"
+FEED_ACK = '{"status":"success","message":"Login successful"}'  # undocumented (ref §13 q. 4)
 _TAG = re.compile(r"[A-Za-z0-9]{0,19}")
 
 _ROUTES: dict[tuple[str, str], str] = {
@@ -91,6 +107,16 @@ class SimCall:
     json: Any = None
     ip: str = ""
     at: float = field(default_factory=time.monotonic)
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimTickerLogin:
+    """One ticker connection's login: `outcome` "acked", "refused" (closed), "silent" or
+    "rejected" (the upgrade's query was refused with HTTP 401); `jwt` the query's token."""
+
+    outcome: str
+    jwt: str
 
 
 @dataclass
@@ -152,7 +178,7 @@ def last_tuesday(year: int, month: int) -> date:
     return last - timedelta(days=(last.weekday() - 1) % 7)
 
 
-class MStockSimulator:
+class MStockSimulator(FeedControls):
     """See the module docstring for the controls."""
 
     def __init__(
@@ -224,6 +250,12 @@ class MStockSimulator:
         self._ltp: dict[str, Decimal | None] = {}
         self._unfetched: set[str] = set()
         self.master: list[dict[str, str]] = []
+        self.feed_shape = "python"
+        self.feed_refuse = False
+        self.feed_silent = False
+        self.feed_ack = FEED_ACK
+        self.feed_logins: list[SimTickerLogin] = []
+        self._feeds = SimFeeds()
         self._build_master()
 
     # ------------------------------------------------------------------ lifecycle
@@ -232,8 +264,13 @@ class MStockSimulator:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_get("/", self._on_ticker)  # before the catch-all
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -243,6 +280,7 @@ class MStockSimulator:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self.drop_feeds()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -261,6 +299,15 @@ class MStockSimulator:
 
     def expire_sessions(self) -> None:
         self._sessions.clear()
+
+    def _touch(self, order: SimOrder) -> None:
+        """An order changed state: stamp it and push its book row to the ticker sockets."""
+        order.updated = datetime.now(IST)
+        row = self._order_row(order)
+        if self.feed_shape == "node":
+            self.push_feed({"type": "order", "data": row})
+        else:
+            self.push_feed({"order_status": "order", "orderData": row})
 
     def fail_next(self, kind: str, mode: str) -> None:
         if mode not in MODES:
@@ -313,11 +360,12 @@ class MStockSimulator:
                 "_product": order.product,
             }
         )
-        order.updated = now
+        self._touch(order)
 
     def reject(self, order_id: str, text: str) -> None:
         order = self.orders[order_id]
-        order.status, order.text, order.updated = "Rejected", text, datetime.now(IST)
+        order.status, order.text = "Rejected", text
+        self._touch(order)
 
     # ------------------------------------------------------------------ master (ref §6.4)
 
@@ -402,6 +450,38 @@ class MStockSimulator:
         self.unfetched_key = f"NFO:NIFTY{_stamp(month1)}23500PE"
         self.set_ltp(self.untraded_key, None)
         self.set_ltp(self.unfetched_key, None, unfetched=True)
+
+    # ------------------------------------------------------------------ ticker (ref §7)
+
+    def _live(self, jwt: str) -> bool:
+        ends = self._sessions.get(jwt)
+        return ends is not None and datetime.now(UTC) < ends
+
+    async def _on_ticker(self, request: web.Request) -> web.StreamResponse:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        query = dict(request.query)
+        self.calls.append(SimCall("GET", "/", "ticker", headers, ip=self.egress_ip, query=query))
+        if self.feed_refuse:
+            return self._reply_text("Service Unavailable", 503, ctype="text/plain")
+        jwt = query.get("ACCESS_TOKEN", "")
+        if query.get("API_KEY") != self.api_key or not self._live(jwt):
+            self.feed_logins.append(SimTickerLogin("rejected", jwt))
+            return self._reply_text("Unauthorized", 401, ctype="text/plain")
+        async with self._feeds.serve(request) as feed:
+            greeted = False
+            async for message in feed.ws:
+                if message.type is not WSMsgType.TEXT or greeted:
+                    continue  # subscriptions: this simulator pushes no ticks by itself
+                greeted = True
+                if message.data != f"LOGIN:{jwt}" or not self._live(jwt):
+                    self.feed_logins.append(SimTickerLogin("refused", jwt))
+                    feed.close()  # "else the server disconnects" (ref §7)
+                elif self.feed_silent:
+                    self.feed_logins.append(SimTickerLogin("silent", jwt))
+                else:
+                    self.feed_logins.append(SimTickerLogin("acked", jwt))
+                    feed.ack(self.feed_ack)
+            return feed.ws
 
     # ------------------------------------------------------------------ dispatch
 
@@ -505,9 +585,7 @@ class MStockSimulator:
                 return self._reply(body, status=403)
         if kind not in LOGIN_KINDS:
             auth = h.get("authorization", "")
-            jwt = auth.removeprefix("Bearer ")
-            ends = self._sessions.get(jwt) if auth.startswith("Bearer ") else None
-            if ends is None or datetime.now(UTC) >= ends:
+            if not auth.startswith("Bearer ") or not self._live(auth.removeprefix("Bearer ")):
                 return self._error(SESSION_REFUSAL, "IA401", status=401)
         handler: Callable[[web.Request, SimCall], web.Response] = getattr(self, f"_on_{kind}")
         return handler(request, call)
@@ -615,6 +693,7 @@ class MStockSimulator:
             status="trigger pending" if body["ordertype"].startswith("STOP") else "Pending",
         )
         self.orders[order.order_id] = order
+        self._touch(order)
         data = {"script": inst.name, "orderid": order.order_id, "uniqueorderid": ""}
         return self._ok(data, wrap=self.wrap_orders)
 
@@ -650,7 +729,8 @@ class MStockSimulator:
             return self._error(terms, "400")
         order.qty, order.price, order.trigger = terms
         order.ordertype = body["ordertype"]
-        order.status, order.updated = "O-Modified", datetime.now(IST)
+        order.status = "O-Modified"
+        self._touch(order)
         data = {"orderid": f" {order.order_id}", "uniqueorderid": ""}  # leading space (§4.2)
         return self._ok(data, wrap=self.wrap_orders)
 
@@ -663,7 +743,8 @@ class MStockSimulator:
             return self._error(CANCELLED_TEXT, "RS-00093")
         if body["variety"] != order.variety:
             return self._error("Invalid variety", "400")
-        order.status, order.updated = "Cancelled", datetime.now(IST)
+        order.status = "Cancelled"
+        self._touch(order)
         return self._ok({"orderid": order.order_id, "uniqueorderid": ""}, wrap=self.wrap_orders)
 
     # ------------------------------------------------------------------ reports (ref §4-§5)
@@ -850,6 +931,7 @@ def mstock_config(sim: MStockSimulator, cache_dir: Any, **overrides: Any) -> Any
         "password": sim.password,
         "cache_dir": cache_dir,
         "base_url": sim.url,
+        "ws_url": sim.ws_url,
     }
     values.update(overrides)
     return MStockConfig(**values)

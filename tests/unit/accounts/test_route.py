@@ -17,7 +17,8 @@ from brokers.kotak import KotakBroker
 from brokers.models import Order
 from tests.fakes.ip_echo import FakeIPEcho
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, kotak_config
-from tests.unit.brokers.kotak.test_feed import FAST, acked, until
+from tests.unit.brokers.feeds import FAST, until
+from tests.unit.brokers.kotak.test_feed import acked
 
 DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")

@@ -8,10 +8,9 @@ frames in the book's vocabulary mapped like `orders()`, reconnects, and secrets 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,66 +20,24 @@ import pytest
 from brokers.base import StreamsOrders
 from brokers.kotak import KotakBroker
 from brokers.kotak.auth import TradeSession
-from brokers.kotak.feed import FeedSettings, feed_url, handshake_frame
+from brokers.kotak.feed import feed_url, handshake_frame
 from brokers.models import (
     ModifyRequest,
-    Order,
-    OrderRequest,
     OrderStatus,
     OrderType,
     Product,
     Side,
 )
 from tests.fakes.kotak_sim import SIM_TOTP, KotakSimulator, parse_feed_handshake
+from tests.unit.brokers.feeds import Stream, place, until
 
 TOTP = SIM_TOTP
-FAST = FeedSettings(
-    ack_timeout=0.3,
-    ping_interval=5.0,
-    ping_timeout=5.0,
-    open_timeout=2.0,
-    close_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_cap=0.2,
-    session_poll=0.05,
-)
-WAIT = 3.0  # generous per-step ceiling; each step normally takes milliseconds
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[KotakSimulator]:
     async with KotakSimulator(expected_totp=TOTP, stock_count=20) as s:
         yield s
-
-
-class Stream:
-    """`broker.stream_orders` in a task, with every update queued for the test."""
-
-    def __init__(self, broker: KotakBroker) -> None:
-        self.updates: asyncio.Queue[Order] = asyncio.Queue()
-        self.broker = broker
-        self.task: asyncio.Task[None] | None = None
-
-    async def on_update(self, order: Order) -> None:
-        await self.updates.put(order)
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self.broker.stream_orders(self.on_update, settings=FAST))
-
-    async def stop(self) -> None:
-        assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        assert self.task.cancelled()
-
-    async def next_for(self, order_id: str, status: OrderStatus) -> Order:
-        """Updates for `order_id` until one has `status`; fails after WAIT."""
-        async with asyncio.timeout(WAIT):
-            while True:
-                order = await self.updates.get()
-                if order.order_id == order_id and order.status is status:
-                    return order
 
 
 @pytest.fixture
@@ -91,31 +48,8 @@ async def stream(broker: KotakBroker) -> AsyncIterator[Stream]:
     await s.stop()
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll simulator state (plain attributes, nothing to await) until `condition` holds."""
-    deadline = asyncio.get_running_loop().time() + WAIT
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)
-
-
 def acked(sim: KotakSimulator) -> int:
     return sum(1 for h in sim.feed_handshakes if h.outcome == "acked")
-
-
-async def place(broker: KotakBroker, qty: int = 10, price: str = "812.00", tag: str = "t1") -> str:
-    sbin = await broker.resolve("NSE:SBIN")
-    request = OrderRequest(
-        instrument=sbin,
-        side=Side.BUY,
-        quantity=qty,
-        order_type=OrderType.LIMIT,
-        price=Decimal(price),
-        product=Product.CNC,
-        tag=tag,
-    )
-    return await broker.place_order(request)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -320,14 +254,9 @@ async def test_odd_frames_are_skipped_and_a_failing_consumer_does_not_stop_the_f
     sim: KotakSimulator, broker: KotakBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    seen: list[Order] = []
-
-    async def on_update(order: Order) -> None:
-        seen.append(order)
-        if len(seen) == 1:
-            raise RuntimeError("consumer bug")
-
-    task = asyncio.create_task(broker.stream_orders(on_update, settings=FAST))
+    stream = Stream(broker, fail_first=True)
+    seen = stream.seen
+    stream.start()
     try:
         await broker.login(TOTP)
         await until(lambda: acked(sim) == 1, "feed acked")
@@ -340,9 +269,7 @@ async def test_odd_frames_are_skipped_and_a_failing_consumer_does_not_stop_the_f
         order_id = await place(broker)
         await until(lambda: len(seen) >= 2, "two updates after the consumer's failure")
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stream.stop()
     assert {o.order_id for o in seen} == {order_id}  # nothing from the odd frames
     assert [o.status for o in seen[:2]] == [OrderStatus.PENDING, OrderStatus.OPEN]
     debug = [r.getMessage() for r in caplog.records if r.name == "brokers.kotak.feed"]

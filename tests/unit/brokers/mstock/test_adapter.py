@@ -79,6 +79,36 @@ async def test_an_order_unknown_to_the_adapter_gets_its_tag_from_details(
     assert len(msim.calls_of("place")) == 1
 
 
+async def test_an_unchanged_book_row_is_mapped_once(
+    msim: MStockSimulator, mbroker: MStockBroker
+) -> None:
+    """The tracker reads the book every few seconds: a row that has not changed is not mapped
+    again (`brokers.wire.RowMemo`), a changed one is."""
+    order_id = await mbroker.place_order(await buy(mbroker, "TBSAME"))
+    [first] = await mbroker.orders()
+    [again] = await mbroker.orders()
+    assert again is first
+    msim.fill(order_id)
+    [filled] = await mbroker.orders()
+    assert filled is not first and filled.status is OrderStatus.COMPLETE
+
+
+async def test_a_tag_learnt_later_is_not_hidden_by_the_mapped_row(
+    msim: MStockSimulator, mbroker: MStockBroker
+) -> None:
+    """The same book row read without our tag (order details failed) and then with it maps to
+    two orders: the tag is part of what the memo keys on."""
+    msim.fail_next("place", "timeout")
+    with pytest.raises(UnknownOutcome):
+        await mbroker.place_order(await buy(mbroker, "TBLATER"))
+    msim.fail_next("details", "http500")
+    [untagged] = await mbroker.orders()
+    assert untagged.tag == ""
+    [tagged] = await mbroker.orders()
+    assert tagged.tag == "TBLATER"
+    assert len(msim.calls_of("details")) == 2
+
+
 async def test_a_tag_mstock_would_refuse_is_refused_before_sending(mbroker: MStockBroker) -> None:
     with pytest.raises(BrokerRejected, match="letters and digits"):
         await mbroker.place_order(await buy(mbroker, "TB-with-dash"))
