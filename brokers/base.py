@@ -116,9 +116,10 @@ class ReportsServerClock(Protocol):
 @runtime_checkable
 class PacesOrderWrites(Protocol):
     """Optional: a broker that can await the account's order-rate limiter at the last moment,
-    right before an order request is written to the wire (Kotak, through httpx's trace hook).
-    The count that matters is taken where requests arrive, so a slot taken earlier (before a
-    connect, or a pause) could let 11 requests land inside one second."""
+    right before an order request is written to the wire (Kotak and mStock, through httpx's
+    trace hook). The count that matters is taken where requests arrive, so a slot taken earlier
+    (before a connect, or a pause) could let 11 requests land inside one second. Such a broker
+    also calls `brokers.writes.request_written` once an order request is written whole."""
 
     def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None: ...
 

@@ -8,10 +8,10 @@ mStock ref §4 and §5), so both adapters read them through these few functions;
 Both instrument masters (Kotak's CSVs, mStock's JSON) also share the two tools that make a
 150,000-row parse cheap: `Memo` (convert each distinct wire value once) and `gc_paused`.
 
-Both clients also share what is not broker vocabulary at all: the IST trading date, the httpcore
-trace events that mark a request leaving (`WRITE_STARTS`), the SHA-256 that lets a saved session
-prove which credential made it without storing the credential, the server clock read from
-`Date`, the three-part `broker_ref` codec and the order-state fallback (`order_status`).
+Both clients also share what is not broker vocabulary at all: the IST trading date, the SHA-256
+that lets a saved session prove which credential made it without storing the credential, the
+server clock read from `Date`, the three-part `broker_ref` codec and the order-state fallback
+(`order_status`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from brokers.models import OrderStatus
 __all__ = [
     "IST",
     "NOT_JSON",
-    "WRITE_STARTS",
     "Memo",
     "RowMemo",
     "dec",
@@ -51,13 +50,6 @@ __all__ = [
 ]
 
 IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
-# The trace events httpcore emits right before a request's headers go on the wire (HTTP/1.1; the
-# HTTP/2 connection emits the same name under `http2.`), after any connect: where an order-rate
-# slot is taken (`brokers.base.PacesOrderWrites`).
-WRITE_STARTS: Final = (
-    "http11.send_request_headers.started",
-    "http2.send_request_headers.started",
-)
 
 NOT_JSON: Final = object()  # what `parse_json` returns for an HTML page or truncated JSON
 _ZERO = Decimal(0)

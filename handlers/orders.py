@@ -157,18 +157,19 @@ async def _end_if_expired(services: Services, intent_id: str, exc: UserError) ->
         await services.notifier.publish(view)
 
 
-# The longest a Confirm tap waits for the desk to hand its order to the account before it is
-# answered anyway (normally one database write after the claim: far less).
+# The longest a Confirm tap waits for its order to be on its way before it is answered anyway
+# (normally one database write and the request's own write after the claim: far less).
 ANSWER_WITHIN_SECONDS = 0.25
 
 
 class _TapAnswer:
-    """A Confirm tap's answer, started once: when the desk hands the order to the account,
-    after `ANSWER_WITHIN_SECONDS` if that takes longer, or at the end at the latest. Not
-    before: the answer's HTTP work (building, sending and reading answerCallbackQuery) shares
-    the event loop with the order's database writes and request, and delayed them (see
-    bench/tap_to_wire.py). Not later: it never waits for the broker's reply, a
-    rate-limit slot or a login, so the tap stops spinning at once however slow the place is."""
+    """A Confirm tap's answer, started once: when the desk says the order is on its way (its
+    request written, for a broker adapter that reports it), after `ANSWER_WITHIN_SECONDS` if
+    that takes longer, or at the end at the latest. Not before: the answer's HTTP work
+    (building, sending and reading answerCallbackQuery) shares the event loop with the order's
+    database writes and request, and delayed them (see bench/tap_to_wire.py). Not later: it
+    never waits for the broker's reply, and a rate-limit slot or a login holds it a quarter of
+    a second at most, so the tap stops spinning at once however slow the place is."""
 
     def __init__(self, query: CallbackQuery, text: str) -> None:
         self._query = query

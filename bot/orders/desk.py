@@ -75,6 +75,7 @@ from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import OrderRepo
 from bot.store.unit import Step
+from brokers.base import PacesOrderWrites
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import (
     Instrument,
@@ -86,6 +87,7 @@ from brokers.models import (
     Quote,
     Side,
 )
+from brokers.writes import request_written
 
 if TYPE_CHECKING:  # bot.parsing builds OrderTickets, so it imports this package
     from bot.parsing import ModifyArgs
@@ -111,8 +113,9 @@ def new_tag() -> str:
 @dataclass
 class _Batch:
     """What the desk knows while it sends: the answered orders, in order, and the tag of the
-    one whose request may be on its way right now. `on_sending` is the caller's, called once,
-    right before the first request is handed to the account."""
+    one whose request may be on its way right now. `on_sending` is the caller's, called once:
+    when the first request has been written, for an adapter that says so (`brokers.writes`),
+    else right before it is handed to the account."""
 
     results: list[SliceResult] = field(default_factory=list)
     leaving: str | None = None
@@ -504,9 +507,10 @@ class OrderDesk:
         """Send a claimed intent. Call only with what `claim` returned. Whatever happens on the
         way (an unexpected error, a cancelled task), the intent is closed with its outcome:
         sent, failed, unknown or skipped, slice by slice. `on_sending` is called once, when the
-        desk is about to hand its first request to the account (not at all if it never gets
-        that far), so a front end can do its own work (answering the tap) while the request
-        travels instead of before it."""
+        first request has been written (an adapter that reports it, `brokers.writes`) or when
+        the desk is about to hand it to the account (any other), or once the account refused
+        it before the wire (not at all if it never gets that far), so a front end can do its
+        own work (answering the tap) while the request travels instead of before it."""
         intent_id = prepared.intent_id
         claimed = self._claimed.pop(intent_id, None)
         if claimed is None:
@@ -626,8 +630,19 @@ class OrderDesk:
         """Send one order of a batch (its row is written): the batch knows it may be on its way
         while it is, and keeps its result; the answered row is the caller's to write."""
         batch.leaving = tag
+        if isinstance(self._account.broker, PacesOrderWrites):
+            # The adapter calls `batch.sending` once the request is written (`brokers.writes`):
+            # the caller's own work (the tap's answer) then shares the loop with nothing of
+            # the order's; refused before the wire, it is called right after.
+            written = request_written.set(batch.sending)
+            try:
+                result, answered = await self._send_one(tag, _request(plan, quantity, tag))
+            finally:
+                request_written.reset(written)
+        else:
+            batch.sending()
+            result, answered = await self._send_one(tag, _request(plan, quantity, tag))
         batch.sending()
-        result, answered = await self._send_one(tag, _request(plan, quantity, tag))
         batch.leaving = None
         batch.results.append(result)
         return result, answered

@@ -89,7 +89,8 @@ from brokers.models import (
 )
 from brokers.network import send_failure
 from brokers.tls import tls_context
-from brokers.wire import WRITE_STARTS, RowMemo, server_clock, sha256_hex, today_ist
+from brokers.wire import RowMemo, server_clock, sha256_hex, today_ist
+from brokers.writes import OrderWrites
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class KotakBroker:
             trust_env=False,
             verify=tls_context(),
         )
-        self._pace: Callable[[], Awaitable[None]] | None = None
+        self._writes = OrderWrites()
         self._session: TradeSession | None = None
         self._master = TodaysMaster[ScripMaster](
             today or (lambda: today_ist()),  # tests move the trading day on; None: IST today
@@ -185,11 +186,7 @@ class KotakBroker:
     def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None:
         """`brokers.base.PacesOrderWrites`: await `pace` right before each place/modify/cancel
         request is written, so a rate slot is counted when the request leaves, not earlier."""
-        self._pace = pace
-
-    async def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event in WRITE_STARTS and self._pace is not None:
-            await self._pace()
+        self._writes.pace = pace
 
     def _require_session(self) -> TradeSession:
         if self._session is None:
@@ -215,7 +212,6 @@ class KotakBroker:
         headers = headers_for(
             kind, access_token=self._config.access_token, session=self._session, view=view
         )
-        paced = kind is CallKind.ORDERS and self._pace is not None
         started = asyncio.get_running_loop().time()
         try:
             response = await self._http.request(
@@ -226,7 +222,7 @@ class KotakBroker:
                 data=form,
                 timeout=self._timeout(kind),
                 follow_redirects=kind is CallKind.CDN,  # never carry Auth/Sid across a redirect
-                extensions={"trace": self._on_trace} if paced else None,
+                extensions=self._writes.extensions() if kind is CallKind.ORDERS else None,
             )
         except httpx.TransportError as exc:
             host = httpx.URL(url).host

@@ -90,7 +90,8 @@ from brokers.mstock.master import MStockMaster, build_master, decode_ref, our_ex
 from brokers.mstock.replies import classify, data_of, login_data
 from brokers.network import send_failure
 from brokers.tls import tls_context
-from brokers.wire import WRITE_STARTS, RowMemo, server_clock, sha256_hex, today_ist
+from brokers.wire import RowMemo, server_clock, sha256_hex, today_ist
+from brokers.writes import OrderWrites
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class MStockBroker:
             trust_env=False,
             verify=tls_context(),
         )
-        self._pace: Callable[[], Awaitable[None]] | None = None
+        self._writes = OrderWrites()
         self._session: TradeSession | None = None
         # Accounts on one cache dir with one freeze table share the day's master (`TodaysMaster`).
         freezes = ",".join(f"{k}={v}" for k, v in sorted(config.freeze_qty.items()))
@@ -187,18 +188,13 @@ class MStockBroker:
     def pace_order_writes(self, pace: Callable[[], Awaitable[None]]) -> None:
         """`brokers.base.PacesOrderWrites`: await `pace` right before each order request is
         written, so a rate slot is counted when the request leaves."""
-        self._pace = pace
-
-    async def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event in WRITE_STARTS and self._pace is not None:
-            await self._pace()
+        self._writes.pace = pace
 
     async def _send(
         self, method: str, kind: CallKind, path: str, *, what: str, json: Any = None
     ) -> httpx.Response:
         url = self._base + path
         headers = headers_for(kind, api_key=self._config.api_key, session=self._session)
-        paced = kind is CallKind.ORDERS and self._pace is not None
         host = httpx.URL(url).host
         try:
             response = await self._http.request(
@@ -208,7 +204,7 @@ class MStockBroker:
                 json=json,
                 timeout=self._timeout(kind),
                 follow_redirects=False,  # never carry the JWT across a redirect
-                extensions={"trace": self._on_trace} if paced else None,
+                extensions=self._writes.extensions() if kind is CallKind.ORDERS else None,
             )
         except httpx.TransportError as exc:
             raise send_failure(

@@ -13,7 +13,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
-from brokers.base import Broker
+from brokers.base import Broker, PacesOrderWrites
 from brokers.errors import (
     BrokerError,
     BrokerRejected,
@@ -37,6 +37,7 @@ from brokers.models import (
     Product,
     Side,
 )
+from brokers.writes import request_written
 from tests.contract.driver import BrokerDriver, Expect, Failure
 
 # --------------------------------------------------------------------------- helpers
@@ -196,6 +197,32 @@ async def test_place_modify_cancel(driver: BrokerDriver) -> None:
         await broker.cancel_order(order_id)
     with pytest.raises(OrderNotModifiable):
         await broker.modify_order(modification(order_id, request, quantity=1))
+
+
+async def test_a_write_pacing_broker_reports_each_order_request_once_it_is_out(
+    driver: BrokerDriver,
+) -> None:
+    """`PacesOrderWrites`: the pace before each order request's write, `request_written` once
+    it is out (the tap is answered then, so its work never delays the request), and neither
+    for a read. A broker that sends nothing over a wire has neither."""
+    broker = driver.broker
+    if not isinstance(broker, PacesOrderWrites):
+        pytest.skip(f"{broker.name} writes no requests to pace")
+    events: list[str] = []
+
+    async def pace() -> None:
+        events.append("pace")
+
+    broker.pace_order_writes(pace)
+    written = request_written.set(lambda: events.append("written"))
+    try:
+        request = await resting_buy(driver, "CTWRITE")
+        order_id = await broker.place_order(request)
+        await broker.orders()
+        await broker.cancel_order(order_id)
+    finally:
+        request_written.reset(written)
+    assert events == ["pace", "written", "pace", "written"]
 
 
 async def test_our_tag_finds_the_order_again(driver: BrokerDriver) -> None:
