@@ -10,7 +10,8 @@ The time is from spawning the process to its first getUpdates; the milestones un
 when the bot's own log lines arrived (login, master parsed, index ready).
 
 Targets (issue 13): start-up to polling <= 1.5 s, bot memory with the master loaded < 150 MB.
-Run: `.venv/bin/python bench/startup.py [--rows N] [--runs N]`.
+Run: `.venv/bin/python bench/startup.py [--rows N] [--runs N] [--bot-dir DIR]` (`--bot-dir`
+runs the bot from another checkout, e.g. the release before, against the same simulators).
 """
 
 from __future__ import annotations
@@ -72,11 +73,11 @@ def status_mb(pid: int, name: str) -> float:
 
 
 def bot_env(
-    sim: KotakSimulator, echo: FakeIPEcho, telegram: FakeTelegram, data: Path
+    sim: KotakSimulator, echo: FakeIPEcho, telegram: FakeTelegram, data: Path, bot_dir: Path = ROOT
 ) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(bot_dir),
         "NO_PROXY": "127.0.0.1,localhost",
         "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
         "TELEGRAM_BASE_URL": telegram.base_url,
@@ -140,12 +141,12 @@ async def start_once(env: dict[str, str], telegram: FakeTelegram, settle: float)
     return Start(polling, cpu, rss, settled, peak, marks)
 
 
-async def import_floor() -> float:
+async def import_floor(bot_dir: Path) -> float:
     """Seconds a bare `import bot.app.run` takes in a fresh interpreter: what no start-up
     ordering can win back."""
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import bot.app.run", cwd=str(ROOT)
+        sys.executable, "-c", "import bot.app.run", cwd=str(bot_dir)
     )
     await process.wait()
     return time.perf_counter() - started
@@ -174,10 +175,12 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=150_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--settle", type=float, default=6.0, help="seconds before the 2nd RSS")
+    parser.add_argument("--bot-dir", type=Path, default=ROOT, help="checkout to run the bot from")
     args = parser.parse_args()
+    bot_dir = args.bot_dir.resolve()
     with tempfile.TemporaryDirectory() as tmp:
         content = nse_fo(Path(tmp), args.rows)
-        print(f"import bot.app.run alone: {await import_floor():.2f} s")
+        print(f"import bot.app.run alone: {await import_floor(bot_dir):.2f} s")
         totp = pyotp.TOTP(SEED)
         async with (
             KotakSimulator(expected_totp=lambda code: totp.verify(code, valid_window=1)) as sim,
@@ -189,7 +192,7 @@ async def main() -> None:
             del content
             for run in range(args.runs):
                 data = Path(tmp) / f"run{run}"
-                env = bot_env(sim, echo, telegram, data)
+                env = bot_env(sim, echo, telegram, data, bot_dir)
                 print(f"run {run + 1}:")
                 print(line("cold", await start_once(env, telegram, args.settle)))
                 print(line("same day", await start_once(env, telegram, args.settle)))
