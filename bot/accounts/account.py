@@ -52,6 +52,7 @@ from brokers.models import (
     Quote,
     Trade,
 )
+from brokers.writes import request_written
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +190,26 @@ class Account:
 
     # -- order calls (gated, rate limited) -----------------------------------------------------
 
-    async def place(self, request: OrderRequest) -> str:
+    async def place(
+        self, request: OrderRequest, *, on_written: Callable[[], None] | None = None
+    ) -> str:
         """The broker's order number. `UnknownOutcome` when it cannot be known yet (reconcile by
-        tag); a reused tag is settled here, from the book, and never surfaces."""
-        return await self._calls.place(request)
+        tag); a reused tag is settled here, from the book, and never surfaces.
+
+        `on_written` is the caller's work to start while the order travels (the tap's answer):
+        called once the request is written, for an adapter that reports its writes
+        (`brokers.writes`), so that work never shares the loop with the request's own; for any
+        other, right away. Not at all when the request is refused before it is written."""
+        if on_written is None:
+            return await self._calls.place(request)
+        if not isinstance(self.broker, PacesOrderWrites):
+            on_written()
+            return await self._calls.place(request)
+        written = request_written.set(on_written)
+        try:
+            return await self._calls.place(request)
+        finally:
+            request_written.reset(written)
 
     async def modify(self, request: ModifyRequest) -> str:
         return await self._calls.modify(request)

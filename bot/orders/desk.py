@@ -75,7 +75,6 @@ from bot.store.connection import Store
 from bot.store.intents import IntentRepo, IntentRow
 from bot.store.orders import OrderRepo
 from bot.store.unit import Step
-from brokers.base import PacesOrderWrites
 from brokers.errors import BrokerError, UnknownOutcome
 from brokers.models import (
     Instrument,
@@ -87,7 +86,6 @@ from brokers.models import (
     Quote,
     Side,
 )
-from brokers.writes import request_written
 
 if TYPE_CHECKING:  # bot.parsing builds OrderTickets, so it imports this package
     from bot.parsing import ModifyArgs
@@ -113,9 +111,8 @@ def new_tag() -> str:
 @dataclass
 class _Batch:
     """What the desk knows while it sends: the answered orders, in order, and the tag of the
-    one whose request may be on its way right now. `on_sending` is the caller's, called once:
-    when the first request has been written, for an adapter that says so (`brokers.writes`),
-    else right before it is handed to the account."""
+    one whose request may be on its way right now. `on_sending` is the caller's, called once,
+    when the first request is on its way (see `Account.place`)."""
 
     results: list[SliceResult] = field(default_factory=list)
     leaving: str | None = None
@@ -507,10 +504,10 @@ class OrderDesk:
         """Send a claimed intent. Call only with what `claim` returned. Whatever happens on the
         way (an unexpected error, a cancelled task), the intent is closed with its outcome:
         sent, failed, unknown or skipped, slice by slice. `on_sending` is called once, when the
-        first request has been written (an adapter that reports it, `brokers.writes`) or when
-        the desk is about to hand it to the account (any other), or once the account refused
-        it before the wire (not at all if it never gets that far), so a front end can do its
-        own work (answering the tap) while the request travels instead of before it."""
+        first request is on its way (written, for an adapter that reports it: `Account.place`)
+        or was refused before it left (not at all if the desk never gets that far), so a
+        front end can do its own work (answering the tap) while the request travels instead
+        of before it."""
         intent_id = prepared.intent_id
         claimed = self._claimed.pop(intent_id, None)
         if claimed is None:
@@ -630,19 +627,9 @@ class OrderDesk:
         """Send one order of a batch (its row is written): the batch knows it may be on its way
         while it is, and keeps its result; the answered row is the caller's to write."""
         batch.leaving = tag
-        if isinstance(self._account.broker, PacesOrderWrites):
-            # The adapter calls `batch.sending` once the request is written (`brokers.writes`):
-            # the caller's own work (the tap's answer) then shares the loop with nothing of
-            # the order's; refused before the wire, it is called right after.
-            written = request_written.set(batch.sending)
-            try:
-                result, answered = await self._send_one(tag, _request(plan, quantity, tag))
-            finally:
-                request_written.reset(written)
-        else:
-            batch.sending()
-            result, answered = await self._send_one(tag, _request(plan, quantity, tag))
-        batch.sending()
+        request = _request(plan, quantity, tag)
+        result, answered = await self._send_one(tag, request, on_written=batch.sending)
+        batch.sending()  # refused before it was written: the caller's work starts now
         batch.leaving = None
         batch.results.append(result)
         return result, answered
@@ -663,15 +650,18 @@ class OrderDesk:
             price=str(plan.price),
         )
 
-    async def _send_one(self, tag: str, request: OrderRequest) -> tuple[SliceResult, Step]:
-        """Hand one request to the account; its answer and the row update that records it (the
-        caller writes it: at once, or with the intent's outcome when it ends the batch)."""
+    async def _send_one(
+        self, tag: str, request: OrderRequest, *, on_written: Callable[[], None]
+    ) -> tuple[SliceResult, Step]:
+        """Hand one request to the account (`on_written` is the account's, see `place`); its
+        answer and the row update that records it (the caller writes it: at once, or with the
+        intent's outcome when it ends the batch)."""
         if request.order_type in _NEVER_SENT:
             text = f"{request.order_type} orders are never sent; this is a bug, nothing was sent."
             row = OrderRepo.update_step(tag, status="FAILED", message=text)
             return SliceResult(request.quantity, error=text, state="failed"), row
         try:
-            order_id = await self._account.place(request)
+            order_id = await self._account.place(request, on_written=on_written)
         except UnknownOutcome as exc:
             text = explain(exc).text
             row = OrderRepo.update_step(tag, status="UNKNOWN", message=text)
