@@ -54,7 +54,8 @@ _REPEATED: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "underlying": (lambda v: v, lambda v: None if v is None else _typed(v, str)),
 }
 _JOINED = ("symbol", "broker_ref")
-# An instrument's fields but its key, in `Instrument` order (the key is made from two of them).
+# An instrument's fields but its key, in `Instrument` order (the key is made from the exchange
+# and the stored symbol, which the instrument reads back from it).
 _FIELD_ORDER = Instrument._fields[:-1]
 
 

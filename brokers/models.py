@@ -77,7 +77,6 @@ class OrderStatus(StrEnum):
 
 class _InstrumentFields(NamedTuple):
     exchange: str
-    symbol: str
     name: str
     kind: InstrumentKind
     tick_size: Decimal
@@ -89,6 +88,7 @@ class _InstrumentFields(NamedTuple):
     broker_ref: str
     # `EXCHANGE:SYMBOL`, made once: every index is keyed by it, and one string shared by the
     # instrument and the dicts is 10 MB less on a 150k-row master than one string per access.
+    # The symbol is read from it (`Instrument.symbol`) rather than kept too: another 10 MB.
     key: str
 
 
@@ -102,10 +102,16 @@ class Instrument(_InstrumentFields):
     A named tuple rather than a dataclass because masters make 150,000 of them at start-up: a
     tuple is made in C from its fields (`make_instruments`, a fifth of the time a frozen
     dataclass's slots take to fill, bench/startup.py), and its fields are read in C. Immutable,
-    compared and hashed field by field, like the frozen dataclass it replaced.
+    compared and hashed field by field, like the frozen dataclass it replaced. Eleven fields:
+    the symbol is the key's tail, so a 150k-row master keeps one string per instrument for
+    both, and each instrument fits pymalloc's 128-byte class (the bot's memory target).
     """
 
     __slots__ = ()
+
+    @property
+    def symbol(self) -> str:
+        return self.key[len(self.exchange) + 1 :]
 
     def __new__(
         cls,
@@ -121,23 +127,25 @@ class Instrument(_InstrumentFields):
         underlying: str | None = None,
         broker_ref: str = "",
     ) -> Instrument:
-        fields = (exchange, symbol, name, kind, tick_size, lot_size, freeze_qty, expiry, strike)
+        fields = (exchange, name, kind, tick_size, lot_size, freeze_qty, expiry, strike)
         return _new(cls, (*fields, underlying, broker_ref, f"{exchange}:{symbol}"))
 
     def _replace(self, /, **changes: Any) -> Instrument:
-        """A copy with `changes`, its key made again (the tuple's own would keep the old one)."""
+        """A copy with `changes` (the symbol among them), its key made again: the tuple's own
+        `_replace` knows no symbol and would keep the old key."""
         if "key" in changes:
             raise TypeError("an instrument's key follows its exchange and symbol")
-        values = self._asdict() | changes
+        values = self._asdict() | {"symbol": self.symbol} | changes
         del values["key"]
         return Instrument(**values)
 
 
 _new = tuple.__new__
 
-# Every field of an `Instrument` in field order, `key` (`exchange:symbol`) last.
+# Every field of an `Instrument` in field order, `key` (`exchange:symbol`) last: exchange, name,
+# kind, tick_size, lot_size, freeze_qty, expiry, strike, underlying, broker_ref, key.
 InstrumentFields = tuple[
-    str, str, str, InstrumentKind, Decimal, int, int | None, date | None, Decimal | None,
+    str, str, InstrumentKind, Decimal, int, int | None, date | None, Decimal | None,
     str | None, str, str,
 ]  # fmt: skip
 

@@ -45,7 +45,7 @@ def _search_text(inst: Instrument) -> str:
 
 
 def _expiry_then_length(inst: Instrument) -> int:
-    return (inst.expiry or date.min).toordinal() << 16 | len(inst.symbol)
+    return (inst.expiry or date.min).toordinal() << 16 | len(inst.key) - len(inst.exchange)
 
 
 def _grams(text: str) -> set[str]:

@@ -435,7 +435,6 @@ def _instruments(
                 continue
             inst = new((
                 exchange,
-                symbol,
                 desc.strip() or name,
                 equity,
                 tick,
@@ -467,7 +466,6 @@ def _instruments(
                 continue  # first row wins; duplicates would make the symbol ambiguous
             inst = new((
                 exchange,
-                symbol,
                 name,
                 kind,
                 tick,

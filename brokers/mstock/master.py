@@ -242,7 +242,7 @@ class _Rows:
             index = "NSE_INDEX" if seg == "NSE" else "BSE_INDEX"
             symbol = underlying or name
             inst = make_instrument((
-                index, symbol, name, InstrumentKind.INDEX, tick or _TICK,
+                index, name, InstrumentKind.INDEX, tick or _TICK,
                 1, None, None, None, None, ref, f"{index}:{symbol}",
             ))  # fmt: skip
             return None, inst, token
@@ -272,7 +272,7 @@ class _Rows:
                 kind, strike = InstrumentKind.FUTURE, None
                 symbol = f"{underlying}{stamped[1]}FUT"
             inst = make_instrument((
-                exchange, symbol, underlying, kind, tick, lot, freeze, stamped[0], strike,
+                exchange, underlying, kind, tick, lot, freeze, stamped[0], strike,
                 underlying, ref, f"{exchange}:{symbol}",
             ))  # fmt: skip
             return None, inst, token
@@ -284,7 +284,7 @@ class _Rows:
             series = upper.rpartition("-")[2] if "-" in upper else ""
         symbol = base if series in ("EQ", "") else f"{base}-{series}"
         inst = make_instrument((
-            exchange, symbol, name, InstrumentKind.EQUITY, tick, lot, None, None, None, None,
+            exchange, name, InstrumentKind.EQUITY, tick, lot, None, None, None, None,
             ref, f"{exchange}:{symbol}",
         ))  # fmt: skip
         return sys.intern(series), inst, token
