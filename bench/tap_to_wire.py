@@ -88,6 +88,9 @@ def bot_env(
         "IP_CHECK_URLS": echo.url,
         "DATABASE_PATH": str(data / "bot.db"),
         "LOG_LEVEL": log_level,
+        # Measured at any hour: outside market hours the card would offer an after-market
+        # order instead (bot.market.hours), whose path is not the one measured here.
+        "MARKET_HOURS": "false",
     }
 
 
