@@ -1,9 +1,12 @@
 """Tap to wire: how long the running bot takes from a Confirm tap to the broker, and back.
 
-The real application (`python -m bot`, BROKER=kotak) runs in its own process against the Kotak
-simulator, an IP echo and the fake Telegram Bot API server, all on loopback in this process, so
-the bot's event loop carries nothing but the bot. For each of N confirmed orders (a limit buy,
-one card, one Confirm tap) it prints two spans, both timed in this process with one clock:
+The real application (`python -m bot`, BROKER=kotak) runs in its own process against the fake
+Telegram Bot API server (in this process) and the Kotak simulator with an IP echo (in a third,
+bench/broker_host.py, as a broker is another host: the fake Telegram server's work when an
+order leaves, the tap's answer and the next long poll, must not delay the order's arrival
+stamp), all on loopback, so the bot's event loop carries nothing but the bot. For each of N
+confirmed orders (a limit buy, one card, one Confirm tap) it prints two spans, timed with the
+system's monotonic clock (`time.perf_counter()`, the same in every process):
 
 - tap → wire: from the moment the fake Telegram server hands the tap's update out (in the
   getUpdates reply) to the place request's arrival at the simulator;
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -35,15 +39,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import pyotp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.ip_echo import FakeIPEcho
-from tests.fakes.kotak_sim import KotakSimulator
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, StoredMessage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,24 +52,48 @@ IP = "203.0.113.10"
 SEED = pyotp.random_base32()
 
 
-class TimedSimulator(KotakSimulator):
-    """The simulator, noting when each place request arrives (its headers are in, before the
-    simulator reads and parses the body) and when its reply leaves the handler."""
+class BrokerHost:
+    """bench/broker_host.py running: the simulator and IP echo in their own process."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.place_times: list[tuple[float, float]] = []
+    def __init__(self, process: asyncio.subprocess.Process, config: dict[str, str]) -> None:
+        self.process = process
+        self.config = config
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        arrived = time.perf_counter()
-        response = await super()._dispatch(request)
-        if self._kind(request.method, request.path) == "place":
-            self.place_times.append((arrived, time.perf_counter()))
-        return response
+    @classmethod
+    async def start(cls) -> BrokerHost:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bench" / "broker_host.py"),
+            SEED,
+            IP,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(process, json.loads(await cls._line(process)))
+
+    async def fill_last(self) -> tuple[float, float]:
+        """The last place request's arrival and reply times; that order is then filled."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"fill\n")
+        arrived, replied = json.loads(await self._line(self.process))
+        return float(arrived), float(replied)
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await asyncio.wait_for(self.process.wait(), timeout=30)
+
+    @staticmethod
+    async def _line(process: asyncio.subprocess.Process) -> bytes:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        if not line:
+            raise RuntimeError("bench/broker_host.py stopped")
+        return line
 
 
 def bot_env(
-    sim: KotakSimulator, echo: FakeIPEcho, telegram: FakeTelegram, data: Path, log_level: str
+    broker: dict[str, str], telegram: FakeTelegram, data: Path, log_level: str
 ) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -78,14 +102,14 @@ def bot_env(
         "TELEGRAM_BASE_URL": telegram.base_url,
         "TELEGRAM_ALLOWED_USERS": f"{TRADER}",
         "BROKER": "kotak",
-        "KOTAK_LOGIN_URL": sim.login_url,
+        "KOTAK_LOGIN_URL": broker["login_url"],
         "BROKER_MOBILE": "9876543210",
-        "BROKER_API_KEY": sim.ucc,
-        "BROKER_API_SECRET": sim.access_token,
-        "BROKER_MPIN": sim.mpin,
+        "BROKER_API_KEY": broker["ucc"],
+        "BROKER_API_SECRET": broker["access_token"],
+        "BROKER_MPIN": broker["mpin"],
         "BROKER_TOTP_SECRET": SEED,
         "STATIC_IP_PRIMARY": IP,
-        "IP_CHECK_URLS": echo.url,
+        "IP_CHECK_URLS": broker["echo_url"],
         "DATABASE_PATH": str(data / "bot.db"),
         "LOG_LEVEL": log_level,
         # Measured at any hour: outside market hours the card would offer an after-market
@@ -140,15 +164,24 @@ def summary(name: str, spans_ms: list[float]) -> str:
 async def run_bench(
     orders: int, spacing: float, profile: Path | None, bot_dir: Path, log_level: str
 ) -> None:
-    expected = pyotp.TOTP(SEED)
+    broker = await BrokerHost.start()
+    try:
+        await run_bot(broker, orders, spacing, profile, bot_dir, log_level)
+    finally:
+        await broker.stop()
+
+
+async def run_bot(
+    broker: BrokerHost,
+    orders: int,
+    spacing: float,
+    profile: Path | None,
+    bot_dir: Path,
+    log_level: str,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        async with (
-            TimedSimulator(expected_totp=lambda code: expected.verify(code, valid_window=1)) as sim,
-            FakeIPEcho(IP) as echo,
-            FakeTelegram(DEFAULT_TOKEN) as telegram,
-        ):
-            sim.egress_ip = IP
+        async with FakeTelegram(DEFAULT_TOKEN) as telegram:
             command = [sys.executable]
             if profile is not None:
                 command += ["-m", "cProfile", "-o", str(profile)]
@@ -156,12 +189,12 @@ async def run_bench(
             process = await asyncio.create_subprocess_exec(
                 *command,
                 cwd=bot_dir,
-                env=bot_env(sim, echo, telegram, data, log_level),
+                env=bot_env(broker.config, telegram, data, log_level),
                 stderr=asyncio.subprocess.PIPE,
             )
             try:
                 await telegram.wait_for(lambda t: t.calls_of("getUpdates"), timeout=60)
-                wire, back = await confirm_orders(sim, telegram, orders, spacing)
+                wire, back = await confirm_orders(broker, telegram, orders, spacing)
             finally:
                 process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
                 _, err = await asyncio.wait_for(process.communicate(), timeout=30)
@@ -174,12 +207,12 @@ async def run_bench(
 
 
 async def confirm_orders(
-    sim: TimedSimulator, telegram: FakeTelegram, orders: int, spacing: float
+    broker: BrokerHost, telegram: FakeTelegram, orders: int, spacing: float
 ) -> tuple[list[float], list[float]]:
     wire: list[float] = []
     back: list[float] = []
     last_tap = 0.0
-    for n in range(orders):
+    for _ in range(orders):
         card = await new_card(telegram)
         pause = last_tap + spacing - time.perf_counter()
         if pause > 0:
@@ -187,10 +220,9 @@ async def confirm_orders(
         last_tap = time.perf_counter()
         update_id = telegram.tap(TRADER, card.message_id, confirm_data(card))
         await telegram.wait_for_edit(TRADER, card.message_id, lambda t: "Placed" in t, 10)
-        arrived, replied = sim.place_times[n]
+        arrived, replied = await broker.fill_last()
         wire.append((arrived - telegram.handed_out[update_id]) * 1000)
         back.append((edit_arrival(telegram, card, replied) - replied) * 1000)
-        sim.fill(next(reversed(sim.orders)))
     return wire, back
 
 
